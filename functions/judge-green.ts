@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { describeAlarms } from './lib/aws/cloudwatch.js';
+import { describeService } from './lib/aws/ecs.js';
+import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, type Judgement } from './lib/canary-state.js';
+import { judgeGreen } from './lib/judge.js';
+import { logFor, logger } from './lib/log.js';
+import { notificationDetail, notify } from './lib/notify.js';
+
+const Input = z.object({ plan: PlanSchema, status: StatusSchema, judgement: JudgementSchema.nullable() });
+
+/**
+ * One check of green during a step's bake: alarms and ECS health. The bake of a step starts
+ * at its first check; the step is complete once a healthy check comes at or after the end.
+ */
+export async function handler(input: unknown): Promise<Judgement> {
+  const { plan, status, judgement: previous } = parseTaskInput(Input, input, 'Judge green');
+  logFor({ pair: plan.pair, deploymentId: plan.deploymentId, step: status.step });
+  const now = Date.now();
+  const sameStep = previous?.step === status.step ? previous : null;
+  const bakeStartedAt = sameStep ? Date.parse(sameStep.bakeStartedAt) : now;
+  const bakeEndsAt = bakeStartedAt + plan.bakeSeconds * 1000;
+
+  const [service, { alarms, missing }] = await Promise.all([
+    describeService(plan.green.cluster, plan.green.service),
+    describeAlarms(plan.alarms),
+  ]);
+  const { reasons } = judgeGreen({ alarms, service, expected: { deploymentId: plan.deploymentId, taskDefinition: plan.green.taskDefinition } });
+  for (const name of missing) reasons.push(`alarm ${name} no longer exists`);
+  if (now > Date.parse(plan.deadline)) reasons.push(`the canary ran past its execution timeout (deadline ${plan.deadline})`);
+
+  const healthy = reasons.length === 0;
+  const judgement: Judgement = {
+    step: status.step,
+    verdict: healthy ? 'HEALTHY' : 'UNHEALTHY',
+    reasons,
+    checks: (sameStep?.checks ?? 0) + 1,
+    checkedAt: new Date(now).toISOString(),
+    bakeStartedAt: new Date(bakeStartedAt).toISOString(),
+    bakeEndsAt: new Date(bakeEndsAt).toISOString(),
+    bakeComplete: healthy && now >= bakeEndsAt,
+  };
+  if (healthy) logger.info('green is healthy', { checks: judgement.checks, bakeComplete: judgement.bakeComplete });
+  else logger.warn('green is unhealthy: rolling back', { reasons });
+  if (judgement.bakeComplete) await notify(logger, 'StepCompleted', notificationDetail(plan, status));
+  return judgement;
+}

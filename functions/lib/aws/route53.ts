@@ -1,0 +1,92 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+  waitUntilResourceRecordSetsChanged,
+  type ResourceRecordSet,
+} from '@aws-sdk/client-route-53';
+import { CanaryError, fail } from '../errors.js';
+
+/**
+ * Route53 allows about 5 requests per second per account. The SDK's standard retry
+ * strategy already treats `Throttling` and `PriorRequestNotComplete` as throttling errors
+ * (exponential backoff with full jitter); we give it more attempts than the default 3, and
+ * what still fails is reported as Route53Throttled for the state machine's own Retry.
+ */
+export const route53 = new Route53Client({ maxAttempts: 8 });
+
+export type { ResourceRecordSet };
+
+export interface RecordRef {
+  hostedZoneId: string;
+  recordName: string; // normalized: lower case with the final dot
+  recordType: string;
+}
+
+const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
+
+async function call<T>(what: string, ref: { hostedZoneId: string }, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof CanaryError) throw e;
+    const name = (e as Error).name;
+    if (name === 'NoSuchHostedZone')
+      fail('HostedZoneNotFound', `hosted zone ${ref.hostedZoneId} does not exist (or this role cannot see it); check hostedZoneId`);
+    if (THROTTLED.has(name)) fail('Route53Throttled', `Route53 still throttled ${what} after the SDK's retries: ${name}`);
+    throw e;
+  }
+}
+
+/** Route53 returns names with a final dot and escapes `*` as \052. */
+const sameName = (a: string | undefined, b: string) => (a ?? '').replace(/\\052/g, '*').toLowerCase() === b;
+
+/** Every record set of the name and type (all weighted siblings), read in one or more pages. */
+export async function readRecordSets(ref: RecordRef): Promise<ResourceRecordSet[]> {
+  return call('ListResourceRecordSets', ref, async () => {
+    const found: ResourceRecordSet[] = [];
+    let start: { name?: string; type?: string; id?: string } = { name: ref.recordName, type: ref.recordType };
+    for (;;) {
+      const page = await route53.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: ref.hostedZoneId,
+          StartRecordName: start.name,
+          StartRecordType: start.type as never,
+          StartRecordIdentifier: start.id,
+        }),
+      );
+      const sets = page.ResourceRecordSets ?? [];
+      const matching = sets.filter((s) => sameName(s.Name, ref.recordName) && s.Type === ref.recordType);
+      found.push(...matching);
+      // Pages are sorted by name then type: once one set is past ours, there is nothing more.
+      if (!page.IsTruncated || matching.length < sets.length) return found;
+      start = { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier };
+    }
+  });
+}
+
+/** UPSERTs the given record sets in one change batch: Route53 applies all of it or none. */
+export async function upsertRecordSets(hostedZoneId: string, sets: ResourceRecordSet[], comment: string): Promise<string> {
+  return call('ChangeResourceRecordSets', { hostedZoneId }, async () => {
+    const out = await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: hostedZoneId,
+        ChangeBatch: { Comment: comment.slice(0, 256), Changes: sets.map((s) => ({ Action: 'UPSERT', ResourceRecordSet: s })) },
+      }),
+    );
+    return out.ChangeInfo!.Id!;
+  });
+}
+
+/** Polls GetChange (the SDK waiter) until the change is INSYNC on every Route53 name server. */
+export async function waitForInsync(changeId: string, maxWaitSeconds: number): Promise<void> {
+  try {
+    await waitUntilResourceRecordSetsChanged({ client: route53, maxWaitTime: maxWaitSeconds, minDelay: 2, maxDelay: 10 }, { Id: changeId });
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'TimeoutError' || /timed out|exceeded/i.test((e as Error).message))
+      fail('Route53ChangeNotInSync', `change ${changeId} was not INSYNC after ${maxWaitSeconds} s`);
+    if (THROTTLED.has(name)) fail('Route53Throttled', `Route53 throttled GetChange for ${changeId}: ${name}`);
+    throw e;
+  }
+}

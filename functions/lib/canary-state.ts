@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { fail } from './errors.js';
+
+/**
+ * The document the state machine carries from state to state. The console shows it after
+ * every state, so it is small and reads on its own: the plan fixed by Preflight, where the
+ * canary is now (`status`) and the latest judgement of green.
+ */
+const WeightsSchema = z.strictObject({ blue: z.number().int(), green: z.number().int() });
+const Side = z.strictObject({ cluster: z.string(), service: z.string(), setIdentifier: z.string() });
+
+export const PlanSchema = z.strictObject({
+  pair: z.string(),
+  deploymentId: z.string(),
+  executionArn: z.string(),
+  hostedZoneId: z.string(),
+  recordName: z.string(),
+  recordType: z.string(),
+  blue: Side,
+  green: Side.extend({ taskDefinition: z.string() }),
+  alarms: z.array(z.string()),
+  steps: z.array(z.number().int().min(1).max(100)).min(1),
+  bakeSeconds: z.number().int().min(0),
+  pollSeconds: z.number().int().min(1),
+  dnsWaitSeconds: z.number().int().min(0),
+  deadline: z.string(),
+});
+
+export const StatusSchema = z.strictObject({
+  step: z.number().int().min(0),
+  of: z.number().int().min(1),
+  greenPercent: z.number().int().min(0).max(100),
+  weights: WeightsSchema,
+  changeId: z.string().nullable(),
+});
+
+export const JudgementSchema = z.strictObject({
+  step: z.number().int(),
+  verdict: z.enum(['HEALTHY', 'UNHEALTHY']),
+  reasons: z.array(z.string()),
+  checks: z.number().int().min(1),
+  checkedAt: z.string(),
+  bakeStartedAt: z.string(),
+  bakeEndsAt: z.string(),
+  bakeComplete: z.boolean(),
+});
+
+/** What a Catch puts at `$.error`. */
+export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+export type Plan = z.infer<typeof PlanSchema>;
+export type Status = z.infer<typeof StatusSchema>;
+export type Judgement = z.infer<typeof JudgementSchema>;
+export type CaughtError = z.infer<typeof CaughtErrorSchema>;
+
+export const pairRef = (plan: Plan) => ({
+  hostedZoneId: plan.hostedZoneId,
+  recordName: plan.recordName,
+  recordType: plan.recordType,
+  blueSetIdentifier: plan.blue.setIdentifier,
+  greenSetIdentifier: plan.green.setIdentifier,
+});
+
+/**
+ * Parses a task's input. The state machine builds these inputs itself, so a mismatch is a
+ * bug in the definition: it fails loudly (and, after the first shift, leads to rollback).
+ */
+export function parseTaskInput<T extends z.ZodType>(schema: T, input: unknown, task: string): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  return fail('MalformedEvent', `${task} got an input it cannot read: ${issue.path.join('.') || '(input)'}: ${issue.message}`);
+}
+
+export const stepLabel = (status: Status) =>
+  status.step === 0 ? 'before the first shift' : `step ${status.step} of ${status.of} (green ${status.greenPercent} %)`;

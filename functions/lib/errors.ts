@@ -1,0 +1,47 @@
+/**
+ * Every failure the canary reports has a name from this list. Step Functions shows the
+ * name as the execution's (or the state's) Error, and the message as its Cause, so each
+ * message says what was found and what to fix.
+ */
+export const ERROR_NAMES = [
+  // Bad input: raised before the first shift, with no change to DNS.
+  'InvalidConfig',
+  'MalformedEvent',
+  'UnknownService',
+  'HostedZoneNotFound',
+  'RecordNotFound',
+  'RecordNotWeighted',
+  'UnexpectedRecordSet',
+  'NoLiveService',
+  'TrafficAlreadySplit',
+  'DeploymentToLiveService',
+  'ServiceNotFound',
+  'GreenNotSteady',
+  'DeploymentMismatch',
+  'AlarmNotFound',
+  'AlarmAlreadyFiring',
+  // During the canary: each one sends the run to the rollback path.
+  'WeightsChangedOutside',
+  'Route53Throttled',
+  'Route53ChangeNotInSync',
+  // How a rolled-back run ends.
+  'CanaryRolledBack',
+  'RollbackFailed',
+] as const;
+
+export type ErrorName = (typeof ERROR_NAMES)[number];
+
+export class CanaryError extends Error {
+  override readonly name: ErrorName;
+  constructor(name: ErrorName, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+export const fail = (name: ErrorName, message: string): never => {
+  throw new CanaryError(name, message);
+};
+
+export const isCanaryError = (e: unknown, name?: ErrorName): e is CanaryError =>
+  e instanceof CanaryError && (name === undefined || e.name === name);

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { waitForInsync } from './lib/aws/route53.js';
+import { CaughtErrorSchema, JudgementSchema, PlanSchema, StatusSchema, pairRef, parseTaskInput, stepLabel, type CaughtError } from './lib/canary-state.js';
+import { logFor, logger } from './lib/log.js';
+import { notificationDetail, notify } from './lib/notify.js';
+import { readPair, writePair } from './lib/record-pair.js';
+import { ALL_BLUE, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
+import { MAX_WAIT_SECONDS } from './wait-for-change.js';
+
+const Input = z.object({
+  plan: PlanSchema,
+  status: StatusSchema,
+  judgement: JudgementSchema.nullable().optional(),
+  error: CaughtErrorSchema.optional(),
+});
+
+export interface Rollback {
+  outcome: 'ROLLED_BACK';
+  reason: string;
+  weights: Weights;
+  changeId: string | null;
+  notified: boolean;
+}
+
+/** Lambda puts {errorType, errorMessage, trace} JSON in Cause; other errors carry plain text. */
+export function errorText(error: CaughtError): string {
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // plain text
+  }
+  return message ? `${error.Error}: ${message}` : error.Error;
+}
+
+/**
+ * Puts all traffic back on blue (blue 100 / green 0), waits until Route53 has it INSYNC, and
+ * says why. Idempotent: a retry, or a run that finds blue already at 100, writes nothing.
+ */
+export async function handler(input: unknown): Promise<Rollback> {
+  const { plan, status, judgement, error } = parseTaskInput(Input, input, 'Roll back');
+  logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
+  const why = error ? errorText(error) : judgement?.reasons.join('; ') || 'green was judged unhealthy';
+  const reason = `${stepLabel(status)}: ${why}`.slice(0, 2000);
+
+  const ref = pairRef(plan);
+  const records = await readPair(ref);
+  let changeId: string | null = null;
+  if (!sameWeights(records.weights, ALL_BLUE)) {
+    changeId = await writePair(ref, records, ALL_BLUE, `${plan.pair} rolled back`);
+    await waitForInsync(changeId, MAX_WAIT_SECONDS);
+  }
+  logger.warn('rolled back to blue', { reason, from: formatWeights(records.weights), changeId });
+  const notified = await notify(logger, 'RolledBack', notificationDetail(plan, { ...status, greenPercent: 0, weights: ALL_BLUE }, reason));
+  return { outcome: 'ROLLED_BACK', reason, weights: ALL_BLUE, changeId, notified };
+}

@@ -1,0 +1,32 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { startExecution } from './lib/aws/stepfunctions.js';
+import { executionName, parseDeploymentEvent } from './lib/deployment-event.js';
+import { isCanaryError } from './lib/errors.js';
+import { logger } from './lib/log.js';
+import { findPairByService } from './lib/config.js';
+import { pairsConfig } from './lib/pairs.js';
+
+/**
+ * EventBridge target for `ECS Deployment State Change` / SERVICE_DEPLOYMENT_COMPLETED.
+ * Starts one canary execution named after the pair and the deployment, so the console list
+ * reads well and a redelivered event does not start a second canary. An event it cannot
+ * place still starts an execution (named after the event id): Preflight then fails it with
+ * a named error where the operator looks, and nothing in DNS changes.
+ */
+export async function handler(event: EventBridgeEvent<string, unknown>) {
+  const stateMachineArn = process.env.STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set');
+  let name: string;
+  try {
+    const deployment = parseDeploymentEvent(event);
+    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
+    name = executionName(owner?.pair.name ?? 'unknown-service', deployment.deploymentId);
+  } catch (e) {
+    if (!isCanaryError(e)) throw e;
+    logger.warn('event cannot be placed; starting an execution that will reject it', { error: e.message });
+    name = executionName('rejected', String((event as { id?: unknown })?.id ?? Date.now()));
+  }
+  const started = await startExecution(stateMachineArn, name, event);
+  logger.info(started.duplicate ? 'canary already started for this deployment' : 'canary started', { ...started, name });
+  return { name, ...started };
+}
