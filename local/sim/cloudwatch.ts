@@ -1,0 +1,124 @@
+import type { DescribeAlarmsCommandInput, PutCompositeAlarmCommandInput, PutMetricAlarmCommandInput, SetAlarmStateCommandInput } from '@aws-sdk/client-cloudwatch';
+import { awsError } from './errors.js';
+
+type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+interface SimAlarm {
+  name: string;
+  kind: 'metric' | 'composite';
+  state: State;
+  reason: string;
+  rule?: string;
+  updatedAt: Date;
+}
+
+/**
+ * Metric alarms whose state a test (or the demo) sets over time, and composite alarms whose
+ * state follows their AlarmRule over the other alarms, as CloudWatch evaluates it.
+ */
+export class CloudWatchModel {
+  private alarms = new Map<string, SimAlarm>();
+
+  constructor(
+    private account: string,
+    private region: string,
+  ) {}
+
+  putMetricAlarm(input: Pick<PutMetricAlarmCommandInput, 'AlarmName'>) {
+    const name = input.AlarmName!;
+    const existing = this.alarms.get(name);
+    this.alarms.set(name, existing ?? { name, kind: 'metric', state: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', updatedAt: new Date() });
+    return {};
+  }
+
+  putCompositeAlarm(input: Pick<PutCompositeAlarmCommandInput, 'AlarmName' | 'AlarmRule'>) {
+    const rule = input.AlarmRule!;
+    evaluate(rule, () => 'OK'); // rejects a malformed rule up front
+    this.alarms.set(input.AlarmName!, { name: input.AlarmName!, kind: 'composite', state: 'INSUFFICIENT_DATA', reason: '', rule, updatedAt: new Date() });
+    return {};
+  }
+
+  setAlarmState(input: Pick<SetAlarmStateCommandInput, 'AlarmName' | 'StateValue' | 'StateReason'>) {
+    const alarm = this.alarms.get(input.AlarmName!);
+    if (!alarm) return awsError('ResourceNotFound', `Alarm ${input.AlarmName} not found`, 404);
+    if (alarm.kind === 'composite') return awsError('InvalidParameterValue', 'SetAlarmState is for metric alarms here; a composite follows its rule');
+    Object.assign(alarm, { state: input.StateValue as State, reason: input.StateReason ?? '', updatedAt: new Date() });
+    return {};
+  }
+
+  /** Shorthand for tests and the demo. */
+  setState(name: string, state: State, reason = `set to ${state}`): void {
+    this.setAlarmState({ AlarmName: name, StateValue: state, StateReason: reason });
+  }
+
+  stateOf(name: string): { state: State; reason: string } {
+    const alarm = this.alarms.get(name);
+    if (!alarm) throw new Error(`no simulated alarm ${name}`);
+    if (alarm.kind === 'metric') return alarm;
+    const state = evaluate(alarm.rule!, (child) => this.stateOf(child).state);
+    return { state, reason: `AlarmRule ${alarm.rule} evaluated to ${state === 'ALARM' ? 'TRUE' : 'FALSE'}` };
+  }
+
+  describeAlarms(input: DescribeAlarmsCommandInput) {
+    const types = input.AlarmTypes ?? ['MetricAlarm'];
+    const names = input.AlarmNames ?? [...this.alarms.keys()];
+    const arn = (name: string) => `arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`;
+    const MetricAlarms = [];
+    const CompositeAlarms = [];
+    for (const name of names) {
+      const alarm = this.alarms.get(name);
+      if (!alarm) continue;
+      const { state, reason } = this.stateOf(name);
+      const common = { AlarmName: name, AlarmArn: arn(name), StateValue: state, StateReason: reason, StateUpdatedTimestamp: alarm.updatedAt };
+      if (alarm.kind === 'metric' && types.includes('MetricAlarm')) MetricAlarms.push(common);
+      if (alarm.kind === 'composite' && types.includes('CompositeAlarm')) CompositeAlarms.push({ ...common, AlarmRule: alarm.rule });
+    }
+    return { MetricAlarms, CompositeAlarms };
+  }
+}
+
+/**
+ * Evaluates a composite AlarmRule: ALARM("x"), OK("x"), INSUFFICIENT_DATA("x"), TRUE, FALSE,
+ * combined with AND, OR, NOT and parentheses (NOT binds tightest, then AND, then OR).
+ */
+export function evaluate(rule: string, stateOf: (name: string) => State): State {
+  const tokens = rule.match(/\(|\)|"(?:[^"\\]|\\.)*"|[A-Za-z_]+/g) ?? [];
+  let i = 0;
+  const peek = () => tokens[i]?.toUpperCase();
+  const expect = (t: string) => {
+    if (tokens[i] !== t) throw new Error(`malformed AlarmRule ${rule}: expected ${t} at token ${i}`);
+    i++;
+  };
+  const primary = (): boolean => {
+    const t = peek();
+    if (t === 'NOT') return i++, !primary();
+    if (t === '(') {
+      i++;
+      const v = or();
+      expect(')');
+      return v;
+    }
+    if (t === 'TRUE' || t === 'FALSE') return i++, t === 'TRUE';
+    if (t === 'ALARM' || t === 'OK' || t === 'INSUFFICIENT_DATA') {
+      i++;
+      expect('(');
+      const name = JSON.parse(tokens[i++] ?? '""') as string;
+      expect(')');
+      return stateOf(name) === t;
+    }
+    throw new Error(`malformed AlarmRule ${rule}: unexpected ${tokens[i] ?? 'end'}`);
+  };
+  const and = (): boolean => {
+    let v = primary();
+    while (peek() === 'AND') (i++, (v = primary() && v));
+    return v;
+  };
+  const or = (): boolean => {
+    let v = and();
+    while (peek() === 'OR') (i++, (v = and() || v));
+    return v;
+  };
+  const value = or();
+  if (i !== tokens.length) throw new Error(`malformed AlarmRule ${rule}: trailing ${tokens[i]}`);
+  return value ? 'ALARM' : 'OK';
+}

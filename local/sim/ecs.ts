@@ -1,0 +1,180 @@
+import type { DescribeServicesCommandInput } from '@aws-sdk/client-ecs';
+import { awsError } from './errors.js';
+
+export interface SimDeployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE';
+  taskDefinition: string;
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+  failedTasks: number;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SimService {
+  cluster: string;
+  serviceName: string;
+  serviceArn: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  desiredCount: number;
+  runningCount: number;
+  taskDefinition: string;
+  deployments: SimDeployment[];
+}
+
+/** `ECS Deployment State Change` as EventBridge delivers it. */
+export interface EcsDeploymentEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'ECS Deployment State Change';
+  source: 'aws.ecs';
+  account: string;
+  time: string;
+  region: string;
+  resources: [string];
+  detail: { eventType: 'INFO' | 'ERROR'; eventName: string; deploymentId: string; updatedAt: string; reason: string };
+}
+
+/**
+ * ECS services with deployments that roll out over (virtual) time. A deployment is PRIMARY
+ * and IN_PROGRESS for `rolloutMs`, then COMPLETED with every desired task running; ECS then
+ * emits SERVICE_DEPLOYMENT_COMPLETED, which the simulated account passes to its listeners.
+ */
+export class EcsModel {
+  rolloutMs = 90_000;
+  private services = new Map<string, SimService>();
+  private counter = 0;
+  private listeners: ((e: EcsDeploymentEvent) => void)[] = [];
+
+  constructor(
+    private account: string,
+    private region: string,
+  ) {}
+
+  onDeploymentEvent(listener: (e: EcsDeploymentEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private key = (cluster: string, service: string) => `${cluster.replace(/^.*cluster\//, '')}/${service.replace(/^.*service\/[^/]+\//, '')}`;
+
+  service(cluster: string, service: string): SimService {
+    const found = this.services.get(this.key(cluster, service));
+    if (!found) throw new Error(`simulated ECS has no service ${cluster}/${service}`);
+    return found;
+  }
+
+  private newDeployment(taskDefinition: string, desiredCount: number, rolloutState: SimDeployment['rolloutState']): SimDeployment {
+    const now = new Date();
+    const id = `ecs-svc/${String(4_000_000_000_000_000_000n + BigInt(++this.counter))}`;
+    const running = rolloutState === 'COMPLETED' ? desiredCount : 0;
+    return { id, status: 'PRIMARY', taskDefinition, desiredCount, runningCount: running, pendingCount: desiredCount - running, failedTasks: 0, rolloutState, rolloutStateReason: rolloutState === 'COMPLETED' ? 'ECS deployment completed.' : 'ECS deployment in progress.', createdAt: now, updatedAt: now };
+  }
+
+  createService(input: { cluster: string; service: string; taskDefinition: string; desiredCount: number }): SimService {
+    const s: SimService = {
+      cluster: input.cluster,
+      serviceName: input.service,
+      serviceArn: `arn:aws:ecs:${this.region}:${this.account}:service/${input.cluster}/${input.service}`,
+      status: 'ACTIVE',
+      desiredCount: input.desiredCount,
+      runningCount: input.desiredCount,
+      taskDefinition: input.taskDefinition,
+      deployments: [this.newDeployment(input.taskDefinition, input.desiredCount, 'COMPLETED')],
+    };
+    this.services.set(this.key(input.cluster, input.service), s);
+    return s;
+  }
+
+  /** `aws ecs update-service --task-definition`: starts a rolling deployment; resolves with its id. */
+  deploy(cluster: string, service: string, taskDefinition: string): string {
+    const s = this.service(cluster, service);
+    const previous = s.deployments.find((d) => d.status === 'PRIMARY')!;
+    previous.status = 'ACTIVE';
+    const d = this.newDeployment(taskDefinition, s.desiredCount, 'IN_PROGRESS');
+    s.deployments.unshift(d);
+    s.taskDefinition = taskDefinition;
+    this.emit(s, d, 'SERVICE_DEPLOYMENT_IN_PROGRESS');
+    setTimeout(() => {
+      if (d.rolloutState !== 'IN_PROGRESS') return;
+      d.rolloutState = 'COMPLETED';
+      d.rolloutStateReason = 'ECS deployment completed.';
+      d.runningCount = d.desiredCount;
+      d.pendingCount = 0;
+      d.updatedAt = new Date();
+      s.deployments = s.deployments.filter((x) => x === d);
+      s.runningCount = d.runningCount;
+      this.emit(s, d, 'SERVICE_DEPLOYMENT_COMPLETED');
+    }, this.rolloutMs);
+    return d.id;
+  }
+
+  /** Tasks stop (or come back): running count of the service and its primary deployment. */
+  setRunningCount(cluster: string, service: string, running: number): void {
+    const s = this.service(cluster, service);
+    s.runningCount = running;
+    const primary = s.deployments.find((d) => d.status === 'PRIMARY');
+    if (primary) primary.runningCount = running;
+  }
+
+  /** The circuit breaker gives up on the primary deployment. */
+  failDeployment(cluster: string, service: string, reason: string): void {
+    const s = this.service(cluster, service);
+    const d = s.deployments.find((x) => x.status === 'PRIMARY')!;
+    d.rolloutState = 'FAILED';
+    d.rolloutStateReason = reason;
+    this.emit(s, d, 'SERVICE_DEPLOYMENT_FAILED');
+  }
+
+  deploymentEvent(s: SimService, d: SimDeployment, eventName: string): EcsDeploymentEvent {
+    const now = new Date().toISOString();
+    return {
+      version: '0',
+      id: `sim-${++this.counter}`,
+      'detail-type': 'ECS Deployment State Change',
+      source: 'aws.ecs',
+      account: this.account,
+      time: now,
+      region: this.region,
+      resources: [s.serviceArn],
+      detail: {
+        eventType: eventName.endsWith('FAILED') ? 'ERROR' : 'INFO',
+        eventName,
+        deploymentId: d.id,
+        updatedAt: now,
+        reason: d.rolloutStateReason,
+      },
+    };
+  }
+
+  private emit(s: SimService, d: SimDeployment, eventName: string): void {
+    const event = this.deploymentEvent(s, d, eventName);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  describeServices(input: DescribeServicesCommandInput) {
+    const cluster = input.cluster ?? 'default';
+    const services = [];
+    const failures = [];
+    for (const name of input.services ?? []) {
+      const s = this.services.get(this.key(cluster, name));
+      if (!s) failures.push({ arn: `arn:aws:ecs:${this.region}:${this.account}:service/${cluster}/${name}`, reason: 'MISSING' });
+      else
+        services.push({
+          serviceArn: s.serviceArn,
+          serviceName: s.serviceName,
+          clusterArn: `arn:aws:ecs:${this.region}:${this.account}:cluster/${s.cluster}`,
+          status: s.status,
+          desiredCount: s.desiredCount,
+          runningCount: s.runningCount,
+          pendingCount: Math.max(0, s.desiredCount - s.runningCount),
+          taskDefinition: s.taskDefinition,
+          deployments: structuredClone(s.deployments),
+        });
+    }
+    return { services, failures };
+  }
+}

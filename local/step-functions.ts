@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { handler as judgeGreen } from '../functions/judge-green.js';
+import { handler as preflight } from '../functions/preflight.js';
+import { handler as promote } from '../functions/promote.js';
+import { handler as rollBack } from '../functions/roll-back.js';
+import { handler as shiftTraffic } from '../functions/shift-traffic.js';
+import { handler as waitForChange } from '../functions/wait-for-change.js';
+
+// aws-local-stepfunctions calls Promise.withResolvers (Node 22); without it every Task fails.
+if (!('withResolvers' in Promise)) {
+  Object.defineProperty(Promise, 'withResolvers', {
+    value<T>() {
+      let resolve!: (v: T) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+export const DEFINITION_PATH = new URL('../statemachine/canary.asl.json', import.meta.url);
+
+/** One entry of aws-local-stepfunctions' event log (its type is not exported). */
+export interface EventLog {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  Error?: string;
+  Cause?: string;
+  [key: string]: unknown;
+}
+
+export type TaskHandler = (input: unknown) => Promise<unknown>;
+
+/** The handler behind each `${XFunctionArn}` placeholder of the definition (as in serverless.yml). */
+export const FUNCTIONS: Record<string, TaskHandler> = {
+  PreflightFunctionArn: preflight,
+  ShiftTrafficFunctionArn: shiftTraffic,
+  WaitForChangeFunctionArn: waitForChange,
+  JudgeGreenFunctionArn: judgeGreen,
+  PromoteFunctionArn: promote,
+  RollBackFunctionArn: rollBack,
+};
+
+export interface AslState {
+  Type: string;
+  Resource?: string;
+  [key: string]: unknown;
+}
+
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+  [key: string]: unknown;
+}
+
+export const loadDefinition = (): AslDefinition => JSON.parse(readFileSync(DEFINITION_PATH, 'utf8')) as AslDefinition;
+
+/** Task state name -> placeholder of its Lambda, e.g. 'Shift traffic' -> 'ShiftTrafficFunctionArn'. */
+export function taskFunctions(definition: AslDefinition): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const m = /^\$\{(\w+)\}$/.exec(state.Resource ?? '');
+    if (!m || !FUNCTIONS[m[1]!]) throw new Error(`Task state ${name} has Resource ${state.Resource}, not a known \${...FunctionArn}`);
+    out[name] = m[1]!;
+  }
+  return out;
+}
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface ExecutionResult {
+  executionArn: string;
+  status: ExecutionStatus;
+  output?: any;
+  error?: string;
+  cause?: string;
+  events: EventLog[];
+  /** States entered, retries included: what Step Functions bills as state transitions. */
+  transitions: number;
+}
+
+export interface StartOptions {
+  name: string;
+  executionArn?: string;
+  /** Replace or wrap a Task state's handler (fault injection). */
+  wrap?: (stateName: string, handler: TaskHandler) => TaskHandler;
+  onEvent?: (event: EventLog) => void;
+}
+
+export interface RunningExecution {
+  executionArn: string;
+  abort(): void;
+  result: Promise<ExecutionResult>;
+}
+
+export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ecs-dns-canary';
+
+/**
+ * Runs the real definition from statemachine/ with aws-local-stepfunctions, routing each Task
+ * state to the real handler as Lambda would: the input and output cross a JSON boundary, and
+ * a thrown error keeps its name (the Error a Catch or Retry matches).
+ */
+export function startExecution(input: unknown, options: StartOptions, definition: AslDefinition = loadDefinition()): RunningExecution {
+  const executionArn = options.executionArn ?? `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${options.name}`;
+  const handlers: Record<string, (input: any) => Promise<any>> = {};
+  for (const [stateName, fn] of Object.entries(taskFunctions(definition))) {
+    const real = FUNCTIONS[fn]!;
+    const handler = options.wrap ? options.wrap(stateName, real) : real;
+    handlers[stateName] = async (taskInput) => JSON.parse(JSON.stringify((await handler(structuredClone(taskInput))) ?? null));
+  }
+  const machine = new StateMachine(definition as never);
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: handlers },
+    context: { Execution: { Id: executionArn, Name: options.name } },
+  });
+  const events: EventLog[] = [];
+  const collected = (async () => {
+    for await (const event of execution.eventLogs) {
+      events.push(event as EventLog);
+      options.onEvent?.(event as EventLog);
+    }
+  })();
+  const result = (async (): Promise<ExecutionResult> => {
+    let outcome: Omit<ExecutionResult, 'events' | 'transitions' | 'executionArn'>;
+    try {
+      outcome = { status: 'SUCCEEDED', output: await execution.result };
+    } catch (e) {
+      const err = e as Error & { cause?: string };
+      if (err.name === 'ExecutionAbortedError') outcome = { status: 'ABORTED' };
+      else if (err.name === 'ExecutionTimeoutError') outcome = { status: 'TIMED_OUT', error: 'States.Timeout' };
+      else {
+        const failed = events.find((x) => x.type === 'ExecutionFailed') as { Error?: string; Cause?: string } | undefined;
+        outcome = { status: 'FAILED', error: failed?.Error ?? err.name, cause: failed?.Cause ?? err.cause ?? err.message };
+      }
+    }
+    await collected;
+    const transitions = events.filter((x) => x.type === 'StateEntered' || x.type === 'StateRetried').length;
+    return { executionArn, ...outcome, events, transitions };
+  })();
+  return { executionArn, abort: () => execution.abort(), result };
+}

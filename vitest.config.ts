@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
