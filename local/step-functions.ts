@@ -128,12 +128,13 @@ export function startExecution(input: unknown, options: StartOptions, definition
     try {
       outcome = { status: 'SUCCEEDED', output: await execution.result };
     } catch (e) {
-      const err = e as Error & { cause?: string };
+      const err = e as Error;
       if (err.name === 'ExecutionAbortedError') outcome = { status: 'ABORTED' };
       else if (err.name === 'ExecutionTimeoutError') outcome = { status: 'TIMED_OUT', error: 'States.Timeout' };
       else {
-        const failed = events.find((x) => x.type === 'ExecutionFailed') as { Error?: string; Cause?: string } | undefined;
-        outcome = { status: 'FAILED', error: failed?.Error ?? err.name, cause: failed?.Cause ?? err.cause ?? err.message };
+        // ExecutionError wraps what failed the run: a Fail state's Error/Cause, or an uncaught task error.
+        const failed = (err.name === 'ExecutionError' && err.cause instanceof Error ? err.cause : err) as Error;
+        outcome = { status: 'FAILED', error: failed.name, cause: failed.message };
       }
     }
     await collected;

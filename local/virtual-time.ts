@@ -3,7 +3,9 @@ import * as FakeTimers from '@sinonjs/fake-timers';
 type InstalledClock = ReturnType<typeof FakeTimers.install>;
 
 const realSetImmediate = setImmediate;
+const realSetTimeout = setTimeout;
 const yieldToEventLoop = () => new Promise<void>((resolve) => realSetImmediate(resolve));
+const sleepReal = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 
 /**
  * Virtual time for local runs: Date, setTimeout and setInterval are faked, so a Wait state of
@@ -23,8 +25,12 @@ export class VirtualClock {
     return this.clock.now - this.startedAt;
   }
 
-  /** Runs timers in order until `work` settles; fails if nothing is left that could settle it. */
-  async run<T>(work: Promise<T>): Promise<T> {
+  /**
+   * Runs timers in order until `work` settles; fails if nothing is left that could settle it.
+   * With `speed` (virtual seconds per wall second), time passes at that pace so a person can
+   * follow; without it, as fast as the work allows.
+   */
+  async run<T>(work: Promise<T>, options: { speed?: number } = {}): Promise<T> {
     let settled = false;
     const tracked = work.finally(() => {
       settled = true;
@@ -36,7 +42,10 @@ export class VirtualClock {
       if (settled) break;
       if (this.clock.countTimers() > 0) {
         idle = 0;
-        await this.clock.nextAsync();
+        if (options.speed) {
+          await sleepReal(1000 / options.speed);
+          await this.clock.tickAsync(1000);
+        } else await this.clock.nextAsync();
       } else if (++idle > 1_000) {
         throw new Error('virtual time is stuck: the work waits on something that no timer will ever resolve');
       }

@@ -1,0 +1,240 @@
+import { parseArgs } from 'node:util';
+import shipped from '../canary.config.js';
+import { parseConfig } from '../functions/lib/config.js';
+import { useConfig } from '../functions/lib/pairs.js';
+import { LocalCanary, seedPair, taskDefinitionArn } from './local-canary.js';
+import { SimulatedAccount } from './sim/account.js';
+import type { EventLog, ExecutionResult } from './step-functions.js';
+import { VirtualClock } from './virtual-time.js';
+
+export const USAGE = `usage: npm run demo -- [options]
+
+Runs one canary of the example pair (canary.config.ts) on the in-process simulated AWS
+account, in virtual time: a new task definition is pushed to the idle service, ECS finishes
+the deployment, and the real state machine shifts the Route53 weights step by step.
+
+options:
+  --fail-at PERCENT       an alarm goes to ALARM during the step that reaches PERCENT
+  --unhealthy-at PERCENT  green's ECS service loses tasks during the step that reaches PERCENT
+  --json                  print one JSON summary as the last line
+  --speed N|max           virtual seconds per wall second (default: 60 on a terminal, max otherwise)
+  --logs                  also print the functions' structured logs
+  -h, --help              this text
+`;
+
+export interface DemoSummary {
+  outcome: 'PROMOTED' | 'ROLLED_BACK';
+  reason: string | null;
+  weights: { blue: number; green: number };
+  steps: number[];
+  virtualSeconds: number;
+  wallSeconds: number;
+  route53Changes: number;
+  transitions: number;
+}
+
+class UsageError extends Error {}
+
+interface Options {
+  failAt?: number;
+  unhealthyAt?: number;
+  json: boolean;
+  speed?: number;
+  logs: boolean;
+}
+
+function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'fail-at': { type: 'string' },
+        'unhealthy-at': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        speed: { type: 'string' },
+        logs: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return 'help';
+  const percent = (flag: string, raw: string | undefined) => {
+    if (raw === undefined) return undefined;
+    const p = Number(raw.replace(/%$/, ''));
+    if (!steps.includes(p)) throw new UsageError(`--${flag} must be one of the example pair's steps (${steps.join(', ')}), got ${raw}`);
+    return p;
+  };
+  let speed: number | undefined = tty && !values.json ? 60 : undefined;
+  if (values.speed !== undefined) {
+    if (values.speed === 'max') speed = undefined;
+    else if (/^\d+(\.\d+)?$/.test(values.speed) && Number(values.speed) > 0) speed = Number(values.speed);
+    else throw new UsageError(`--speed must be a positive number or max, got ${values.speed}`);
+  }
+  return { failAt: percent('fail-at', values['fail-at']), unhealthyAt: percent('unhealthy-at', values['unhealthy-at']), json: values.json, speed, logs: values.logs };
+}
+
+const clockText = (ms: number) => {
+  const s = Math.round(ms / 1000);
+  return `+${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+};
+
+/** Lines scroll; on a terminal, one status line stays at the bottom and is redrawn in place. */
+class Display {
+  private statusText = '';
+  constructor(
+    private out: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean },
+    private live: boolean,
+  ) {}
+  line(text: string): void {
+    if (this.live) this.out.write('\r\x1b[2K');
+    this.out.write(`${text}\n`);
+    if (this.live && this.statusText) this.out.write(this.statusText);
+  }
+  status(text: string): void {
+    if (!this.live) return;
+    this.statusText = `\x1b[2m${text}\x1b[0m`;
+    this.out.write(`\r\x1b[2K${this.statusText}`);
+  }
+  done(): void {
+    if (this.live) this.out.write('\r\x1b[2K');
+  }
+}
+
+/** Green's weight over virtual time as a filled step chart, one row per level reached. */
+export function timeline(points: { atMs: number; green: number }[], endMs: number, width = 60): string[] {
+  const levels = [...new Set(points.map((p) => p.green).filter((g) => g > 0))].sort((a, b) => b - a);
+  const at = (ms: number) => points.filter((p) => p.atMs <= ms).at(-1)?.green ?? 0;
+  const span = Math.max(endMs, 1);
+  const column = (c: number) => at((c / (width - 1)) * span);
+  const rows = levels.map((level) => `${String(level).padStart(4)} % |${Array.from({ length: width }, (_, c) => (column(c) >= level ? '█' : ' ')).join('')}`);
+  const axis = `     0 +${'-'.repeat(width)}`;
+  const ticks = [0, 1, 2, 3].map((q) => clockText((q / 3) * span).slice(1));
+  const labels = `        ${ticks[0]}${ticks[1]!.padStart(Math.round(width / 3))}${ticks[2]!.padStart(Math.round(width / 3))}${ticks[3]!.padStart(width - 2 * Math.round(width / 3))}`;
+  return [...rows, axis, labels];
+}
+
+export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean }): Promise<number> {
+  const config = parseConfig(shipped);
+  const pair = config.pairs[0]!;
+  const steps = Array.isArray(pair.steps) ? pair.steps : [];
+  let options: Options | 'help';
+  try {
+    options = parseOptions(argv, steps.length ? steps : [10, 25, 50, 100], Boolean(out.isTTY));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`demo: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') {
+    out.write(USAGE);
+    return 0;
+  }
+  const opts = options;
+  const display = new Display(out, Boolean(out.isTTY) && !opts.json);
+  const wallStart = performance.now();
+
+  useConfig(shipped);
+  const sim = new SimulatedAccount();
+  const [blue, green] = pair.services;
+  seedPair(sim, pair, { live: 0, alias: true });
+  const uninstall = sim.install();
+  const clock = VirtualClock.install(Date.parse('2026-11-23T09:00:00Z'));
+  const t = () => clockText(clock.elapsedMs());
+  const say = (text: string) => display.line(`${t()}  ${text}`);
+  const where = { step: 0, of: 0, green: 0, state: 'ECS deployment' };
+  const refresh = () => display.status(`  ▸ ${t()}  step ${where.step}/${where.of || '?'}  green ${where.green} %  ${where.state}`);
+
+  const onEvent = (e: EventLog) => {
+    const name = e.state?.name ?? '';
+    const output = e.state?.output as any;
+    if (e.type === 'StateEntered') {
+      where.state = name;
+      if (name === 'Wait for DNS TTL') say(`  waiting ${(e.state?.input as any)?.plan?.dnsWaitSeconds} s for clients' DNS caches (TTL)`);
+    } else if (e.type === 'StateRetried') say(`  ${name}: retrying`);
+    else if (e.type === 'StateFailed')
+      say(e.state?.type === 'Fail' ? `Execution ends FAILED with ${e.Error}` : `  ${name} failed: ${e.Error}: ${String(e.Cause ?? '').slice(0, 200)}`);
+    else if (e.type === 'StateExited') {
+      if (name === 'Preflight') {
+        where.of = output.status.of;
+        say(`Preflight passed: blue ${output.plan.blue.service} ${output.status.weights.blue} / green ${output.plan.green.service} ${output.status.weights.green}; steps ${output.plan.steps.join(' → ')} %; DNS wait ${output.plan.dnsWaitSeconds} s, bake ${output.plan.bakeSeconds} s, checks every ${output.plan.pollSeconds} s`);
+      } else if (name === 'Shift traffic') {
+        Object.assign(where, { step: output.status.step, green: output.status.greenPercent });
+        say(`Step ${output.status.step}/${output.status.of}: shift traffic → blue ${output.status.weights.blue} / green ${output.status.weights.green}`);
+      } else if (name === 'Wait for Route53 INSYNC') say(`  Route53 change INSYNC`);
+      else if (name === 'Judge green') {
+        const j = output.judgement;
+        if (j.verdict === 'UNHEALTHY') say(`  judge green: UNHEALTHY: ${j.reasons.join('; ')}`);
+        else say(`  judge green: healthy (check ${j.checks}${j.bakeComplete ? ', bake complete' : `, bake ends ${clockText(Date.parse(j.bakeEndsAt) - clock.startedAt)}`})`);
+      } else if (name === 'Promote') say(`Promoted: ${output.outcome.live.service} is live; ${output.outcome.idle.service} stays running at weight 0 for the next deployment`);
+      else if (name === 'Roll back') say(`Rolled back to blue 100 / green 0: ${output.rollback.reason}`);
+    }
+    refresh();
+  };
+  const canary = new LocalCanary(sim, { onEvent });
+
+  // Failures scripted by the flags: they start a little after the shift that reaches the step.
+  const greenId = green.setIdentifier;
+  sim.route53.onChange((c) => {
+    const weight = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === greenId)?.ResourceRecordSet?.Weight;
+    if (weight === opts.failAt && pair.alarms[0]) {
+      const alarm = pair.alarms[0];
+      setTimeout(() => (sim.cloudwatch.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'), say(`  (scripted) alarm ${alarm} → ALARM`)), 90_000);
+    }
+    if (weight === opts.unhealthyAt) {
+      setTimeout(() => (sim.ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
+    }
+  });
+
+  let result: ExecutionResult;
+  try {
+    const revision = 2;
+    sim.ecs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision));
+    say(`Pushed task definition ${green.service}:${revision} to the idle service ${green.cluster}/${green.service} (live: ${blue.service})`);
+    refresh();
+    const started = new Promise<void>((resolve) => sim.onStartExecution((x) => (say(`ECS deployment COMPLETED → EventBridge rule → start-canary → execution ${x.name}`), resolve())));
+    await clock.run(started, { speed: opts.speed });
+    const canaryStart = clock.elapsedMs();
+    const results = await clock.run(canary.settled(), { speed: opts.speed });
+    result = results[0]!;
+    display.done();
+
+    const weights = sim.route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
+    const final = { blue: weights[blue.setIdentifier]!, green: weights[greenId]! };
+    const changes = sim.route53.applied.slice(1).map((c) => ({
+      atMs: c.at - clock.startedAt,
+      green: c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === greenId)?.ResourceRecordSet?.Weight ?? 0,
+    }));
+    const summary: DemoSummary = {
+      outcome: result.status === 'SUCCEEDED' ? 'PROMOTED' : 'ROLLED_BACK',
+      reason: result.status === 'SUCCEEDED' ? null : (result.cause ?? result.error ?? null),
+      weights: final,
+      steps: changes.map((c) => c.green).filter((g) => g > 0),
+      virtualSeconds: Math.round(clock.elapsedMs() / 1000),
+      wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
+      route53Changes: sim.count('route53', 'ChangeResourceRecordSets'),
+      transitions: result.transitions,
+    };
+
+    out.write('\n');
+    out.write(
+      summary.outcome === 'PROMOTED'
+        ? `PROMOTED: ${green.service} serves 100 % of ${pair.recordName.replace(/\.$/, '')} (blue ${blue.service} at 0 %, still running)\n`
+        : `ROLLED BACK (${result.error}): ${summary.reason}\n  DNS: blue ${blue.service} ${final.blue} / green ${green.service} ${final.green}\n`,
+    );
+    out.write(
+      `execution ${result.executionArn.split(':').at(-1)}: ${result.status}${result.error ? ` (${result.error})` : ''}; canary ran ${clockText(clock.elapsedMs() - canaryStart).slice(1)} of virtual time; virtual clock ${t()} in ${summary.wallSeconds} s of wall time\n`,
+    );
+    out.write(`Route53 changes: ${summary.route53Changes}; state transitions: ${summary.transitions}; notifications: ${sim.events.map((e) => e.detailType).join(', ')}\n\n`);
+    out.write(`green's weight over virtual time (mm:ss from the push):\n${timeline(changes, clock.elapsedMs()).join('\n')}\n`);
+    if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  } finally {
+    clock.uninstall();
+    uninstall();
+  }
+}
