@@ -4,7 +4,7 @@ import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functio
 import { useConfig } from '../functions/lib/pairs.js';
 import { LocalCanary, seedPair, taskDefinitionArn, type SeedOptions } from '../local/local-canary.js';
 import { SimulatedAccount } from '../local/sim/account.js';
-import type { StartOptions } from '../local/step-functions.js';
+import { startExecution, type ExecutionResult, type StartOptions } from '../local/step-functions.js';
 import { VirtualClock } from '../local/virtual-time.js';
 
 export const examplePair = (): CanaryConfigInput['pairs'][number] => structuredClone(shipped.pairs[0]!);
@@ -41,6 +41,10 @@ export interface World {
   deployGreen(revision?: number): string;
   /** Deploy and run until every canary it started has ended. */
   runCanary(): Promise<Awaited<ReturnType<LocalCanary['settled']>>>;
+  /** Run one execution of the state machine with this input (no trigger, no deployment). */
+  runExecution(input: unknown, name?: string): Promise<ExecutionResult>;
+  /** ChangeResourceRecordSets calls that reached Route53, failed ones included. */
+  route53Writes(): number;
 }
 
 /** A simulated account seeded with one pair, virtual time, and the stack wired in process. */
@@ -73,5 +77,9 @@ export function world(
       await clock.run(new Promise((resolve) => setTimeout(resolve, sim.ecs.rolloutMs + 1)));
       return clock.run(canary.settled());
     },
+    runExecution(input, name = 'test-execution') {
+      return clock.run(startExecution(input, { ...options.start, name }).result);
+    },
+    route53Writes: () => sim.count('route53', 'ChangeResourceRecordSets', { includeErrors: true }),
   };
 }

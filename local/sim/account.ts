@@ -107,7 +107,7 @@ export class SimulatedAccount {
       const name = 'simulatedAccount';
       client.middlewareStack.add(
         (_next: unknown, context: { commandName?: string }) => async (args: { input: object }) => ({
-          output: await this.dispatch(service, context.commandName ?? '', args.input),
+          output: await this.dispatch(service, (context.commandName ?? '').replace(/Command$/, ''), args.input),
           response: { statusCode: 200, headers: {} },
         }),
         { step: 'deserialize', priority: 'high', name, override: true },
@@ -146,7 +146,7 @@ export class SimulatedAccount {
 
   private handle(service: ServiceName, command: string, input: any): object {
     const unsupported = () => awsError('UnsupportedOperation', `the simulated ${service} does not implement ${command}`);
-    switch (`${service}:${command}`) {
+    switch (`${service}:${command}Command`) {
       case 'route53:CreateHostedZoneCommand':
         return this.route53.createHostedZone(input);
       case 'route53:ListResourceRecordSetsCommand':
@@ -203,7 +203,7 @@ export class SimulatedAccount {
   /** Calls made so far, optionally of one service and command (e.g. 'ChangeResourceRecordSets'). */
   count(service: ServiceName, command?: string, options: { includeErrors?: boolean } = {}): number {
     return this.calls.filter(
-      (c) => c.service === service && (!command || c.command === `${command}Command`) && (options.includeErrors || !c.error),
+      (c) => c.service === service && (!command || c.command === command) && (options.includeErrors || !c.error),
     ).length;
   }
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import shipped from '../canary.config.js';
+import { findPairByService, parseConfig } from '../functions/lib/config.js';
+import { examplePair } from './helpers.js';
+
+const withPair = (patch: Record<string, unknown>) => ({ pairs: [{ ...examplePair(), ...patch }] });
+const errorOf = (input: unknown) => {
+  try {
+    parseConfig(input);
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected InvalidConfig');
+};
+
+describe('configuration', () => {
+  it('the shipped example is valid, with defaults and a normalized record name', () => {
+    const config = parseConfig(shipped);
+    expect(config.pairs).toHaveLength(1);
+    expect(config.pairs[0]!.recordName).toBe('shop.example.com.');
+    const minimal = parseConfig(withPair({ bakeSeconds: undefined, pollSeconds: undefined, minWaitSeconds: undefined, executionTimeoutSeconds: undefined }));
+    expect(minimal.pairs[0]).toMatchObject({ bakeSeconds: 300, pollSeconds: 30, minWaitSeconds: 60, executionTimeoutSeconds: 14_400 });
+  });
+
+  it.each([
+    [{ steps: [10, 50] }, 'pairs[0].steps: the last step must be 100'],
+    [{ steps: { canary: 100 } }, 'pairs[0].steps'],
+    [{ hostedZoneId: 'not-a-zone' }, 'pairs[0].hostedZoneId: hostedZoneId must look like'],
+    [{ recordName: 'not a name' }, 'pairs[0].recordName'],
+    [{ recordType: 'MX' }, 'pairs[0].recordType'],
+    [{ name: 'Shop Web' }, 'pairs[0].name'],
+    [{ pollSeconds: 0 }, 'pairs[0].pollSeconds'],
+    [{ bakeSeconds: -1 }, 'pairs[0].bakeSeconds'],
+    [{ alarms: ['a', 'a'] }, 'pairs[0].alarms: alarm names must be unique'],
+    [{ executionTimeoutSeconds: 300 }, 'pairs[0].executionTimeoutSeconds: must be at least 720 s'],
+    [{ surprise: true }, 'surprise'],
+    [{ services: [examplePair().services[0], examplePair().services[0]] }, 'pairs[0].services: the two services must differ'],
+    [{ services: [examplePair().services[0]] }, 'pairs[0].services'],
+  ])('%j fails with InvalidConfig naming the field', (patch, message) => {
+    const error = errorOf(withPair(patch));
+    expect(error.name).toBe('InvalidConfig');
+    expect(error.message).toContain(message);
+  });
+
+  it('a service, record or name used by two pairs is refused', () => {
+    const a = examplePair();
+    const b = { ...examplePair(), name: 'other' };
+    const error = errorOf({ pairs: [a, b] });
+    expect(error.message).toContain('pairs[1].recordName: record shop.example.com. A is already used by pair shop-web');
+    expect(error.message).toContain('pairs[1].services[0]: service shop/shop-web-a is already used by pair shop-web');
+  });
+
+  it('no pairs at all is refused', () => expect(errorOf({ pairs: [] }).message).toContain('pairs: declare at least one pair'));
+
+  it('finds the pair and side of a service', () => {
+    const config = parseConfig(shipped);
+    expect(findPairByService(config, 'shop', 'shop-web-b')).toMatchObject({ index: 1, pair: { name: 'shop-web' } });
+    expect(findPairByService(config, 'shop', 'other')).toBeUndefined();
+  });
+});
