@@ -80,6 +80,8 @@ export class LocalCanary {
   readonly executions: RunningExecution[] = [];
   readonly results: Promise<ExecutionResult>[] = [];
   readonly deploymentEvents: EcsDeploymentEvent[] = [];
+  /** When false, deployment events are recorded but not delivered (to drive executions by hand). */
+  trigger = true;
   private pattern = deploymentRulePattern(pairsConfig(), localArn) as unknown as Record<string, unknown>;
 
   constructor(
@@ -89,7 +91,7 @@ export class LocalCanary {
     process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
     sim.ecs.onDeploymentEvent((event) => {
       this.deploymentEvents.push(event);
-      if (matches(this.pattern, event as unknown as Record<string, unknown>)) void this.deliver(event);
+      if (this.trigger && matches(this.pattern, event as unknown as Record<string, unknown>)) void this.deliver(event);
     });
     sim.onStartExecution((x) => {
       const running = startExecution(JSON.parse(x.input), { ...this.options, name: x.name, executionArn: x.executionArn });

@@ -4,6 +4,7 @@ import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functio
 import { useConfig } from '../functions/lib/pairs.js';
 import { LocalCanary, seedPair, taskDefinitionArn, type SeedOptions } from '../local/local-canary.js';
 import { SimulatedAccount } from '../local/sim/account.js';
+import type { EcsDeploymentEvent } from '../local/sim/ecs.js';
 import { startExecution, type ExecutionResult, type StartOptions } from '../local/step-functions.js';
 import { VirtualClock } from '../local/virtual-time.js';
 
@@ -39,6 +40,8 @@ export interface World {
   green: PairConfig['services'][number];
   /** Push a new task definition to the idle service; the rollout completes after sim.ecs.rolloutMs. */
   deployGreen(revision?: number): string;
+  /** Deploy green and let the rollout finish, without starting a canary: the COMPLETED event. */
+  completedDeployment(): Promise<EcsDeploymentEvent>;
   /** Deploy and run until every canary it started has ended. */
   runCanary(): Promise<Awaited<ReturnType<LocalCanary['settled']>>>;
   /** Run one execution of the state machine with this input (no trigger, no deployment). */
@@ -76,6 +79,12 @@ export function world(
       deployGreen();
       await clock.run(new Promise((resolve) => setTimeout(resolve, sim.ecs.rolloutMs + 1)));
       return clock.run(canary.settled());
+    },
+    async completedDeployment() {
+      canary.trigger = false;
+      deployGreen();
+      await clock.run(new Promise((resolve) => setTimeout(resolve, sim.ecs.rolloutMs + 1)));
+      return canary.deploymentEvents.at(-1)!;
     },
     runExecution(input, name = 'test-execution') {
       return clock.run(startExecution(input, { ...options.start, name }).result);

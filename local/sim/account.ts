@@ -163,6 +163,8 @@ export class SimulatedAccount {
         return this.cloudwatch.putMetricAlarm(input);
       case 'cloudwatch:PutCompositeAlarmCommand':
         return this.cloudwatch.putCompositeAlarm(input);
+      case 'cloudwatch:DeleteAlarmsCommand':
+        return this.cloudwatch.deleteAlarms(input);
       case 'cloudwatch:SetAlarmStateCommand':
         return this.cloudwatch.setAlarmState(input);
       case 'eventbridge:PutEventsCommand':

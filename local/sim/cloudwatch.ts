@@ -46,6 +46,11 @@ export class CloudWatchModel {
     return {};
   }
 
+  deleteAlarms(input: { AlarmNames?: string[] }) {
+    for (const name of input.AlarmNames ?? []) this.alarms.delete(name);
+    return {};
+  }
+
   /** Shorthand for tests and the demo. */
   setState(name: string, state: State, reason = `set to ${state}`): void {
     this.setAlarmState({ AlarmName: name, StateValue: state, StateReason: reason });

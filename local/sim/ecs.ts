@@ -89,6 +89,10 @@ export class EcsModel {
     return s;
   }
 
+  deleteService(cluster: string, service: string): void {
+    this.services.delete(this.key(cluster, service));
+  }
+
   /** `aws ecs update-service --task-definition`: starts a rolling deployment; resolves with its id. */
   deploy(cluster: string, service: string, taskDefinition: string): string {
     const s = this.service(cluster, service);

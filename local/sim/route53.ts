@@ -73,6 +73,10 @@ export class Route53Model {
     return { HostedZone: { Id: `/hostedzone/${id}`, Name: name, CallerReference: 'simulated' }, ChangeInfo: this.newChange() };
   }
 
+  deleteHostedZone(id: string): void {
+    this.zones.delete(zoneIdOf(id));
+  }
+
   private newChange() {
     const id = `C${String(++this.counter).padStart(12, '0')}SIM`;
     const submittedAt = Date.now();
