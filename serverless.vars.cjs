@@ -13,7 +13,7 @@ function loadTypeScript() {
       contents: [
         "export { parseConfig } from './functions/lib/config.ts';",
         "export { default as config } from './canary.config.ts';",
-        "export { deploymentRulePattern, iamStatements } from './functions/lib/stack.ts';",
+        "export { deploymentRulePattern, executionStatusRulePattern, iamStatements } from './functions/lib/stack.ts';",
       ].join('\n'),
       resolveDir: __dirname,
       loader: 'ts',
@@ -47,6 +47,7 @@ module.exports = () => {
   return {
     pairs: config.pairs.map((p) => p.name).join(', '),
     deploymentRulePattern: ts.deploymentRulePattern(config),
+    executionStatusRulePattern: ts.executionStatusRulePattern(),
     iam: ts.iamStatements(config),
     definition: bindFunctions(definition),
   };

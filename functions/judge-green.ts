@@ -3,7 +3,7 @@ import { describeAlarms } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
 import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, type Judgement } from './lib/canary-state.js';
 import { judgeGreen } from './lib/judge.js';
-import { logFor, logger } from './lib/log.js';
+import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
 
 const Input = z.object({ plan: PlanSchema, status: StatusSchema, judgement: JudgementSchema.nullable() });
@@ -12,7 +12,7 @@ const Input = z.object({ plan: PlanSchema, status: StatusSchema, judgement: Judg
  * One check of green during a step's bake: alarms and ECS health. The bake of a step starts
  * at its first check; the step is complete once a healthy check comes at or after the end.
  */
-export async function handler(input: unknown): Promise<Judgement> {
+export const handler = handled('Judge green', async (input: unknown): Promise<Judgement> => {
   const { plan, status, judgement: previous } = parseTaskInput(Input, input, 'Judge green');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId, step: status.step });
   const now = Date.now();
@@ -43,4 +43,4 @@ export async function handler(input: unknown): Promise<Judgement> {
   else logger.warn('green is unhealthy: rolling back', { reasons });
   if (judgement.bakeComplete) await notify(logger, 'StepCompleted', notificationDetail(plan, status));
   return judgement;
-}
+});

@@ -1,64 +1,58 @@
 import { z } from 'zod';
 import { describeAlarms } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
+import { describeExecution } from './lib/aws/stepfunctions.js';
 import type { Plan, Status } from './lib/canary-state.js';
 import { parseTaskInput } from './lib/canary-state.js';
-import { findPairByService } from './lib/config.js';
-import { parseDeploymentEvent } from './lib/deployment-event.js';
+import { findPairByService, type PairConfig } from './lib/config.js';
+import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
 import { fail } from './lib/errors.js';
 import { alarmReasons, steadyReasons } from './lib/judge.js';
-import { logFor, logger } from './lib/log.js';
+import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
+import { claimFor, claimPair, releasePair, takeOver } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
 import { dnsWaitSeconds, readPair } from './lib/record-pair.js';
 import { expandSteps, formatWeights } from './lib/schedule.js';
 
-const Input = z.object({ event: z.unknown(), executionArn: z.string() });
+const Input = z.object({ event: z.unknown(), executionArn: z.string(), executionName: z.string() });
+
+/** The event must come from this account and region, for a service of the pair the execution is named after. */
+function checkOrigin(deployment: Deployment, executionArn: string, executionName: string, pair: PairConfig | undefined): PairConfig {
+  const here = arnScope(executionArn);
+  if (here && (deployment.account !== here.account || deployment.region !== here.region))
+    fail('ForeignEvent', `the event is from account ${deployment.account} in ${deployment.region} (service ${deployment.serviceArn}); this canary runs in account ${here.account}, ${here.region}`);
+  if (!pair) return fail('UnknownService', `ECS service ${deployment.cluster}/${deployment.service} is not in any pair of canary.config.ts`);
+  const named = pairOfExecutionName(executionName);
+  if (named !== undefined && named !== pair.name && named !== 'rejected')
+    fail('PairMismatch', `execution ${executionName} is named for pair ${named}, but service ${deployment.cluster}/${deployment.service} belongs to pair ${pair.name}`);
+  return pair;
+}
 
 /**
  * Fails closed: every check runs before the first weight change, and any failure ends the
- * execution with a named error and DNS untouched. Returns the plan the canary follows.
+ * execution with a named error and DNS untouched. Claims the pair (one canary per pair) and
+ * returns the plan the canary follows.
  */
-export async function handler(input: unknown): Promise<{ plan: Plan; status: Status; judgement: null }> {
-  const { event, executionArn } = parseTaskInput(Input, input, 'Preflight');
+export const handler = handled('Preflight', async (input: unknown): Promise<{ plan: Plan; status: Status; judgement: null }> => {
+  const { event, executionArn, executionName } = parseTaskInput(Input, input, 'Preflight');
   const deployment = parseDeploymentEvent(event);
   if (deployment.eventName !== 'SERVICE_DEPLOYMENT_COMPLETED')
     fail('MalformedEvent', `the canary starts on SERVICE_DEPLOYMENT_COMPLETED, not ${deployment.eventName}`);
   const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
-  if (!owner)
-    return fail('UnknownService', `ECS service ${deployment.cluster}/${deployment.service} is not in any pair of canary.config.ts`);
-  const { pair: config, index } = owner;
+  const config = checkOrigin(deployment, executionArn, executionName, owner?.pair);
+  const index = owner!.index;
   const green = config.services[index];
   const blue = config.services[1 - index]!;
   logFor({ pair: config.name, deploymentId: deployment.deploymentId });
 
-  const ref = {
-    hostedZoneId: config.hostedZoneId,
-    recordName: config.recordName,
-    recordType: config.recordType,
-    blueSetIdentifier: blue.setIdentifier,
-    greenSetIdentifier: green.setIdentifier,
-  };
-  const records = await readPair(ref);
-  const { weights } = records;
-  if (weights.blue === 0 && weights.green === 0)
-    fail('NoLiveService', `both records of ${config.recordName} have weight 0; give the live service's record weight first`);
-  if (weights.blue > 0 && weights.green > 0)
-    fail('TrafficAlreadySplit', `${config.recordName} is split (${formatWeights(weights)}); finish or undo that split before deploying`);
-  if (weights.green > 0)
-    fail('DeploymentToLiveService', `${green.cluster}/${green.service} is live (${formatWeights(weights)}); deploy new versions to the idle service ${blue.cluster}/${blue.service}`);
-
+  // Green first: an out-of-date event is refused before it can touch the pair's claim.
   const service = await describeService(green.cluster, green.service);
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
   if (primary?.id !== deployment.deploymentId)
     fail('DeploymentMismatch', `the primary deployment of ${green.cluster}/${green.service} is ${primary?.id ?? 'missing'}, not ${deployment.deploymentId} from the event (an older or superseded event)`);
   const unsteady = steadyReasons(service, deployment.deploymentId);
   if (unsteady.length > 0) fail('GreenNotSteady', `green is not steady: ${unsteady.join('; ')}`);
-
-  const { alarms, missing } = await describeAlarms(config.alarms);
-  if (missing.length > 0) fail('AlarmNotFound', `alarm(s) ${missing.join(', ')} do not exist; create them or fix the pair's alarms`);
-  const firing = alarmReasons(alarms);
-  if (firing.length > 0) fail('AlarmAlreadyFiring', `an alarm is already in ALARM before any traffic moved: ${firing.join('; ')}`);
 
   const steps = expandSteps(config.steps);
   const plan: Plan = {
@@ -74,11 +68,61 @@ export async function handler(input: unknown): Promise<{ plan: Plan; status: Sta
     steps,
     bakeSeconds: config.bakeSeconds,
     pollSeconds: config.pollSeconds,
-    dnsWaitSeconds: dnsWaitSeconds(records, config.minWaitSeconds),
+    dnsWaitSeconds: 0,
     deadline: new Date(Date.now() + config.executionTimeoutSeconds * 1000).toISOString(),
   };
-  const status: Status = { step: 0, of: steps.length, greenPercent: 0, weights, changeId: null };
-  logger.info('preflight passed', { steps, weights, dnsWaitSeconds: plan.dnsWaitSeconds });
-  await notify(logger, 'Started', notificationDetail(plan, status));
-  return { plan, status, judgement: null };
+  await claim(plan, config.executionTimeoutSeconds, deployment);
+
+  try {
+    const ref = { ...plan, blueSetIdentifier: blue.setIdentifier, greenSetIdentifier: green.setIdentifier };
+    const records = await readPair(ref);
+    const { weights } = records;
+    if (weights.blue === 0 && weights.green === 0)
+      fail('NoLiveService', `both records of ${config.recordName} have weight 0; give the live service's record weight first`);
+    if (weights.blue > 0 && weights.green > 0)
+      fail('TrafficAlreadySplit', `${config.recordName} is split (${formatWeights(weights)}); finish or undo that split before deploying`);
+    if (weights.green > 0)
+      fail('DeploymentToLiveService', `${green.cluster}/${green.service} is live (${formatWeights(weights)}); deploy new versions to the idle service ${blue.cluster}/${blue.service}`);
+
+    const { alarms, missing } = await describeAlarms(config.alarms);
+    if (missing.length > 0) fail('AlarmNotFound', `alarm(s) ${missing.join(', ')} do not exist; create them or fix the pair's alarms`);
+    const firing = alarmReasons(alarms);
+    if (firing.length > 0) fail('AlarmAlreadyFiring', `an alarm is already in ALARM before any traffic moved: ${firing.join('; ')}`);
+
+    plan.dnsWaitSeconds = dnsWaitSeconds(records, config.minWaitSeconds);
+    const status: Status = { step: 0, of: steps.length, greenPercent: 0, weights, changeId: null };
+    logger.info('preflight passed', { steps, weights, dnsWaitSeconds: plan.dnsWaitSeconds });
+    await notify(logger, 'Started', notificationDetail(plan, status));
+    return { plan, status, judgement: null };
+  } catch (e) {
+    await releasePair(plan.pair, executionArn);
+    throw e;
+  }
+});
+
+/**
+ * One canary per pair. A held pair is taken over when its holder's execution is no longer
+ * running; a newer deployment of the same green waits (PairBusy, retried by the state
+ * machine) while the running canary, whose judge sees its deployment replaced, rolls back;
+ * a deployment of the side the running canary treats as live is refused.
+ */
+async function claim(plan: Plan, executionTimeoutSeconds: number, deployment: Deployment): Promise<void> {
+  const wanted = claimFor(plan, executionTimeoutSeconds);
+  const result = await claimPair(wanted);
+  if (result.claimed) return;
+  const holder = result.holder;
+  if (!holder) {
+    // released between the write and the read: try once more
+    if ((await claimPair(wanted)).claimed) return;
+    fail('PairBusy', `pair ${plan.pair} is being claimed by another canary; retrying`);
+  }
+  const { status } = await describeExecution(holder!.executionArn).catch(() => ({ status: 'UNKNOWN' }));
+  if (status !== 'RUNNING' && (await takeOver(wanted, holder!.executionArn))) {
+    logger.warn('took over the pair from an execution that is no longer running', { previous: holder!.executionArn, previousStatus: status });
+    return;
+  }
+  const side = `${deployment.cluster}/${deployment.service}`;
+  if (holder!.blue.service === deployment.service && holder!.blue.cluster === deployment.cluster)
+    fail('CanaryInProgress', `canary ${holder!.executionArn} is moving traffic from ${side} (live) to ${holder!.green.cluster}/${holder!.green.service}; a deployment to the live side is refused while it runs`);
+  fail('PairBusy', `canary ${holder!.executionArn} of ${holder!.deploymentId} still holds pair ${plan.pair}; it rolls back once it sees ${side} on ${deployment.deploymentId}, then this canary starts`);
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { waitForInsync } from './lib/aws/route53.js';
 import { PlanSchema, StatusSchema, pairRef, parseTaskInput } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
-import { logFor, logger } from './lib/log.js';
+import { handled, logFor, logger } from './lib/log.js';
+import { markPromoting, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { readPair, writePair } from './lib/record-pair.js';
 import { ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
@@ -20,9 +21,11 @@ export interface Promotion {
 }
 
 /** Green has passed every step: it keeps all the traffic, and the roles swap. */
-export async function handler(input: unknown): Promise<Promotion> {
+export const handler = handled('Promote', async (input: unknown): Promise<Promotion> => {
   const { plan, status } = parseTaskInput(Input, input, 'Promote');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
+  if (!(await markPromoting(plan.pair, plan.executionArn)))
+    fail('ClaimLost', `this canary no longer holds pair ${plan.pair} (its claim expired or was taken over); not promoting`);
   const ref = pairRef(plan);
   const records = await readPair(ref);
   if (!sameWeights(records.weights, ALL_GREEN)) {
@@ -33,6 +36,7 @@ export async function handler(input: unknown): Promise<Promotion> {
   const final = { ...status, greenPercent: 100, weights: ALL_GREEN };
   logger.info('green promoted', { weights: ALL_GREEN });
   const notified = await notify(logger, 'Promoted', notificationDetail(plan, final));
+  await releasePair(plan.pair, plan.executionArn);
   return {
     outcome: 'PROMOTED',
     weights: ALL_GREEN,
@@ -40,4 +44,4 @@ export async function handler(input: unknown): Promise<Promotion> {
     idle: { cluster: plan.blue.cluster, service: plan.blue.service },
     notified,
   };
-}
+});

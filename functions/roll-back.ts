@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { waitForInsync } from './lib/aws/route53.js';
 import { CaughtErrorSchema, JudgementSchema, PlanSchema, StatusSchema, pairRef, parseTaskInput, stepLabel, type CaughtError } from './lib/canary-state.js';
-import { logFor, logger } from './lib/log.js';
+import { handled, logFor, logger } from './lib/log.js';
+import { readClaim, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { readPair, writePair } from './lib/record-pair.js';
 import { ALL_BLUE, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
@@ -38,11 +39,18 @@ export function errorText(error: CaughtError): string {
  * Puts all traffic back on blue (blue 100 / green 0), waits until Route53 has it INSYNC, and
  * says why. Idempotent: a retry, or a run that finds blue already at 100, writes nothing.
  */
-export async function handler(input: unknown): Promise<Rollback> {
+export const handler = handled('Roll back', async (input: unknown): Promise<Rollback> => {
   const { plan, status, judgement, error } = parseTaskInput(Input, input, 'Roll back');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
   const why = error ? errorText(error) : judgement?.reasons.join('; ') || 'green was judged unhealthy';
   const reason = `${stepLabel(status)}: ${why}`.slice(0, 2000);
+
+  // A canary that lost its claim (expired, taken over) leaves DNS to the one that holds it now.
+  const claim = await readClaim(plan.pair);
+  if (claim && claim.executionArn !== plan.executionArn) {
+    logger.warn('pair is held by another canary: DNS left to it', { holder: claim.executionArn, reason });
+    return { outcome: 'ROLLED_BACK', reason: `${reason} (DNS not touched: pair now held by ${claim.executionArn})`, weights: status.weights, changeId: null, notified: false };
+  }
 
   const ref = pairRef(plan);
   const records = await readPair(ref);
@@ -53,5 +61,6 @@ export async function handler(input: unknown): Promise<Rollback> {
   }
   logger.warn('rolled back to blue', { reason, from: formatWeights(records.weights), changeId });
   const notified = await notify(logger, 'RolledBack', notificationDetail(plan, { ...status, greenPercent: 0, weights: ALL_BLUE }, reason));
+  await releasePair(plan.pair, plan.executionArn);
   return { outcome: 'ROLLED_BACK', reason, weights: ALL_BLUE, changeId, notified };
-}
+});

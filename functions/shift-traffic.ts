@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PlanSchema, StatusSchema, pairRef, parseTaskInput, type Status } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
-import { logFor, logger } from './lib/log.js';
+import { handled, logFor, logger } from './lib/log.js';
 import { readPair, writePair } from './lib/record-pair.js';
 import { formatWeights, sameWeights, weightsFor } from './lib/schedule.js';
 
@@ -11,7 +11,7 @@ const Input = z.object({ plan: PlanSchema, status: StatusSchema });
  * Moves to the next step of the schedule: checks that DNS still holds what the canary last
  * wrote (drift guard), then UPSERTs both records in one change batch.
  */
-export async function handler(input: unknown): Promise<Status> {
+export const handler = handled('Shift traffic', async (input: unknown): Promise<Status> => {
   const { plan, status } = parseTaskInput(Input, input, 'Shift traffic');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
   const step = status.step + 1;
@@ -30,4 +30,4 @@ export async function handler(input: unknown): Promise<Status> {
   const changeId = await writePair(ref, records, target, `${plan.pair} step ${step}/${plan.steps.length}`);
   logger.info('traffic shifted', { step, of: plan.steps.length, weights: target, changeId });
   return { step, of: plan.steps.length, greenPercent, weights: target, changeId };
-}
+});

@@ -1,4 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import { describeService } from './lib/aws/ecs.js';
 import { startExecution } from './lib/aws/stepfunctions.js';
 import { executionName, parseDeploymentEvent } from './lib/deployment-event.js';
 import { isCanaryError } from './lib/errors.js';
@@ -20,6 +21,15 @@ export async function handler(event: EventBridgeEvent<string, unknown>) {
   try {
     const deployment = parseDeploymentEvent(event);
     const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
+    if (owner) {
+      // Events arrive late and out of order: one for a deployment that is no longer the
+      // service's primary is history, not a reason to move traffic.
+      const primary = (await describeService(deployment.cluster, deployment.service)).deployments.find((d) => d.status === 'PRIMARY');
+      if (primary && primary.id !== deployment.deploymentId) {
+        logger.info('ignoring an out-of-date deployment event', { deploymentId: deployment.deploymentId, primary: primary.id, service: deployment.serviceArn });
+        return { ignored: true, reason: `deployment ${deployment.deploymentId} is not the primary of ${deployment.cluster}/${deployment.service} (${primary.id} is)` };
+      }
+    }
     name = executionName(owner?.pair.name ?? 'unknown-service', deployment.deploymentId);
   } catch (e) {
     if (!isCanaryError(e)) throw e;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { waitForInsync } from './lib/aws/route53.js';
 import { parseTaskInput } from './lib/canary-state.js';
-import { logger } from './lib/log.js';
+import { handled, logger } from './lib/log.js';
 
 const Input = z.object({ changeId: z.string().min(1) });
 
@@ -9,10 +9,10 @@ const Input = z.object({ changeId: z.string().min(1) });
 export const MAX_WAIT_SECONDS = 240;
 
 /** Returns once Route53 reports the change INSYNC (SDK waiter on GetChange). */
-export async function handler(input: unknown): Promise<{ changeId: string; insyncAt: string }> {
+export const handler = handled('Wait for Route53 INSYNC', async (input: unknown): Promise<{ changeId: string; insyncAt: string }> => {
   const { changeId } = parseTaskInput(Input, input, 'Wait for Route53 INSYNC');
   await waitForInsync(changeId, MAX_WAIT_SECONDS);
   const insyncAt = new Date().toISOString();
   logger.info('change INSYNC', { changeId });
   return { changeId, insyncAt };
-}
+});

@@ -1,7 +1,8 @@
 import { handler as startCanary } from '../functions/start-canary.js';
 import type { PairConfig } from '../functions/lib/config.js';
 import { pairsConfig } from '../functions/lib/pairs.js';
-import { deploymentRulePattern } from '../functions/lib/stack.js';
+import { deploymentRulePattern, executionStatusRulePattern } from '../functions/lib/stack.js';
+import { handler as safetyNet, type SafetyNetResult } from '../functions/safety-net.js';
 import { SIM_ACCOUNT, SIM_REGION, SimulatedAccount } from './sim/account.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
 import { STATE_MACHINE_ARN, startExecution, type ExecutionResult, type RunningExecution, type StartOptions } from './step-functions.js';
@@ -72,31 +73,68 @@ export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedO
 
 export const taskDefinitionArn = (family: string, revision: number) => `arn:aws:ecs:${SIM_REGION}:${SIM_ACCOUNT}:task-definition/${family}:${revision}`;
 
+export const LOCK_TABLE = 'ecs-dns-canary-pair-claims';
+
+/** The Step Functions Execution Status Change event EventBridge sends when a run ends. */
+export function executionStatusEvent(result: ExecutionResult) {
+  return {
+    version: '0',
+    id: `status-${result.executionArn.split(':').at(-1)}`,
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: SIM_ACCOUNT,
+    time: new Date().toISOString(),
+    region: SIM_REGION,
+    resources: [result.executionArn],
+    detail: {
+      executionArn: result.executionArn,
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: result.executionArn.split(':').at(-1),
+      status: result.status,
+      error: result.error ?? null,
+      cause: result.cause ?? null,
+    },
+  };
+}
+
 /**
  * The deployed stack, in process: ECS deployment events go through the rule pattern to the
- * real start-canary handler, whose StartExecution runs the real state machine locally.
+ * real start-canary handler, whose StartExecution runs the real state machine locally; a run
+ * that ends ABORTED, TIMED_OUT or FAILED sends its status change through the second rule to
+ * the real safety net (retried as EventBridge's async Lambda invocation is: 3 attempts).
  */
 export class LocalCanary {
   readonly executions: RunningExecution[] = [];
   readonly results: Promise<ExecutionResult>[] = [];
+  readonly safetyNets: Promise<SafetyNetResult | Error>[] = [];
   readonly deploymentEvents: EcsDeploymentEvent[] = [];
   /** When false, deployment events are recorded but not delivered (to drive executions by hand). */
   trigger = true;
-  private pattern = deploymentRulePattern(pairsConfig(), localArn) as unknown as Record<string, unknown>;
+  private deploymentPattern = deploymentRulePattern(pairsConfig(), localArn) as unknown as Record<string, unknown>;
+  private statusPattern = executionStatusRulePattern(STATE_MACHINE_ARN) as unknown as Record<string, unknown>;
 
   constructor(
     readonly sim: SimulatedAccount,
     private options: Omit<StartOptions, 'name' | 'executionArn'> = {},
   ) {
     process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
+    process.env.LOCK_TABLE = LOCK_TABLE;
+    sim.dynamodb.createTable({ TableName: LOCK_TABLE, KeySchema: [{ AttributeName: 'pair', KeyType: 'HASH' }] });
     sim.ecs.onDeploymentEvent((event) => {
       this.deploymentEvents.push(event);
-      if (this.trigger && matches(this.pattern, event as unknown as Record<string, unknown>)) void this.deliver(event);
+      if (this.trigger && matches(this.deploymentPattern, event as unknown as Record<string, unknown>)) void this.deliver(event);
     });
     sim.onStartExecution((x) => {
       const running = startExecution(JSON.parse(x.input), { ...this.options, name: x.name, executionArn: x.executionArn });
       this.executions.push(running);
-      this.results.push(running.result);
+      this.results.push(
+        running.result.then((result) => {
+          x.status = result.status;
+          const event = executionStatusEvent(result);
+          if (matches(this.statusPattern, event)) this.safetyNets.push(this.runSafetyNet(event));
+          return result;
+        }),
+      );
     });
   }
 
@@ -105,12 +143,26 @@ export class LocalCanary {
     return startCanary(event as never);
   }
 
-  /** Resolves when every execution started so far has ended. */
+  /** Async invocation: on error Lambda retries twice, after about 1 and 2 minutes. */
+  private async runSafetyNet(event: unknown): Promise<SafetyNetResult | Error> {
+    let last: Error = new Error('not run');
+    for (const delay of [0, 60_000, 120_000]) {
+      if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+      try {
+        return await safetyNet(event);
+      } catch (e) {
+        last = e as Error;
+      }
+    }
+    return last;
+  }
+
+  /** Resolves when every execution started so far, and every safety-net run, has ended. */
   async settled(): Promise<ExecutionResult[]> {
     let count = -1;
-    while (count !== this.results.length) {
-      count = this.results.length;
-      await Promise.all(this.results);
+    while (count !== this.results.length + this.safetyNets.length) {
+      count = this.results.length + this.safetyNets.length;
+      await Promise.all([...this.results, ...this.safetyNets]);
     }
     return Promise.all(this.results);
   }

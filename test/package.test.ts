@@ -44,10 +44,16 @@ describe('the packaged stack', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('has one rule: SERVICE_DEPLOYMENT_COMPLETED of every configured service, to start-canary', () => {
-    const rules = ofType('AWS::Events::Rule');
+  const ruleTo = (fn: string) => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === fn);
     expect(rules).toHaveLength(1);
-    const [, rule] = rules[0]!;
+    return rules[0]![1];
+  };
+
+  it('has two rules and no other', () => expect(ofType('AWS::Events::Rule')).toHaveLength(2));
+
+  it('rule 1: SERVICE_DEPLOYMENT_COMPLETED of every configured service, to start-canary', () => {
+    const rule = ruleTo('StartCanaryLambdaFunction');
     const services = config.pairs.flatMap((p) => p.services.map((s) => `service/${s.cluster}/${s.service}`));
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.ecs'],
@@ -56,6 +62,22 @@ describe('the packaged stack', () => {
       detail: { eventName: ['SERVICE_DEPLOYMENT_COMPLETED'] },
     });
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['StartCanaryLambdaFunction', 'Arn'] } })]);
+  });
+
+  it('rule 2: ABORTED, TIMED_OUT or FAILED runs of this state machine, to the safety net', () => {
+    expect(ruleTo('SafetyNetLambdaFunction').Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: 'CanaryStateMachine' }] },
+    });
+  });
+
+  it('keeps pair claims in a DynamoDB table with TTL', () => {
+    const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, any]];
+    expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'pair', KeyType: 'HASH' }]);
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    const withTable = ofType('AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.LOCK_TABLE);
+    expect(withTable.map(([id]) => id).sort()).toEqual(['PreflightLambdaFunction', 'PromoteLambdaFunction', 'RollBackLambdaFunction', 'SafetyNetLambdaFunction']);
   });
 
   it('deploys the definition from statemachine/, each Task bound to its function', () => {
@@ -80,12 +102,12 @@ describe('the packaged stack', () => {
 
   it('runs every function on nodejs22.x, each in its own role', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions.length).toBe(7);
+    expect(functions.length).toBe(8);
     for (const [, f] of functions) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Role['Fn::GetAtt'][0]).not.toBe('IamRoleLambdaExecution');
     }
-    expect(new Set(functions.map(([, f]) => f.Properties.Role['Fn::GetAtt'][0])).size).toBe(7);
+    expect(new Set(functions.map(([, f]) => f.Properties.Role['Fn::GetAtt'][0])).size).toBe(8);
   });
 
   it('grants no wildcard action, and Route53 writes only to the configured records, as UPSERTs', () => {
@@ -107,7 +129,9 @@ describe('the packaged stack', () => {
       });
     }
     // Only the functions that move traffic may write.
-    expect(new Set(writes.map((s) => s.role))).toEqual(new Set(['ShiftTrafficIamRoleLambdaExecution', 'PromoteIamRoleLambdaExecution', 'RollBackIamRoleLambdaExecution']));
+    expect(new Set(writes.map((s) => s.role))).toEqual(
+      new Set(['ShiftTrafficIamRoleLambdaExecution', 'PromoteIamRoleLambdaExecution', 'RollBackIamRoleLambdaExecution', 'SafetyNetIamRoleLambdaExecution']),
+    );
   });
 
   it('scopes ECS and CloudWatch reads to the configured services and alarms', () => {
@@ -115,12 +139,15 @@ describe('the packaged stack', () => {
       if (s.Action.includes('ecs:DescribeServices')) for (const r of s.Resource) expect(JSON.stringify(r)).toMatch(/:service\/shop\/shop-web-[ab]"/);
       if (s.Action.includes('cloudwatch:DescribeAlarms')) for (const r of s.Resource) expect(JSON.stringify(r)).toMatch(/:alarm:shop-web-/);
       if (s.Action.includes('states:StartExecution')) expect(s.Resource).toEqual([{ Ref: 'CanaryStateMachine' }]);
+      if (s.Action.includes('states:DescribeExecution'))
+        expect(s.Resource).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CanaryStateMachine.Name}:*' }]);
+      if (s.Action.some((a: string) => a.startsWith('dynamodb:'))) expect(s.Resource).toEqual([{ 'Fn::GetAtt': ['PairClaimsTable', 'Arn'] }]);
     }
   });
 
   it('each function zip is at most 250 KB', () => {
     const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
-    expect(zips).toHaveLength(7);
+    expect(zips).toHaveLength(8);
     const sizes = Object.fromEntries(zips.map((z) => [z, Math.round(statSync(join(out, z)).size / 1024)]));
     console.log(`zipped function sizes (KB): ${JSON.stringify(sizes)}`);
     for (const kb of Object.values(sizes)) expect(kb).toBeLessThanOrEqual(250);

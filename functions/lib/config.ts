@@ -33,7 +33,7 @@ const seconds = (min: number, max: number) => z.number().int().min(min).max(max)
 const Pair = z
   .strictObject({
     /** Names the pair in execution names, logs and notifications. */
-    name: name('name', 32, /^[a-z0-9][a-z0-9-]*$/, 'name: lower-case letters, digits and -, starting with a letter or digit'),
+    name: name('name', 32, /^[a-z0-9]+(-[a-z0-9]+)*$/, 'name: lower-case letters and digits, single - between them'),
     hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/, 'hostedZoneId must look like Z0123456789ABCDEFGHIJ'),
     recordName: z
       .string()

@@ -4,7 +4,9 @@ import { fail } from './errors.js';
 const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):service\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)$/;
 
 /** `ECS Deployment State Change` as EventBridge delivers it (only the fields the canary reads). */
-const DeploymentEvent = z.object({
+const DeploymentEvent = z.strictObject({
+  version: z.string().optional(),
+  'replay-name': z.string().optional(),
   id: z.string().min(1),
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Deployment State Change'),
@@ -33,8 +35,16 @@ export interface Deployment {
   updatedAt: string;
 }
 
-/** Reads a deployment event, or fails with MalformedEvent naming the first bad field. */
+/** ECS deployment events are about 1 KB; anything far larger is not one. */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
+/**
+ * Reads a deployment event, or fails with MalformedEvent naming the first bad field (unknown
+ * top-level fields included: the EventBridge envelope is fixed) or EventTooLarge.
+ */
 export function parseDeploymentEvent(input: unknown): Deployment {
+  const bytes = Buffer.byteLength(JSON.stringify(input ?? null));
+  if (bytes > MAX_EVENT_BYTES) fail('EventTooLarge', `the event has ${bytes} bytes; an ECS deployment event has about 1 KB (limit ${MAX_EVENT_BYTES})`);
   const result = DeploymentEvent.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -63,6 +73,19 @@ export function parseDeploymentEvent(input: unknown): Deployment {
  * the same name (StartExecution is idempotent for the same name and input).
  */
 export function executionName(pair: string, deploymentId: string): string {
+  // pair names have no '--' (see the config schema), so the name splits back unambiguously
   const deployment = deploymentId.replace(/[^A-Za-z0-9_-]/g, '-');
   return `${pair}--${deployment}`.slice(0, 80);
+}
+
+/** The pair an execution name was given for (`<pair>--<deployment>`), if it has that form. */
+export function pairOfExecutionName(name: string): string | undefined {
+  const at = name.indexOf('--');
+  return at > 0 ? name.slice(0, at) : undefined;
+}
+
+/** Region and account of an ARN (arn:partition:service:region:account:...). */
+export function arnScope(arn: string): { region: string; account: string } | undefined {
+  const parts = arn.split(':');
+  return parts.length >= 6 && parts[0] === 'arn' ? { region: parts[3]!, account: parts[4]! } : undefined;
 }

@@ -7,7 +7,12 @@ export const ERROR_NAMES = [
   // Bad input: raised before the first shift, with no change to DNS.
   'InvalidConfig',
   'MalformedEvent',
+  'EventTooLarge',
+  'ForeignEvent',
   'UnknownService',
+  'PairMismatch',
+  'PairBusy',
+  'CanaryInProgress',
   'HostedZoneNotFound',
   'RecordNotFound',
   'RecordNotWeighted',
@@ -22,6 +27,7 @@ export const ERROR_NAMES = [
   'AlarmAlreadyFiring',
   // During the canary: each one sends the run to the rollback path.
   'WeightsChangedOutside',
+  'ClaimLost',
   'Route53Throttled',
   'Route53ChangeNotInSync',
   // How a rolled-back run ends.

@@ -24,6 +24,15 @@ export function deploymentRulePattern(config: CanaryConfig, arn: ArnFn = cfnArn)
   };
 }
 
+/** ABORTED, TIMED_OUT or FAILED runs of the canary's state machine: the safety net's trigger. */
+export function executionStatusRulePattern(stateMachineArn: unknown = { Ref: 'CanaryStateMachine' }) {
+  return {
+    source: ['aws.states'],
+    'detail-type': ['Step Functions Execution Status Change'],
+    detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [stateMachineArn] },
+  };
+}
+
 interface Statement {
   Effect: 'Allow';
   Action: string[];
@@ -56,12 +65,21 @@ export function iamStatements(config: CanaryConfig, arn: ArnFn = cfnArn) {
     ? [{ Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: alarms.map((a) => arn(`arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${a}`)) }]
     : [];
   const putEvents: Statement = { Effect: 'Allow', Action: ['events:PutEvents'], Resource: [arn('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default')] };
+  // The pair claims (one canary per pair) and the executions of the canary's own state machine.
+  const claims = (...actions: string[]): Statement => ({ Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: [{ 'Fn::GetAtt': ['PairClaimsTable', 'Arn'] }] });
+  const describeExecution: Statement = {
+    Effect: 'Allow',
+    Action: ['states:DescribeExecution'],
+    Resource: [arn('arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CanaryStateMachine.Name}:*')],
+  };
   return {
-    preflight: [readRecords, describeServices, ...describeAlarms, putEvents],
+    startCanary: [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: [{ Ref: 'CanaryStateMachine' }] } as Statement, describeServices],
+    preflight: [readRecords, describeServices, ...describeAlarms, putEvents, claims('PutItem', 'GetItem', 'DeleteItem'), describeExecution],
     shiftTraffic: [readRecords, ...changeRecords],
     waitForChange: [getChange],
     judgeGreen: [describeServices, ...describeAlarms, putEvents],
-    promote: [readRecords, ...changeRecords, getChange, putEvents],
-    rollBack: [readRecords, ...changeRecords, getChange, putEvents],
+    promote: [readRecords, ...changeRecords, getChange, putEvents, claims('UpdateItem', 'DeleteItem')],
+    rollBack: [readRecords, ...changeRecords, getChange, putEvents, claims('GetItem', 'DeleteItem')],
+    safetyNet: [readRecords, ...changeRecords, getChange, putEvents, claims('GetItem', 'DeleteItem'), describeExecution],
   };
 }

@@ -1,9 +1,11 @@
 import { cloudwatch } from '../../functions/lib/aws/cloudwatch.js';
+import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
 import { ecs } from '../../functions/lib/aws/ecs.js';
 import { eventbridge } from '../../functions/lib/aws/eventbridge.js';
 import { route53 } from '../../functions/lib/aws/route53.js';
 import { sfn } from '../../functions/lib/aws/stepfunctions.js';
 import { CloudWatchModel } from './cloudwatch.js';
+import { DynamoDbModel } from './dynamodb.js';
 import { EcsModel } from './ecs.js';
 import { awsError, SimulatedAwsError } from './errors.js';
 import { Route53Model } from './route53.js';
@@ -11,7 +13,7 @@ import { Route53Model } from './route53.js';
 export const SIM_ACCOUNT = '123456789012';
 export const SIM_REGION = 'eu-west-1';
 
-export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn';
+export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb';
 
 export interface CallRecord {
   at: number;
@@ -32,6 +34,8 @@ export interface SimExecution {
   name: string;
   input: string;
   startedAt: number;
+  /** RUNNING until whoever runs it says otherwise. */
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 }
 
 /** An error to inject: into every matching call, the next `times` calls, or a random share of them. */
@@ -67,6 +71,7 @@ export class SimulatedAccount {
   readonly route53 = new Route53Model();
   readonly ecs = new EcsModel(SIM_ACCOUNT, SIM_REGION);
   readonly cloudwatch = new CloudWatchModel(SIM_ACCOUNT, SIM_REGION);
+  readonly dynamodb = new DynamoDbModel();
   readonly events: CapturedEvent[] = [];
   readonly calls: CallRecord[] = [];
   readonly executions = new Map<string, SimExecution>();
@@ -102,6 +107,7 @@ export class SimulatedAccount {
       ['cloudwatch', cloudwatch],
       ['eventbridge', eventbridge],
       ['sfn', sfn],
+      ['dynamodb', dynamodb],
     ];
     for (const [service, client] of clients) {
       const name = 'simulatedAccount';
@@ -171,6 +177,18 @@ export class SimulatedAccount {
         return this.putEvents(input);
       case 'sfn:StartExecutionCommand':
         return this.startExecution(input);
+      case 'sfn:DescribeExecutionCommand':
+        return this.describeExecution(input);
+      case 'dynamodb:CreateTableCommand':
+        return this.dynamodb.createTable(input);
+      case 'dynamodb:PutItemCommand':
+        return this.dynamodb.putItem(input);
+      case 'dynamodb:GetItemCommand':
+        return this.dynamodb.getItem(input);
+      case 'dynamodb:DeleteItemCommand':
+        return this.dynamodb.deleteItem(input);
+      case 'dynamodb:UpdateItemCommand':
+        return this.dynamodb.updateItem(input);
       default:
         return unsupported();
     }
@@ -196,10 +214,18 @@ export class SimulatedAccount {
       name: input.name,
       input: input.input ?? '{}',
       startedAt: Date.now(),
+      status: 'RUNNING',
     };
     this.executions.set(input.name, execution);
     for (const listener of this.startListeners) listener(execution);
     return { executionArn: execution.executionArn, startDate: new Date(execution.startedAt) };
+  }
+
+  private describeExecution(input: { executionArn?: string }) {
+    const execution = [...this.executions.values()].find((x) => x.executionArn === input.executionArn);
+    if (!execution) return awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+    const stateMachineArn = execution.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
+    return { executionArn: execution.executionArn, stateMachineArn, name: execution.name, status: execution.status, input: execution.input, startDate: new Date(execution.startedAt) };
   }
 
   /** Calls made so far, optionally of one service and command (e.g. 'ChangeResourceRecordSets'). */

@@ -1,4 +1,4 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 
 export const sfn = new SFNClient({});
 
@@ -16,4 +16,10 @@ export async function startExecution(stateMachineArn: string, name: string, inpu
     const arn = stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
     return { executionArn: arn, duplicate: true };
   }
+}
+
+/** Status and input of an execution (the safety net reads which pair a stopped run was for). */
+export async function describeExecution(executionArn: string): Promise<{ status: string; input?: string; name?: string }> {
+  const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return { status: out.status ?? 'UNKNOWN', input: out.input, name: out.name };
 }

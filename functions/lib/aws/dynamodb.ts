@@ -1,0 +1,56 @@
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+
+export const dynamodb = new DynamoDBClient({});
+
+export type Item = Record<string, AttributeValue>;
+
+const isConditionFailure = (e: unknown) => (e as Error).name === 'ConditionalCheckFailedException';
+
+/** PutItem under a condition; false when the condition did not hold. */
+export async function putIf(table: string, item: Item, condition: string, names: Record<string, string>, values: Item): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new PutItemCommand({ TableName: table, Item: item, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
+    );
+    return true;
+  } catch (e) {
+    if (isConditionFailure(e)) return false;
+    throw e;
+  }
+}
+
+/** UpdateItem (SET ...) under a condition; false when the condition did not hold. */
+export async function updateIf(table: string, key: Item, update: string, condition: string, names: Record<string, string>, values: Item): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
+    );
+    return true;
+  } catch (e) {
+    if (isConditionFailure(e)) return false;
+    throw e;
+  }
+}
+
+/** DeleteItem under a condition; false when the condition did not hold. */
+export async function deleteIf(table: string, key: Item, condition: string, names: Record<string, string>, values: Item): Promise<boolean> {
+  try {
+    await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: key, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
+    return true;
+  } catch (e) {
+    if (isConditionFailure(e)) return false;
+    throw e;
+  }
+}
+
+export async function getItem(table: string, key: Item): Promise<Item | undefined> {
+  const out = await dynamodb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+  return out.Item;
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { waitForInsync } from './lib/aws/route53.js';
+import { describeExecution } from './lib/aws/stepfunctions.js';
+import { findPairByService } from './lib/config.js';
+import { parseDeploymentEvent } from './lib/deployment-event.js';
+import { isCanaryError } from './lib/errors.js';
+import { handled, logFor, logger } from './lib/log.js';
+import { notify, type NotificationDetail } from './lib/notify.js';
+import { readClaim, releasePair, type PairClaim } from './lib/pair-lock.js';
+import { pairsConfig } from './lib/pairs.js';
+import { readPair, writePair } from './lib/record-pair.js';
+import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
+import { MAX_WAIT_SECONDS } from './wait-for-change.js';
+
+const StatusChange = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string(),
+    status: z.string(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+
+const ENDED_BADLY = new Set(['ABORTED', 'TIMED_OUT', 'FAILED']);
+
+export interface SafetyNetResult {
+  action: 'NONE' | 'RELEASED' | 'ROLLED_BACK';
+  why: string;
+  weights?: Weights;
+}
+
+const detailFor = (claim: PairClaim, weights: Weights, greenPercent: number, reason: string): NotificationDetail => ({
+  pair: claim.pair,
+  deploymentId: claim.deploymentId,
+  executionArn: claim.executionArn,
+  blue: { cluster: claim.blue.cluster, service: claim.blue.service },
+  green: { cluster: claim.green.cluster, service: claim.green.service, taskDefinition: claim.green.taskDefinition },
+  step: Math.max(0, claim.steps.indexOf(greenPercent) + 1),
+  of: claim.steps.length,
+  greenPercent: weights.green,
+  weights,
+  reason,
+});
+
+/**
+ * The safety net for runs that could not roll back by themselves: a console "Stop execution",
+ * an execution timeout, or a failure outside the rollback path (Step Functions runs no Catch
+ * for those). Target of the rule on `Step Functions Execution Status Change` (ABORTED,
+ * TIMED_OUT, FAILED) for the canary's state machine.
+ *
+ * Acts only while the stopped execution still holds its pair's claim: the claim holds the
+ * roles (which record is blue) as Preflight established them. Then it restores blue 100 /
+ * green 0 (unless the run had already finished its promotion), sends RolledBack and releases
+ * the claim. A pair held by another (newer) canary, or released by a run that ended through
+ * its own rollback or promotion, is left alone. Running twice is harmless.
+ */
+export const handler = handled('Safety net', async (event: unknown): Promise<SafetyNetResult> => {
+  const parsed = StatusChange.safeParse(event);
+  if (!parsed.success) {
+    logger.error('not a Step Functions execution status change; ignored', { issue: parsed.error.issues[0]?.message });
+    return { action: 'NONE', why: 'not an execution status change' };
+  }
+  const { executionArn, status, error, cause } = parsed.data.detail;
+  if (!ENDED_BADLY.has(status)) return { action: 'NONE', why: `execution ${status}` };
+
+  const execution = await describeExecution(executionArn);
+  let pairName: string;
+  try {
+    const deployment = parseDeploymentEvent(JSON.parse(execution.input ?? 'null'));
+    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
+    if (!owner) return { action: 'NONE', why: `service ${deployment.cluster}/${deployment.service} is in no pair` };
+    pairName = owner.pair.name;
+  } catch (e) {
+    if (!isCanaryError(e) && !(e instanceof SyntaxError)) throw e;
+    logger.info('the execution was not a canary of a known pair; nothing to restore', { executionArn });
+    return { action: 'NONE', why: 'input is not a deployment event of a configured pair' };
+  }
+  logFor({ pair: pairName, executionArn });
+
+  const claim = await readClaim(pairName);
+  if (!claim) return { action: 'NONE', why: `no canary holds pair ${pairName}: the run released it (its own rollback or promotion ran)` };
+  if (claim.executionArn !== executionArn) {
+    logger.info('pair is held by another canary; leaving DNS to it', { holder: claim.executionArn });
+    return { action: 'NONE', why: `pair ${pairName} is held by ${claim.executionArn}` };
+  }
+
+  const ref = { ...claim, blueSetIdentifier: claim.blue.setIdentifier, greenSetIdentifier: claim.green.setIdentifier };
+  const records = await readPair(ref);
+  const ended = `execution ${status}${error ? ` (${error}${cause ? `: ${cause.slice(0, 300)}` : ''})` : ''}`;
+  if (claim.phase === 'PROMOTING' && sameWeights(records.weights, ALL_GREEN)) {
+    await releasePair(claim.pair, executionArn);
+    logger.info('the run had finished its promotion; claim released', { status });
+    return { action: 'RELEASED', why: `${ended} after its promotion`, weights: records.weights };
+  }
+  if (!sameWeights(records.weights, ALL_BLUE)) {
+    const changeId = await writePair(ref, records, ALL_BLUE, `${claim.pair} safety net after ${status}`);
+    await waitForInsync(changeId, MAX_WAIT_SECONDS);
+  }
+  const reason = `${ended}: the safety net restored blue 100 / green 0 (was ${formatWeights(records.weights)})`;
+  logger.warn('rolled back by the safety net', { reason });
+  await notify(logger, 'RolledBack', detailFor(claim, ALL_BLUE, records.weights.green, reason));
+  await releasePair(claim.pair, executionArn);
+  return { action: 'ROLLED_BACK', why: reason, weights: ALL_BLUE };
+});
