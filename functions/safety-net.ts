@@ -6,7 +6,7 @@ import { parseDeploymentEvent } from './lib/deployment-event.js';
 import { isCanaryError } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notify, type NotificationDetail } from './lib/notify.js';
-import { readClaim, releasePair, type PairClaim } from './lib/pair-lock.js';
+import { markStopped, readClaim, releasePair, type PairClaim } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
 import { readPair, writePair } from './lib/record-pair.js';
 import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
@@ -24,6 +24,15 @@ const StatusChange = z.object({
 });
 
 const ENDED_BADLY = new Set(['ABORTED', 'TIMED_OUT', 'FAILED']);
+
+/** Longer than a shift task may run (its Lambda timeout is 50 s). */
+export const SETTLE_SECONDS = 60;
+
+async function restoreBlue(ref: Parameters<typeof readPair>[0], why: string): Promise<void> {
+  const records = await readPair(ref);
+  if (sameWeights(records.weights, ALL_BLUE)) return;
+  await waitForInsync(await writePair(ref, records, ALL_BLUE, why), MAX_WAIT_SECONDS);
+}
 
 export interface SafetyNetResult {
   action: 'NONE' | 'RELEASED' | 'ROLLED_BACK';
@@ -94,10 +103,13 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Saf
     logger.info('the run had finished its promotion; claim released', { status });
     return { action: 'RELEASED', why: `${ended} after its promotion`, weights: records.weights };
   }
-  if (!sameWeights(records.weights, ALL_BLUE)) {
-    const changeId = await writePair(ref, records, ALL_BLUE, `${claim.pair} safety net after ${status}`);
-    await waitForInsync(changeId, MAX_WAIT_SECONDS);
-  }
+  // Fence the run off first: a task of it still in flight (Step Functions does not stop a
+  // running Lambda) finds STOPPED and writes nothing; one already past that check is caught by
+  // the second look after SETTLE_SECONDS.
+  await markStopped(claim.pair, executionArn);
+  await restoreBlue(ref, `${claim.pair} safety net after ${status}`);
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
+  await restoreBlue(ref, `${claim.pair} safety net after ${status} (second look)`);
   const reason = `${ended}: the safety net restored blue 100 / green 0 (was ${formatWeights(records.weights)})`;
   logger.warn('rolled back by the safety net', { reason });
   await notify(logger, 'RolledBack', detailFor(claim, ALL_BLUE, records.weights.green, reason));

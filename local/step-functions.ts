@@ -88,6 +88,8 @@ export interface StartOptions {
   /** Replace or wrap a Task state's handler (fault injection). */
   wrap?: (stateName: string, handler: TaskHandler) => TaskHandler;
   onEvent?: (event: EventLog) => void;
+  /** Another definition (tests that need, say, a short execution timeout); default: statemachine/. */
+  definition?: AslDefinition;
 }
 
 export interface RunningExecution {
@@ -103,7 +105,8 @@ export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMac
  * state to the real handler as Lambda would: the input and output cross a JSON boundary, and
  * a thrown error keeps its name (the Error a Catch or Retry matches).
  */
-export function startExecution(input: unknown, options: StartOptions, definition: AslDefinition = loadDefinition()): RunningExecution {
+export function startExecution(input: unknown, options: StartOptions): RunningExecution {
+  const definition = options.definition ?? loadDefinition();
   const executionArn = options.executionArn ?? `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${options.name}`;
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   for (const [stateName, fn] of Object.entries(taskFunctions(definition))) {

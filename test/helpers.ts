@@ -1,94 +1,16 @@
 import { afterEach } from 'vitest';
-import shipped from '../canary.config.js';
-import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
-import { useConfig } from '../functions/lib/pairs.js';
-import { LocalCanary, seedPair, taskDefinitionArn, type SeedOptions } from '../local/local-canary.js';
-import { SimulatedAccount } from '../local/sim/account.js';
-import type { EcsDeploymentEvent } from '../local/sim/ecs.js';
-import { startExecution, type ExecutionResult, type StartOptions } from '../local/step-functions.js';
-import { VirtualClock } from '../local/virtual-time.js';
+import { createWorld, type World, type WorldOptions } from '../local/world.js';
 
-export const examplePair = (): CanaryConfigInput['pairs'][number] => structuredClone(shipped.pairs[0]!);
+export { examplePair, greenSequence, weightsOf, type World } from '../local/world.js';
 
-/** The weights of the pair as (blue, green), blue being the service live before the canary. */
-export function weightsOf(sim: SimulatedAccount, pair: PairConfig, live: 0 | 1 = 0) {
-  const w = sim.route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
-  const blue = pair.services[live].setIdentifier;
-  const green = pair.services[1 - live]!.setIdentifier;
-  return { blue: w[blue]!, green: w[green]! };
-}
-
-/** Green weights written by each successful change batch, in order. */
-export function greenSequence(sim: SimulatedAccount, pair: PairConfig, live: 0 | 1 = 0): number[] {
-  const green = pair.services[1 - live]!.setIdentifier;
-  return sim.route53.applied
-    .slice(1) // the seeding CREATE
-    .map((c) => c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === green)?.ResourceRecordSet?.Weight ?? -1);
-}
-
-let cleanups: (() => void)[] = [];
+const worlds: World[] = [];
 afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) f();
+  for (const w of worlds.splice(0).reverse()) w.dispose();
 });
 
-export interface World {
-  sim: SimulatedAccount;
-  pair: PairConfig;
-  clock: VirtualClock;
-  canary: LocalCanary;
-  live: 0 | 1;
-  green: PairConfig['services'][number];
-  /** Push a new task definition to the idle service; the rollout completes after sim.ecs.rolloutMs. */
-  deployGreen(revision?: number): string;
-  /** Deploy green and let the rollout finish, without starting a canary: the COMPLETED event. */
-  completedDeployment(): Promise<EcsDeploymentEvent>;
-  /** Deploy and run until every canary it started has ended. */
-  runCanary(): Promise<Awaited<ReturnType<LocalCanary['settled']>>>;
-  /** Run one execution of the state machine with this input (no trigger, no deployment). */
-  runExecution(input: unknown, name?: string): Promise<ExecutionResult>;
-  /** ChangeResourceRecordSets calls that reached Route53, failed ones included. */
-  route53Writes(): number;
-}
-
-/** A simulated account seeded with one pair, virtual time, and the stack wired in process. */
-export function world(
-  options: { pair?: Partial<CanaryConfigInput['pairs'][number]>; seed?: SeedOptions; start?: Omit<StartOptions, 'name' | 'executionArn'>; faultSeed?: number } = {},
-): World {
-  const config = { pairs: [{ ...examplePair(), ...options.pair }] };
-  useConfig(config);
-  cleanups.push(() => useConfig(shipped));
-  const pair = parseConfig(config).pairs[0]!;
-  const sim = new SimulatedAccount({ seed: options.faultSeed });
-  seedPair(sim, pair, options.seed);
-  cleanups.push(sim.install());
-  const clock = VirtualClock.install(Date.parse('2026-11-23T09:00:00Z'));
-  cleanups.push(() => clock.uninstall());
-  const canary = new LocalCanary(sim, options.start);
-  const live = options.seed?.live ?? 0;
-  const green = pair.services[1 - live]!;
-  const deployGreen = (revision = 2) => sim.ecs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision));
-  return {
-    sim,
-    pair,
-    clock,
-    canary,
-    live,
-    green,
-    deployGreen,
-    async runCanary() {
-      deployGreen();
-      await clock.run(new Promise((resolve) => setTimeout(resolve, sim.ecs.rolloutMs + 1)));
-      return clock.run(canary.settled());
-    },
-    async completedDeployment() {
-      canary.trigger = false;
-      deployGreen();
-      await clock.run(new Promise((resolve) => setTimeout(resolve, sim.ecs.rolloutMs + 1)));
-      return canary.deploymentEvents.at(-1)!;
-    },
-    runExecution(input, name = 'test-execution') {
-      return clock.run(startExecution(input, { ...options.start, name }).result);
-    },
-    route53Writes: () => sim.count('route53', 'ChangeResourceRecordSets', { includeErrors: true }),
-  };
+/** A fresh world for one test, disposed after it. */
+export function world(options: WorldOptions = {}): World {
+  const w = createWorld(options);
+  worlds.push(w);
+  return w;
 }

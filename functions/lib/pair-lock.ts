@@ -18,8 +18,11 @@ export interface PairClaim {
   recordName: string;
   recordType: string;
   steps: number[];
-  /** PROMOTING once Promote has started: the safety net then leaves a finished promotion alone. */
-  phase: 'CANARY' | 'PROMOTING';
+  /**
+   * PROMOTING once Promote has started: the safety net then leaves a finished promotion alone.
+   * STOPPED once the safety net has taken over a stopped run: no task of that run writes any more.
+   */
+  phase: 'CANARY' | 'PROMOTING' | 'STOPPED';
   claimedAt: string;
   /** Epoch seconds. */
   expiresAt: number;
@@ -65,11 +68,23 @@ export function takeOver(claim: PairClaim, staleOwner: string): Promise<boolean>
   return putIf(table(), toItem(claim), '#owner = :stale', { '#owner': names['#owner'] }, { ':stale': { S: staleOwner } });
 }
 
-export function markPromoting(pair: string, executionArn: string): Promise<boolean> {
-  return updateIf(table(), key(pair), 'SET #phase = :promoting', '#owner = :me', { '#phase': names['#phase'], '#owner': names['#owner'] }, {
-    ':promoting': { S: 'PROMOTING' },
+const setPhase = (pair: string, executionArn: string, phase: PairClaim['phase'], condition: string, extra: Record<string, { S: string }> = {}) =>
+  updateIf(table(), key(pair), 'SET #phase = :phase', condition, { '#phase': names['#phase'], '#owner': names['#owner'] }, {
+    ':phase': { S: phase },
     ':me': { S: executionArn },
+    ...extra,
   });
+
+/** Promote may go ahead only while the run still holds the pair and the safety net has not stopped it. */
+export const markPromoting = (pair: string, executionArn: string) => setPhase(pair, executionArn, 'PROMOTING', '#owner = :me AND #phase = :canary', { ':canary': { S: 'CANARY' } });
+
+/** The safety net fences a stopped run off: its in-flight tasks find STOPPED and do not write. */
+export const markStopped = (pair: string, executionArn: string) => setPhase(pair, executionArn, 'STOPPED', '#owner = :me');
+
+/** Whether this run may still write the pair's records. */
+export async function holdsPair(pair: string, executionArn: string): Promise<boolean> {
+  const claim = await readClaim(pair);
+  return claim?.executionArn === executionArn && claim.phase === 'CANARY';
 }
 
 /** Releases the pair if this execution holds it; false when it did not (already released, or another's). */
