@@ -28,10 +28,33 @@ const ENDED_BADLY = new Set(['ABORTED', 'TIMED_OUT', 'FAILED']);
 /** Longer than a shift task may run (its Lambda timeout is 50 s). */
 export const SETTLE_SECONDS = 60;
 
-async function restoreBlue(ref: Parameters<typeof readPair>[0], why: string): Promise<void> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes blue 100 / green 0 unless DNS has it already; true when it wrote. */
+async function restoreBlue(ref: Parameters<typeof readPair>[0], why: string): Promise<boolean> {
   const records = await readPair(ref);
-  if (sameWeights(records.weights, ALL_BLUE)) return;
+  if (sameWeights(records.weights, ALL_BLUE)) return false;
   await waitForInsync(await writePair(ref, records, ALL_BLUE, why), MAX_WAIT_SECONDS);
+  return true;
+}
+
+/**
+ * The last line of defence keeps trying through Route53 throttling that outlasted everything
+ * before it (including the SDK's retry quota, which stops retrying under a long storm): for up
+ * to PERSIST_SECONDS, 2 s doubling to 30 s between rounds, with full jitter.
+ */
+export const PERSIST_SECONDS = 600;
+
+async function persistently<T>(run: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + PERSIST_SECONDS * 1000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if (!isCanaryError(e, 'Route53Throttled') || Date.now() > deadline) throw e;
+      await sleep(1_000 + Math.random() * Math.min(30_000, 2_000 * 2 ** attempt));
+    }
+  }
 }
 
 export interface SafetyNetResult {
@@ -96,7 +119,7 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Saf
   }
 
   const ref = { ...claim, blueSetIdentifier: claim.blue.setIdentifier, greenSetIdentifier: claim.green.setIdentifier };
-  const records = await readPair(ref);
+  const records = await persistently(() => readPair(ref));
   const ended = `execution ${status}${error ? ` (${error}${cause ? `: ${cause.slice(0, 300)}` : ''})` : ''}`;
   if (claim.phase === 'PROMOTING' && sameWeights(records.weights, ALL_GREEN)) {
     await releasePair(claim.pair, executionArn);
@@ -107,9 +130,14 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Saf
   // running Lambda) finds STOPPED and writes nothing; one already past that check is caught by
   // the second look after SETTLE_SECONDS.
   await markStopped(claim.pair, executionArn);
-  await restoreBlue(ref, `${claim.pair} safety net after ${status}`);
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
-  await restoreBlue(ref, `${claim.pair} safety net after ${status} (second look)`);
+  let wrote = await persistently(() => restoreBlue(ref, `${claim.pair} safety net after ${status}`));
+  await sleep(SETTLE_SECONDS * 1000);
+  wrote = (await persistently(() => restoreBlue(ref, `${claim.pair} safety net after ${status} (second look)`))) || wrote;
+  if (!wrote) {
+    await releasePair(claim.pair, executionArn);
+    logger.info('the stopped run had not moved any traffic; claim released', { status });
+    return { action: 'RELEASED', why: `${ended} before any traffic moved`, weights: ALL_BLUE };
+  }
   const reason = `${ended}: the safety net restored blue 100 / green 0 (was ${formatWeights(records.weights)})`;
   logger.warn('rolled back by the safety net', { reason });
   await notify(logger, 'RolledBack', detailFor(claim, ALL_BLUE, records.weights.green, reason));

@@ -1,0 +1,96 @@
+import { createWorld, weightsOf, type World } from './world.js';
+import { loadDefinition, taskFunctions, type TaskHandler } from './step-functions.js';
+
+/**
+ * The fault matrix: for every Task state of the definition, four ways for it to go wrong,
+ * each run as a full canary on the simulated account. A case passes when DNS ends all blue
+ * (blue 100 / green 0), or all green after a completed promotion: never split.
+ */
+export const FAULTS = ['throws', 'hangs', 'throttled', 'stopped'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export interface MatrixCase {
+  state: string;
+  fault: Fault;
+}
+
+export interface CaseResult extends MatrixCase {
+  status: string;
+  error?: string;
+  weights: { blue: number; green: number };
+  ending: 'ALL_BLUE' | 'PROMOTED' | 'SPLIT';
+  safetyNet: string;
+  passed: boolean;
+}
+
+export const matrixCases = (): MatrixCase[] =>
+  Object.keys(taskFunctions(loadDefinition())).flatMap((state) => FAULTS.map((fault) => ({ state, fault })));
+
+/** Throttling enough Route53 calls to exhaust a state's retries (SDK attempts × Step Functions attempts). */
+const throttleBudget = (state: string) => (state === 'Roll back' ? 8 * 9 : 8 * 4);
+
+export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult> {
+  let armed = state === 'Preflight';
+  let w!: World;
+  const hit = () => armed;
+  const wrap = (name: string, handler: TaskHandler): TaskHandler => {
+    if (name !== state || (fault !== 'throws' && fault !== 'hangs')) return handler;
+    return async (input) => {
+      if (!hit()) return handler(input);
+      if (fault === 'throws') throw Object.assign(new Error(`injected failure in ${state}`), { name: 'InjectedFault' });
+      return new Promise(() => undefined); // hangs past the state's TimeoutSeconds
+    };
+  };
+  let fired = false;
+  w = createWorld({
+    start: {
+      wrap,
+      onEvent: (e) => {
+        if (e.type !== 'StateEntered' || e.state?.name !== state || !hit() || fired) return;
+        fired = true;
+        if (fault === 'stopped') w.canary.executions[0]?.abort();
+        if (fault === 'throttled') w.sim.inject({ service: 'route53', error: 'Throttling', message: 'Rate exceeded', times: throttleBudget(state) });
+      },
+    },
+  });
+  try {
+    // Arm once traffic is split; reach "Roll back" through an alarm during the second step.
+    w.sim.route53.onChange((c) => {
+      const green = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === w.green.setIdentifier)?.ResourceRecordSet?.Weight;
+      if (green !== undefined && green > 0 && green < 100) armed = true;
+      if (state === 'Roll back' && green === 25) setTimeout(() => w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'scripted'), 90_000);
+    });
+    const [result] = await w.runCanary();
+    const weights = weightsOf(w.sim, w.pair);
+    const blue = weights.blue === 100 && weights.green === 0;
+    const promoted = weights.blue === 0 && weights.green === 100 && (result?.status === 'SUCCEEDED' || w.sim.events.some((e) => e.detailType === 'Promoted'));
+    const nets = await Promise.all(w.canary.safetyNets);
+    return {
+      state,
+      fault,
+      status: result?.status ?? 'NOT STARTED',
+      error: result?.error,
+      weights,
+      ending: blue ? 'ALL_BLUE' : promoted ? 'PROMOTED' : 'SPLIT',
+      safetyNet: nets.map((n) => (n instanceof Error ? `error ${n.name}` : n.action)).join(',') || '-',
+      passed: blue || promoted,
+    };
+  } finally {
+    w.dispose();
+  }
+}
+
+export async function runMatrix(onResult?: (r: CaseResult) => void): Promise<{ cases: number; passed: number; leftSplit: number; results: CaseResult[] }> {
+  const results: CaseResult[] = [];
+  for (const c of matrixCases()) {
+    const r = await runCase(c);
+    results.push(r);
+    onResult?.(r);
+  }
+  return {
+    cases: results.length,
+    passed: results.filter((r) => r.passed).length,
+    leftSplit: results.filter((r) => r.ending === 'SPLIT').length,
+    results,
+  };
+}
