@@ -1,0 +1,193 @@
+import { describe, expect, it, vi } from 'vitest';
+import { handler as safetyNet } from '../functions/safety-net.js';
+import { logger } from '../functions/lib/log.js';
+import { claimFor, claimPair, readClaim } from '../functions/lib/pair-lock.js';
+import { runMatrix } from '../local/fault-matrix.js';
+import { executionStatusEvent, LOCK_TABLE, taskDefinitionArn } from '../local/local-canary.js';
+import { loadDefinition } from '../local/step-functions.js';
+import { greenSequence, weightsOf, world, type World } from './helpers.js';
+
+const STEPS = [10, 25, 50, 100];
+const ALL_BLUE = { blue: 100, green: 0 };
+const ALL_GREEN = { blue: 0, green: 100 };
+
+function whenGreenReaches(w: World, percent: number, action: () => void, delayMs = 0) {
+  let done = false;
+  w.sim.route53.onChange((c) => {
+    const weight = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === w.green.setIdentifier)?.ResourceRecordSet?.Weight;
+    if (weight === percent && !done) {
+      done = true;
+      setTimeout(action, delayMs);
+    }
+  });
+}
+
+describe('the safety net for runs that cannot Catch', () => {
+  it('a console "Stop execution" mid-canary: blue 100 / green 0, RolledBack naming the cause, claim released', async () => {
+    const w = world();
+    whenGreenReaches(w, 50, () => w.canary.executions[0]!.abort(), 30_000);
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('ABORTED');
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+    const [net] = await Promise.all(w.canary.safetyNets);
+    expect(net).toMatchObject({ action: 'ROLLED_BACK', why: expect.stringContaining('execution ABORTED') });
+    const rolledBack = w.sim.events.filter((e) => e.detailType === 'RolledBack');
+    expect(rolledBack).toHaveLength(1);
+    expect(rolledBack[0]!.detail).toMatchObject({ weights: ALL_BLUE, step: 3, of: 4, reason: expect.stringContaining('was blue 50 / green 50') });
+    expect(await readClaim(w.pair.name)).toBeUndefined();
+    // idempotent: a second delivery of the same status change does nothing
+    const again = await w.clock.run(safetyNet(executionStatusEvent(result!)));
+    expect(again).toMatchObject({ action: 'NONE' });
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+  });
+
+  it('an execution timeout (TIMED_OUT) mid-canary is restored too', async () => {
+    const definition = { ...loadDefinition(), TimeoutSeconds: 400 };
+    const w = world({ start: { definition } });
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('TIMED_OUT');
+    expect(greenSequence(w.sim, w.pair)).toEqual([10, 25, 0]);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+  });
+
+  it('a failure outside the rollback path (the rollback itself keeps failing) is restored', async () => {
+    const w = world({ start: { wrap: (name, handler) => (name === 'Roll back' ? () => Promise.reject(new Error('broken')) : handler) } });
+    whenGreenReaches(w, 25, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'bad'), 90_000);
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('RollbackFailed');
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+  });
+
+  it('leaves a pair held by another (newer) canary alone', async () => {
+    const w = world();
+    const NEWER = 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary:newer';
+    whenGreenReaches(
+      w,
+      25,
+      () => {
+        w.canary.executions[0]!.abort();
+        // by the time the safety net looks, a newer canary holds the pair
+        const [item] = w.sim.dynamodb.items(LOCK_TABLE);
+        const claim = { ...JSON.parse(item!.claim!.S!), executionArn: NEWER };
+        w.sim.dynamodb.putItem({ TableName: LOCK_TABLE, Item: { ...item, executionArn: { S: NEWER }, claim: { S: JSON.stringify(claim) } } });
+      },
+      1_000,
+    );
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('ABORTED');
+    const [net] = await Promise.all(w.canary.safetyNets);
+    expect(net).toMatchObject({ action: 'NONE', why: expect.stringContaining(`held by ${NEWER}`) });
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 75, green: 25 }); // the newer canary's to finish
+    expect(w.sim.events.map((e) => e.detailType)).not.toContain('RolledBack');
+  });
+});
+
+describe('one canary per pair', () => {
+  it('a newer deployment of the same green supersedes: the running canary rolls back, then the new one runs', async () => {
+    const w = world();
+    whenGreenReaches(w, 25, () => w.deployGreen(3), 10_000);
+    const results = await w.runCanary();
+    expect(results.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+    expect(results[0]!.error).toBe('CanaryRolledBack');
+    expect(results[0]!.cause).toMatch(/now on deployment/);
+    expect(results[1]!.output.plan.green.taskDefinition).toBe(taskDefinitionArn(w.green.service, 3));
+    // never two canaries on the record: the second one's first shift comes after the first one's rollback
+    const rollbackDone = results[0]!.events.find((e) => e.type === 'StateExited' && e.state?.name === 'Roll back')!.timestamp;
+    const secondShift = results[1]!.events.find((e) => e.type === 'StateEntered' && e.state?.name === 'Shift traffic')!.timestamp;
+    expect(secondShift).toBeGreaterThanOrEqual(rollbackDone);
+    expect(results[1]!.events.some((e) => e.type === 'StateRetried' && e.state?.name === 'Preflight')).toBe(true);
+    expect(greenSequence(w.sim, w.pair)).toEqual([10, 25, 0, ...STEPS]);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_GREEN);
+  });
+
+  it('a deployment of the live side during a canary is refused (CanaryInProgress); the canary goes on', async () => {
+    const w = world();
+    const blue = w.pair.services[0];
+    whenGreenReaches(w, 25, () => w.sim.ecs.deploy(blue.cluster, blue.service, taskDefinitionArn(blue.service, 7)), 10_000);
+    const results = await w.runCanary();
+    expect(results.map((r) => [r.status, r.error])).toEqual([
+      ['SUCCEEDED', undefined],
+      ['FAILED', 'CanaryInProgress'],
+    ]);
+    expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
+  });
+
+  it('an event older than the service\'s primary deployment is ignored by the trigger', async () => {
+    const w = world();
+    const old = await w.completedDeployment();
+    w.deployGreen(3);
+    const outcome = await w.clock.run(w.canary.deliver(old));
+    expect(outcome).toMatchObject({ ignored: true });
+    expect(w.sim.executions.size).toBe(0);
+  });
+
+  it('takes over a claim left by a run that is no longer running', async () => {
+    const w = world();
+    const event = await w.completedDeployment();
+    const stale = claimFor(
+      { pair: w.pair.name, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary:gone', deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
+      3600,
+    );
+    await w.clock.run(claimPair(stale));
+    const result = await w.runExecution(event, `${w.pair.name}--takeover`);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await w.clock.run(readClaim(w.pair.name))).toBeUndefined();
+  });
+});
+
+describe('throttling', () => {
+  it('Throttling / PriorRequestNotComplete on half of all Route53 calls: promoted, exact weight sequence, no false rollback', async () => {
+    const w = world({ faultSeed: 7 });
+    w.sim.inject({ service: 'route53', error: 'Throttling', message: 'Rate exceeded', probability: 0.35 });
+    w.sim.inject({ service: 'route53', error: 'PriorRequestNotComplete', probability: 0.25 });
+    const [result] = await w.runCanary();
+    const route53 = w.sim.calls.filter((c) => c.service === 'route53');
+    const throttled = route53.filter((c) => c.error).length;
+    expect(throttled / route53.length).toBeGreaterThan(0.4);
+    expect(result!.status).toBe('SUCCEEDED');
+    expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
+    expect(w.sim.events.map((e) => e.detailType)).not.toContain('RolledBack');
+  });
+
+  it('throttling past the shift\'s budget rolls back with Route53Throttled, and the rollback outlasts it', async () => {
+    const w = world();
+    // 4 shift attempts x 8 SDK attempts, then 40 more: more than the shift's budget, less than the rollback's
+    whenGreenReaches(w, 25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 32 + 40 }), 1_000);
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('CanaryRolledBack');
+    expect(result!.cause).toContain('Route53Throttled');
+    expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Roll back').length).toBeGreaterThan(3);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+  });
+});
+
+describe('hostile or odd input: a named error, no DNS change, one log line', () => {
+  const cases: [string, string, (e: any) => unknown, string?][] = [
+    ['ForeignEvent', 'from another account', (e) => ({ ...e, account: '999999999999', resources: [e.resources[0].replace('123456789012', '999999999999')] })],
+    ['ForeignEvent', 'from another region', (e) => ({ ...e, region: 'us-east-1', resources: [e.resources[0].replace('eu-west-1', 'us-east-1')] })],
+    ['MalformedEvent', 'with an extra top-level field', (e) => ({ ...e, injected: true })],
+    ['MalformedEvent', 'with a missing field', (e) => ({ ...e, detail: { ...e.detail, deploymentId: undefined } })],
+    ['EventTooLarge', 'oversized', (e) => ({ ...e, detail: { ...e.detail, reason: 'x'.repeat(20_000) } })],
+    ['PairMismatch', 'for a service configured under another pair than the execution names', (e) => e, 'billing-api--ecs-svc-1'],
+  ];
+  it.each(cases)('%s: an event %s', async (name, _, mutate, executionName) => {
+    const w = world();
+    const event = await w.completedDeployment();
+    const errors = vi.spyOn(logger, 'error');
+    const result = await w.runExecution(mutate(event), executionName);
+    expect(result.error).toBe(name);
+    expect(w.route53Writes()).toBe(0);
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(String(errors.mock.calls[0]![0])).toContain(name);
+    errors.mockRestore();
+  });
+});
+
+describe('fault matrix', () => {
+  it('every Task state x (throws, hangs, throttled, stopped) ends all blue or promoted: never split', async () => {
+    const summary = await runMatrix();
+    const failed = summary.results.filter((r) => !r.passed);
+    expect(failed).toEqual([]);
+    expect(summary).toMatchObject({ cases: 6 * 4, passed: 6 * 4, leftSplit: 0 });
+  }, 120_000);
+});
