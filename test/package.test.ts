@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,13 +145,6 @@ describe('the packaged stack', () => {
     }
   });
 
-  it('each function zip is at most 250 KB', () => {
-    const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
-    expect(zips).toHaveLength(8);
-    const sizes = Object.fromEntries(zips.map((z) => [z, Math.round(statSync(join(out, z)).size / 1024)]));
-    console.log(`zipped function sizes (KB): ${JSON.stringify(sizes)}`);
-    for (const kb of Object.values(sizes)) expect(kb).toBeLessThanOrEqual(250);
-  });
 });
 
 describe('bad configuration', () => {
