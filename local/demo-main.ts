@@ -1,11 +1,8 @@
 import { parseArgs } from 'node:util';
 import shipped from '../canary.config.js';
 import { parseConfig } from '../functions/lib/config.js';
-import { useConfig } from '../functions/lib/pairs.js';
-import { LocalCanary, seedPair, taskDefinitionArn } from './local-canary.js';
-import { SimulatedAccount } from './sim/account.js';
 import type { EventLog, ExecutionResult } from './step-functions.js';
-import { VirtualClock } from './virtual-time.js';
+import { createWorld, type World } from './world.js';
 
 export const USAGE = `usage: npm run demo -- [options]
 
@@ -138,13 +135,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   const display = new Display(out, Boolean(out.isTTY) && !opts.json);
   const wallStart = performance.now();
 
-  useConfig(shipped);
-  const sim = new SimulatedAccount();
-  const [blue, green] = pair.services;
-  seedPair(sim, pair, { live: 0, alias: true });
-  const uninstall = sim.install();
-  const clock = VirtualClock.install(Date.parse('2026-11-23T09:00:00Z'));
-  const t = () => clockText(clock.elapsedMs());
+  // The example pair, seeded (blue live, alias records, two alarms), virtual time, the stack in process.
+  let world!: World;
+  const t = () => clockText(world.clock.elapsedMs());
   const say = (text: string) => display.line(`${t()}  ${text}`);
   const where = { step: 0, of: 0, green: 0, state: 'ECS deployment' };
   const refresh = () => display.status(`  ▸ ${t()}  step ${where.step}/${where.of || '?'}  green ${where.green} %  ${where.state}`);
@@ -169,13 +162,15 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       else if (name === 'Judge green') {
         const j = output.judgement;
         if (j.verdict === 'UNHEALTHY') say(`  judge green: UNHEALTHY: ${j.reasons.join('; ')}`);
-        else say(`  judge green: healthy (check ${j.checks}${j.bakeComplete ? ', bake complete' : `, bake ends ${clockText(Date.parse(j.bakeEndsAt) - clock.startedAt)}`})`);
+        else say(`  judge green: healthy (check ${j.checks}${j.bakeComplete ? ', bake complete' : `, bake ends ${clockText(Date.parse(j.bakeEndsAt) - world.clock.startedAt)}`})`);
       } else if (name === 'Promote') say(`Promoted: ${output.outcome.live.service} is live; ${output.outcome.idle.service} stays running at weight 0 for the next deployment`);
       else if (name === 'Roll back') say(`Rolled back to blue 100 / green 0: ${output.rollback.reason}`);
     }
     refresh();
   };
-  const canary = new LocalCanary(sim, { onEvent });
+  world = createWorld({ start: { onEvent } });
+  const { sim, clock, canary } = world;
+  const [blue, green] = world.pair.services;
 
   // Failures scripted by the flags: they start a little after the shift that reaches the step.
   const greenId = green.setIdentifier;
@@ -193,7 +188,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   let result: ExecutionResult;
   try {
     const revision = 2;
-    sim.ecs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision));
+    world.deployGreen(revision);
     say(`Pushed task definition ${green.service}:${revision} to the idle service ${green.cluster}/${green.service} (live: ${blue.service})`);
     refresh();
     const started = new Promise<void>((resolve) => sim.onStartExecution((x) => (say(`ECS deployment COMPLETED → EventBridge rule → start-canary → execution ${x.name}`), resolve())));
@@ -234,7 +229,6 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
     return 0;
   } finally {
-    clock.uninstall();
-    uninstall();
+    world.dispose();
   }
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { main, timeline, type DemoSummary } from '../local/demo-main.js';
+
+async function demo(...args: string[]): Promise<{ code: number; text: string; summary?: DemoSummary }> {
+  let text = '';
+  const out = { write: (s: string) => ((text += s), true), isTTY: false };
+  const code = await main(args, out);
+  const last = text.trimEnd().split('\n').at(-1) ?? '';
+  return { code, text, summary: last.startsWith('{') ? (JSON.parse(last) as DemoSummary) : undefined };
+}
+
+describe('npm run demo', () => {
+  it('--json: the last line says PROMOTED with the schedule, weights and figures', async () => {
+    const { code, text, summary } = await demo('--json');
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ outcome: 'PROMOTED', reason: null, weights: { blue: 0, green: 100 }, steps: [10, 25, 50, 100], route53Changes: 4 });
+    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions']);
+    expect(summary!.virtualSeconds).toBeGreaterThan(4 * (60 + 120));
+    expect(summary!.transitions).toBeGreaterThan(0);
+    expect(text).toContain('Step 3/4: shift traffic → blue 50 / green 50');
+    expect(text).toContain("green's weight over virtual time");
+  });
+
+  it('--fail-at 50: the alarm fires during the 50 % step and the canary rolls back (exit 0)', async () => {
+    const { code, summary } = await demo('--fail-at', '50', '--json');
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', weights: { blue: 100, green: 0 }, steps: [10, 25, 50] });
+    expect(summary!.reason).toContain('step 3 of 4 (green 50 %): metric alarm shop-web-5xx-rate is in ALARM');
+  });
+
+  it('--unhealthy-at 25: green loses tasks and the canary rolls back', async () => {
+    const { summary } = await demo('--unhealthy-at', '25', '--json');
+    expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', steps: [10, 25] });
+    expect(summary!.reason).toContain('runs 1 of 3 desired tasks');
+  });
+
+  it.each([['--fail-at', '33'], ['--bogus'], ['--speed', 'fast'], ['--fail-at'], ['extra']])('bad flags %j: usage and exit code 2', async (...args) => {
+    const { code, summary } = await demo(...args);
+    expect(code).toBe(2);
+    expect(summary).toBeUndefined();
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const { code, text } = await demo('--help');
+    expect(code).toBe(0);
+    expect(text).toContain('usage: npm run demo');
+  });
+});
+
+describe('timeline', () => {
+  it('draws one row per level reached, filled while green is at or above it', () => {
+    const rows = timeline([{ atMs: 0, green: 10 }, { atMs: 500, green: 100 }], 1000, 10);
+    expect(rows[0]).toBe(' 100 % |     █████');
+    expect(rows[1]).toBe('  10 % |██████████');
+  });
+});
