@@ -21,7 +21,6 @@ function loadTypeScript() {
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    packages: 'external',
     write: false,
   });
   const module = { exports: {} };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { describeAlarms } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
 import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, type Judgement } from './lib/canary-state.js';
@@ -6,7 +6,7 @@ import { judgeGreen } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
 
-const Input = z.object({ plan: PlanSchema, status: StatusSchema, judgement: JudgementSchema.nullable() });
+const Input = z.object({ plan: PlanSchema, status: StatusSchema, judgement: z.nullable(JudgementSchema) });
 
 /**
  * One check of green during a step's bake: alarms and ECS health. The bake of a step starts

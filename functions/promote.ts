@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { waitForInsync } from './lib/aws/route53.js';
 import { PlanSchema, StatusSchema, pairRef, parseTaskInput } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { waitForInsync } from './lib/aws/route53.js';
 import { CaughtErrorSchema, JudgementSchema, PlanSchema, StatusSchema, pairRef, parseTaskInput, stepLabel, type CaughtError } from './lib/canary-state.js';
 import { handled, logFor, logger } from './lib/log.js';
@@ -11,8 +11,8 @@ import { MAX_WAIT_SECONDS } from './wait-for-change.js';
 const Input = z.object({
   plan: PlanSchema,
   status: StatusSchema,
-  judgement: JudgementSchema.nullable().optional(),
-  error: CaughtErrorSchema.optional(),
+  judgement: z.optional(z.nullable(JudgementSchema)),
+  error: z.optional(CaughtErrorSchema),
 });
 
 export interface Rollback {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { waitForInsync } from './lib/aws/route53.js';
 import { describeExecution } from './lib/aws/stepfunctions.js';
 import { findPairByService } from './lib/config.js';
@@ -18,8 +18,8 @@ const StatusChange = z.object({
   detail: z.object({
     executionArn: z.string(),
     status: z.string(),
-    error: z.string().nullish(),
-    cause: z.string().nullish(),
+    error: z.nullish(z.string()),
+    cause: z.nullish(z.string()),
   }),
 });
 

@@ -1,9 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { waitForInsync } from './lib/aws/route53.js';
 import { parseTaskInput } from './lib/canary-state.js';
 import { handled, logger } from './lib/log.js';
 
-const Input = z.object({ changeId: z.string().min(1) });
+const Input = z.object({ changeId: z.string().check(z.minLength(1)) });
 
 /** Long enough for Route53's usual minute, short of the task's 300 s timeout. */
 export const MAX_WAIT_SECONDS = 240;

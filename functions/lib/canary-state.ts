@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod.js';
 import { fail } from './errors.js';
 
 /**
@@ -6,7 +7,7 @@ import { fail } from './errors.js';
  * every state, so it is small and reads on its own: the plan fixed by Preflight, where the
  * canary is now (`status`) and the latest judgement of green.
  */
-const WeightsSchema = z.strictObject({ blue: z.number().int(), green: z.number().int() });
+const WeightsSchema = z.strictObject({ blue: z.int(), green: z.int() });
 const Side = z.strictObject({ cluster: z.string(), service: z.string(), setIdentifier: z.string() });
 
 export const PlanSchema = z.strictObject({
@@ -17,28 +18,28 @@ export const PlanSchema = z.strictObject({
   recordName: z.string(),
   recordType: z.string(),
   blue: Side,
-  green: Side.extend({ taskDefinition: z.string() }),
+  green: z.extend(Side, { taskDefinition: z.string() }),
   alarms: z.array(z.string()),
-  steps: z.array(z.number().int().min(1).max(100)).min(1),
-  bakeSeconds: z.number().int().min(0),
-  pollSeconds: z.number().int().min(1),
-  dnsWaitSeconds: z.number().int().min(0),
+  steps: z.array(z.int().check(z.minimum(1), z.maximum(100))).check(z.minLength(1)),
+  bakeSeconds: z.int().check(z.minimum(0)),
+  pollSeconds: z.int().check(z.minimum(1)),
+  dnsWaitSeconds: z.int().check(z.minimum(0)),
   deadline: z.string(),
 });
 
 export const StatusSchema = z.strictObject({
-  step: z.number().int().min(0),
-  of: z.number().int().min(1),
-  greenPercent: z.number().int().min(0).max(100),
+  step: z.int().check(z.minimum(0)),
+  of: z.int().check(z.minimum(1)),
+  greenPercent: z.int().check(z.minimum(0), z.maximum(100)),
   weights: WeightsSchema,
-  changeId: z.string().nullable(),
+  changeId: z.nullable(z.string()),
 });
 
 export const JudgementSchema = z.strictObject({
-  step: z.number().int(),
+  step: z.int(),
   verdict: z.enum(['HEALTHY', 'UNHEALTHY']),
   reasons: z.array(z.string()),
-  checks: z.number().int().min(1),
+  checks: z.int().check(z.minimum(1)),
   checkedAt: z.string(),
   bakeStartedAt: z.string(),
   bakeEndsAt: z.string(),
@@ -46,7 +47,7 @@ export const JudgementSchema = z.strictObject({
 });
 
 /** What a Catch puts at `$.error`. */
-export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 
 export type Plan = z.infer<typeof PlanSchema>;
 export type Status = z.infer<typeof StatusSchema>;
@@ -65,7 +66,7 @@ export const pairRef = (plan: Plan) => ({
  * Parses a task's input. The state machine builds these inputs itself, so a mismatch is a
  * bug in the definition: it fails loudly (and, after the first shift, leads to rollback).
  */
-export function parseTaskInput<T extends z.ZodType>(schema: T, input: unknown, task: string): z.infer<T> {
+export function parseTaskInput<T extends z.ZodMiniType>(schema: T, input: unknown, task: string): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

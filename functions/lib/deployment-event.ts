@@ -1,25 +1,28 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod.js';
 import { fail } from './errors.js';
 
 const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):service\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)$/;
 
+const text = z.string().check(z.minLength(1));
+
 /** `ECS Deployment State Change` as EventBridge delivers it (only the fields the canary reads). */
 const DeploymentEvent = z.strictObject({
-  version: z.string().optional(),
-  'replay-name': z.string().optional(),
-  id: z.string().min(1),
+  version: z.optional(z.string()),
+  'replay-name': z.optional(z.string()),
+  id: text,
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Deployment State Change'),
-  account: z.string().regex(/^\d{12}$/),
-  region: z.string().min(1),
-  time: z.string().min(1),
-  resources: z.array(z.string().regex(SERVICE_ARN, 'must be an ECS service ARN')).length(1),
+  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+  region: text,
+  time: text,
+  resources: z.array(z.string().check(z.regex(SERVICE_ARN, 'must be an ECS service ARN'))).check(z.length(1, 'must name exactly one service')),
   detail: z.object({
-    eventType: z.string().optional(),
+    eventType: z.optional(z.string()),
     eventName: z.enum(['SERVICE_DEPLOYMENT_IN_PROGRESS', 'SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_FAILED']),
-    deploymentId: z.string().regex(/^ecs-svc\/\d+$/, 'must look like ecs-svc/1234567890123456789'),
-    updatedAt: z.string().min(1),
-    reason: z.string().optional(),
+    deploymentId: z.string().check(z.regex(/^ecs-svc\/\d+$/, 'must look like ecs-svc/1234567890123456789')),
+    updatedAt: text,
+    reason: z.optional(z.string()),
   }),
 });
 
