@@ -174,16 +174,11 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
 
   // Failures scripted by the flags: they start a little after the shift that reaches the step.
   const greenId = green.setIdentifier;
-  sim.route53.onChange((c) => {
-    const weight = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === greenId)?.ResourceRecordSet?.Weight;
-    if (weight === opts.failAt && pair.alarms[0]) {
-      const alarm = pair.alarms[0];
-      setTimeout(() => (sim.cloudwatch.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'), say(`  (scripted) alarm ${alarm} → ALARM`)), 90_000);
-    }
-    if (weight === opts.unhealthyAt) {
-      setTimeout(() => (sim.ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
-    }
-  });
+  const alarm = pair.alarms[0];
+  if (opts.failAt !== undefined && alarm)
+    world.whenGreenReaches(opts.failAt, () => (sim.cloudwatch.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'), say(`  (scripted) alarm ${alarm} → ALARM`)), 90_000);
+  if (opts.unhealthyAt !== undefined)
+    world.whenGreenReaches(opts.unhealthyAt, () => (sim.ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
 
   let result: ExecutionResult;
   try {

@@ -55,9 +55,8 @@ export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult>
   });
   try {
     // Arm once traffic is split; reach "Roll back" through an alarm during the second step.
-    w.sim.route53.onChange((c) => {
-      const green = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === w.green.setIdentifier)?.ResourceRecordSet?.Weight;
-      if (green !== undefined && green > 0 && green < 100) armed = true;
+    w.onGreenWeight((green) => {
+      if (green > 0 && green < 100) armed = true;
       if (state === 'Roll back' && green === 25) setTimeout(() => w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'scripted'), 90_000);
     });
     const [result] = await w.runCanary();

@@ -43,6 +43,10 @@ export interface World {
   runExecution(input: unknown, name?: string): Promise<ExecutionResult>;
   /** ChangeResourceRecordSets calls that reached Route53, failed ones included. */
   route53Writes(): number;
+  /** Every change batch that writes green's weight, with that weight. */
+  onGreenWeight(listener: (weight: number) => void): void;
+  /** Runs `action` once, `delayMs` of virtual time after the first change batch that sets green to `percent`. */
+  whenGreenReaches(percent: number, action: () => void, delayMs?: number): void;
   /** Restores the real clock, the SDK clients and the shipped configuration. */
   dispose(): void;
 }
@@ -93,6 +97,20 @@ export function createWorld(options: WorldOptions = {}): World {
       return clock.run(startExecution(input, { ...options.start, name }).result);
     },
     route53Writes: () => sim.count('route53', 'ChangeResourceRecordSets', { includeErrors: true }),
+    onGreenWeight(listener) {
+      sim.route53.onChange((c) => {
+        const weight = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === green.setIdentifier)?.ResourceRecordSet?.Weight;
+        if (weight !== undefined) listener(weight);
+      });
+    },
+    whenGreenReaches(percent, action, delayMs = 0) {
+      let done = false;
+      this.onGreenWeight((weight) => {
+        if (weight !== percent || done) return;
+        done = true;
+        setTimeout(action, delayMs);
+      });
+    },
     dispose: () => {
       for (const f of cleanups.splice(0).reverse()) f();
     },

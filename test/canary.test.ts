@@ -6,17 +6,6 @@ const STEPS = [10, 25, 50, 100];
 const ALL_BLUE = { blue: 100, green: 0 };
 const ALL_GREEN = { blue: 0, green: 100 };
 
-/** Runs `action` once, `delayMs` after the change batch that moves green to `percent`. */
-function afterShiftTo(w: ReturnType<typeof world>, percent: number, action: () => void, delayMs = 90_000) {
-  let done = false;
-  w.sim.route53.onChange((c) => {
-    const weight = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === w.green.setIdentifier)?.ResourceRecordSet?.Weight;
-    if (weight === percent && !done) {
-      done = true;
-      setTimeout(action, delayMs);
-    }
-  });
-}
 
 describe('happy path', () => {
   it('walks the schedule, promotes green, and says so in order', async () => {
@@ -93,7 +82,7 @@ describe('happy path', () => {
 describe('rollback when green fails', () => {
   it.each(STEPS)('an alarm firing during the step at %i%% rolls back to blue 100 / green 0', async (percent) => {
     const w = world();
-    afterShiftTo(w, percent, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
+    w.whenGreenReaches(percent, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
     const [result] = await w.runCanary();
     expect(result!.status).toBe('FAILED');
     expect(result!.error).toBe('CanaryRolledBack');
@@ -108,7 +97,7 @@ describe('rollback when green fails', () => {
 
   it('a composite alarm (through one of its children) rolls back', async () => {
     const w = world();
-    afterShiftTo(w, 25, () => w.sim.cloudwatch.setState('shop-web-health-latency-p99', 'ALARM', 'p99 > 800 ms'));
+    w.whenGreenReaches(25, () => w.sim.cloudwatch.setState('shop-web-health-latency-p99', 'ALARM', 'p99 > 800 ms'));
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(result!.cause).toContain('composite alarm shop-web-health is in ALARM');
@@ -118,10 +107,17 @@ describe('rollback when green fails', () => {
   it.each<[string, (w: ReturnType<typeof world>) => void, RegExp]>([
     ['green loses tasks', (w) => w.sim.ecs.setRunningCount('shop', 'shop-web-b', 1), /runs 1 of 3 desired tasks/],
     ['green\'s deployment fails', (w) => w.sim.ecs.failDeployment('shop', 'shop-web-b', 'tasks failed to start'), /FAILED: tasks failed to start/],
-    ['green gets another task definition', (w) => void w.sim.ecs.deploy('shop', 'shop-web-b', 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web-b:3'), /now on deployment/],
+    [
+      'green gets another task definition (no new canary: the trigger is off)',
+      (w) => {
+        w.canary.trigger = false;
+        w.sim.ecs.deploy('shop', 'shop-web-b', 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web-b:3');
+      },
+      /now on deployment/,
+    ],
   ])('%s mid-canary: rollback', async (_, breakGreen, reason) => {
     const w = world();
-    afterShiftTo(w, 25, () => breakGreen(w));
+    w.whenGreenReaches(25, () => breakGreen(w));
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(result!.cause).toMatch(reason);
@@ -169,7 +165,7 @@ describe('rollback on any task error after the first shift', () => {
     const wrap = (name: string, handler: TaskHandler): TaskHandler =>
       name !== 'Roll back' ? handler : async (input) => (failures-- > 0 ? Promise.reject(new Error('flaky')) : handler(input));
     const w = world({ start: { wrap } });
-    afterShiftTo(w, 50, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
+    w.whenGreenReaches(50, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Roll back')).toHaveLength(3);
@@ -181,7 +177,7 @@ describe('rollback on any task error after the first shift', () => {
     const wrap = (name: string, handler: TaskHandler): TaskHandler =>
       name !== 'Roll back' ? handler : async (input) => (hangs-- > 0 ? new Promise(() => undefined) : handler(input));
     const w = world({ start: { wrap } });
-    afterShiftTo(w, 10, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
+    w.whenGreenReaches(10, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
@@ -191,7 +187,7 @@ describe('rollback on any task error after the first shift', () => {
 describe('drift guard', () => {
   it('weights changed by someone else between steps: WeightsChangedOutside, then rollback', async () => {
     const w = world();
-    afterShiftTo(w, 25, () =>
+    w.whenGreenReaches(25, () =>
       w.sim.route53.changeResourceRecordSets({
         HostedZoneId: w.pair.hostedZoneId,
         ChangeBatch: {
@@ -222,7 +218,7 @@ describe('throttling is normal', () => {
 
   it('throttling that outlasts every retry ends in a rollback naming Route53Throttled', async () => {
     const w = world();
-    afterShiftTo(w, 25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 8 * 4 }), 1_000);
+    w.whenGreenReaches(25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 8 * 4 }), 1_000);
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(result!.cause).toContain('Route53Throttled');

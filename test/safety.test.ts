@@ -11,21 +11,11 @@ const STEPS = [10, 25, 50, 100];
 const ALL_BLUE = { blue: 100, green: 0 };
 const ALL_GREEN = { blue: 0, green: 100 };
 
-function whenGreenReaches(w: World, percent: number, action: () => void, delayMs = 0) {
-  let done = false;
-  w.sim.route53.onChange((c) => {
-    const weight = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === w.green.setIdentifier)?.ResourceRecordSet?.Weight;
-    if (weight === percent && !done) {
-      done = true;
-      setTimeout(action, delayMs);
-    }
-  });
-}
 
 describe('the safety net for runs that cannot Catch', () => {
   it('a console "Stop execution" mid-canary: blue 100 / green 0, RolledBack naming the cause, claim released', async () => {
     const w = world();
-    whenGreenReaches(w, 50, () => w.canary.executions[0]!.abort(), 30_000);
+    w.whenGreenReaches(50, () => w.canary.executions[0]!.abort(), 30_000);
     const [result] = await w.runCanary();
     expect(result!.status).toBe('ABORTED');
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
@@ -52,7 +42,7 @@ describe('the safety net for runs that cannot Catch', () => {
 
   it('a failure outside the rollback path (the rollback itself keeps failing) is restored', async () => {
     const w = world({ start: { wrap: (name, handler) => (name === 'Roll back' ? () => Promise.reject(new Error('broken')) : handler) } });
-    whenGreenReaches(w, 25, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'bad'), 90_000);
+    w.whenGreenReaches(25, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'bad'), 90_000);
     const [result] = await w.runCanary();
     expect(result!.error).toBe('RollbackFailed');
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
@@ -61,8 +51,7 @@ describe('the safety net for runs that cannot Catch', () => {
   it('leaves a pair held by another (newer) canary alone', async () => {
     const w = world();
     const NEWER = 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary:newer';
-    whenGreenReaches(
-      w,
+    w.whenGreenReaches(
       25,
       () => {
         w.canary.executions[0]!.abort();
@@ -85,7 +74,7 @@ describe('the safety net for runs that cannot Catch', () => {
 describe('one canary per pair', () => {
   it('a newer deployment of the same green supersedes: the running canary rolls back, then the new one runs', async () => {
     const w = world();
-    whenGreenReaches(w, 25, () => w.deployGreen(3), 10_000);
+    w.whenGreenReaches(25, () => w.deployGreen(3), 10_000);
     const results = await w.runCanary();
     expect(results.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
     expect(results[0]!.error).toBe('CanaryRolledBack');
@@ -103,7 +92,7 @@ describe('one canary per pair', () => {
   it('a deployment of the live side during a canary is refused (CanaryInProgress); the canary goes on', async () => {
     const w = world();
     const blue = w.pair.services[0];
-    whenGreenReaches(w, 25, () => w.sim.ecs.deploy(blue.cluster, blue.service, taskDefinitionArn(blue.service, 7)), 10_000);
+    w.whenGreenReaches(25, () => w.sim.ecs.deploy(blue.cluster, blue.service, taskDefinitionArn(blue.service, 7)), 10_000);
     const results = await w.runCanary();
     expect(results.map((r) => [r.status, r.error])).toEqual([
       ['SUCCEEDED', undefined],
@@ -152,7 +141,7 @@ describe('throttling', () => {
   it('throttling past the shift\'s budget rolls back with Route53Throttled, and the rollback outlasts it', async () => {
     const w = world();
     // 4 shift attempts x 8 SDK attempts, then 40 more: more than the shift's budget, less than the rollback's
-    whenGreenReaches(w, 25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 32 + 40 }), 1_000);
+    w.whenGreenReaches(25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 32 + 40 }), 1_000);
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(result!.cause).toContain('Route53Throttled');
