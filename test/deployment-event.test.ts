@@ -35,3 +35,13 @@ describe('executionName', () => {
     expect(long).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 });
+
+describe('the sample events', () => {
+  it.each([
+    ['ecs-deployment-in-progress.json', 'SERVICE_DEPLOYMENT_IN_PROGRESS'],
+    ['ecs-deployment-failed.json', 'SERVICE_DEPLOYMENT_FAILED'],
+  ])('%s parses as %s', async (file, eventName) => {
+    const { default: sample } = await import(`../events/${file}`, { with: { type: 'json' } });
+    expect(parseDeploymentEvent(sample)).toMatchObject({ eventName, service: 'shop-web-b' });
+  });
+});

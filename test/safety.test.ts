@@ -180,3 +180,22 @@ describe('fault matrix', () => {
     expect(summary).toMatchObject({ cases: 6 * 4, passed: 6 * 4, leftSplit: 0 });
   }, 120_000);
 });
+
+describe('the safety net ignores what is not its business', () => {
+  it.each(['RUNNING', 'SUCCEEDED'])('a %s status change: nothing to do, no AWS call', async (status) => {
+    const { default: sample } = await import('../events/execution-aborted.json', { with: { type: 'json' } });
+    const w = world();
+    const calls = w.sim.calls.length;
+    const result = await w.clock.run(safetyNet({ ...sample, detail: { ...sample.detail, status } }));
+    expect(result).toEqual({ action: 'NONE', why: `execution ${status}` });
+    expect(w.sim.calls.length).toBe(calls);
+  });
+
+  it('an ABORTED run of an execution whose input is no canary event: nothing to restore', async () => {
+    const { default: sample } = await import('../events/execution-aborted.json', { with: { type: 'json' } });
+    const w = world();
+    w.sim.executions.set(sample.detail.name, { executionArn: sample.detail.executionArn, name: sample.detail.name, input: '{"hello":1}', startedAt: 0, status: 'ABORTED' });
+    const result = await w.clock.run(safetyNet(sample));
+    expect(result).toMatchObject({ action: 'NONE', why: 'input is not a deployment event of a configured pair' });
+  });
+});
