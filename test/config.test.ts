@@ -34,6 +34,7 @@ describe('configuration', () => {
     [{ alarms: ['a', 'a'] }, 'pairs[0].alarms: alarm names must be unique'],
     [{ executionTimeoutSeconds: 300 }, 'pairs[0].executionTimeoutSeconds: must be at least 720 s'],
     [{ surprise: true }, 'surprise'],
+    [{ bakeSeconds: 86_400, pollSeconds: 1, executionTimeoutSeconds: 86_400 }, 'pairs[0].pollSeconds: 345600 checks of green in all'],
     [{ services: [examplePair().services[0], examplePair().services[0]] }, 'pairs[0].services: the two services must differ'],
     [{ services: [examplePair().services[0]] }, 'pairs[0].services'],
   ])('%j fails with InvalidConfig naming the field', (patch, message) => {

@@ -59,6 +59,10 @@ const Pair = z
       if (a.cluster === b.cluster && a.service === b.service) issue('services', 'the two services must differ');
       if (a.setIdentifier === b.setIdentifier) issue('services', 'the two setIdentifiers must differ');
       if (new Set(pair.alarms).size !== pair.alarms.length) issue('alarms', 'alarm names must be unique');
+      // Each check is three states (Task, Choice, Wait); a standard workflow keeps at most 25,000 history events.
+      const checks = expandSteps(pair.steps).length * Math.ceil(pair.bakeSeconds / pair.pollSeconds);
+      if (checks > MAX_CHECKS)
+        issue('pollSeconds', `${checks} checks of green in all (steps x bakeSeconds / pollSeconds) is over ${MAX_CHECKS}: poll less often or bake less`);
       const needed = minimumRunSeconds(pair);
       if (pair.executionTimeoutSeconds < needed)
         issue(
@@ -67,6 +71,9 @@ const Pair = z
         );
     }),
   );
+
+/** Keeps an execution's history well under Step Functions' 25,000 events. */
+export const MAX_CHECKS = 2_000;
 
 /** The least time a canary of this pair can take, before INSYNC waits. */
 export function minimumRunSeconds(pair: { steps: z.infer<typeof Steps>; minWaitSeconds: number; bakeSeconds: number }): number {
