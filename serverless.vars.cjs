@@ -39,15 +39,16 @@ function bindFunctions(definition) {
   return definition;
 }
 
-module.exports = () => {
+module.exports = async ({ resolveVariable }) => {
   const ts = loadTypeScript();
+  const stateMachineName = await resolveVariable('self:stepFunctions.stateMachines.canary.name');
   const config = ts.parseConfig(ts.config); // throws InvalidConfig naming each bad field
   const definition = JSON.parse(fs.readFileSync(path.join(__dirname, 'statemachine', 'canary.asl.json'), 'utf8'));
   return {
     pairs: config.pairs.map((p) => p.name).join(', '),
     deploymentRulePattern: ts.deploymentRulePattern(config),
     executionStatusRulePattern: ts.executionStatusRulePattern(),
-    iam: ts.iamStatements(config),
+    iam: ts.iamStatements(config, stateMachineName),
     definition: bindFunctions(definition),
   };
 };

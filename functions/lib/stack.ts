@@ -42,7 +42,11 @@ interface Statement {
 
 const zoneArn = (zoneId: string) => `arn:aws:route53:::hostedzone/${zoneId}`;
 
-export function iamStatements(config: CanaryConfig, arn: ArnFn = cfnArn) {
+/**
+ * `stateMachineName` is the name serverless.yml gives the state machine: functions the state
+ * machine invokes must not reference the state machine resource itself (a circular dependency).
+ */
+export function iamStatements(config: CanaryConfig, stateMachineName: string, arn: ArnFn = cfnArn) {
   const zones = [...new Set(config.pairs.map((p) => p.hostedZoneId))];
   const alarms = [...new Set(config.pairs.flatMap((p) => p.alarms))];
   const readRecords: Statement = { Effect: 'Allow', Action: ['route53:ListResourceRecordSets'], Resource: zones.map(zoneArn) };
@@ -70,7 +74,7 @@ export function iamStatements(config: CanaryConfig, arn: ArnFn = cfnArn) {
   const describeExecution: Statement = {
     Effect: 'Allow',
     Action: ['states:DescribeExecution'],
-    Resource: [arn('arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CanaryStateMachine.Name}:*')],
+    Resource: [arn(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName}:*`)],
   };
   return {
     startCanary: [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: [{ Ref: 'CanaryStateMachine' }] } as Statement, describeServices],
