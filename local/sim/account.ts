@@ -161,6 +161,14 @@ export class SimulatedAccount {
         return this.route53.changeResourceRecordSets(input);
       case 'route53:GetChangeCommand':
         return this.route53.getChange(input);
+      case 'route53:CreateHealthCheckCommand':
+        return this.route53.createHealthCheck(input);
+      case 'ecs:CreateClusterCommand':
+        return this.ecs.createCluster(input);
+      case 'ecs:RegisterTaskDefinitionCommand':
+        return this.ecs.registerTaskDefinition(input);
+      case 'ecs:CreateServiceCommand':
+        return this.ecs.createServiceCommand(input);
       case 'ecs:DescribeServicesCommand':
         return this.ecs.describeServices(input);
       case 'cloudwatch:DescribeAlarmsCommand':

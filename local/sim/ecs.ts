@@ -93,16 +93,43 @@ export class EcsModel {
     this.services.delete(this.key(cluster, service));
   }
 
-  /** `aws ecs update-service --task-definition`: starts a rolling deployment; resolves with its id. */
-  deploy(cluster: string, service: string, taskDefinition: string): string {
-    const s = this.service(cluster, service);
-    const previous = s.deployments.find((d) => d.status === 'PRIMARY')!;
-    previous.status = 'ACTIVE';
-    const d = this.newDeployment(taskDefinition, s.desiredCount, 'IN_PROGRESS');
-    s.deployments.unshift(d);
-    s.taskDefinition = taskDefinition;
-    this.emit(s, d, 'SERVICE_DEPLOYMENT_IN_PROGRESS');
-    setTimeout(() => {
+  private clusters = new Set<string>();
+  private taskDefinitions = new Map<string, number>();
+
+  createCluster(input: { clusterName?: string }) {
+    const name = input.clusterName ?? 'default';
+    this.clusters.add(name);
+    return { cluster: { clusterName: name, clusterArn: `arn:aws:ecs:${this.region}:${this.account}:cluster/${name}`, status: 'ACTIVE' } };
+  }
+
+  registerTaskDefinition(input: { family?: string }) {
+    const family = input.family!;
+    const revision = (this.taskDefinitions.get(family) ?? 0) + 1;
+    this.taskDefinitions.set(family, revision);
+    return { taskDefinition: { family, revision, taskDefinitionArn: `arn:aws:ecs:${this.region}:${this.account}:task-definition/${family}:${revision}`, status: 'ACTIVE' } };
+  }
+
+  /**
+   * CreateService as ECS answers it: the first deployment is PRIMARY and IN_PROGRESS with no
+   * task running yet; it completes after `rolloutMs` (createService() above seeds a steady one).
+   */
+  createServiceCommand(input: { cluster?: string; serviceName?: string; taskDefinition?: string; desiredCount?: number }) {
+    const cluster = input.cluster ?? 'default';
+    if (!this.clusters.has(cluster)) return awsError('ClusterNotFoundException', 'Cluster not found.');
+    const family = input.taskDefinition!.replace(/^.*task-definition\//, '').split(':')[0]!;
+    const revision = Number(input.taskDefinition!.split(':').at(-1)) || this.taskDefinitions.get(family);
+    if (!revision) return awsError('ClientException', `Unable to describe task definition ${input.taskDefinition}.`);
+    const taskDefinition = `arn:aws:ecs:${this.region}:${this.account}:task-definition/${family}:${revision}`;
+    const s = this.createService({ cluster, service: input.serviceName!, taskDefinition, desiredCount: input.desiredCount ?? 0 });
+    const d = s.deployments[0]!;
+    Object.assign(d, { rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment in progress.', runningCount: 0, pendingCount: d.desiredCount });
+    s.runningCount = 0;
+    this.completeLater(s, d);
+    return this.describeServices({ cluster, services: [input.serviceName!] }).services.map((service) => ({ service }))[0]!;
+  }
+
+  private completeLater(s: SimService, d: SimDeployment): void {
+    const timer = setTimeout(() => {
       if (d.rolloutState !== 'IN_PROGRESS') return;
       d.rolloutState = 'COMPLETED';
       d.rolloutStateReason = 'ECS deployment completed.';
@@ -113,6 +140,19 @@ export class EcsModel {
       s.runningCount = d.runningCount;
       this.emit(s, d, 'SERVICE_DEPLOYMENT_COMPLETED');
     }, this.rolloutMs);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  /** `aws ecs update-service --task-definition`: starts a rolling deployment; resolves with its id. */
+  deploy(cluster: string, service: string, taskDefinition: string): string {
+    const s = this.service(cluster, service);
+    const previous = s.deployments.find((d) => d.status === 'PRIMARY')!;
+    previous.status = 'ACTIVE';
+    const d = this.newDeployment(taskDefinition, s.desiredCount, 'IN_PROGRESS');
+    s.deployments.unshift(d);
+    s.taskDefinition = taskDefinition;
+    this.emit(s, d, 'SERVICE_DEPLOYMENT_IN_PROGRESS');
+    this.completeLater(s, d);
     return d.id;
   }
 
@@ -165,7 +205,7 @@ export class EcsModel {
     const failures = [];
     for (const name of input.services ?? []) {
       const s = this.services.get(this.key(cluster, name));
-      if (!s) failures.push({ arn: `arn:aws:ecs:${this.region}:${this.account}:service/${cluster}/${name}`, reason: 'MISSING' });
+      if (!s) failures.push({ arn: `arn:aws:ecs:${this.region}:${this.account}:service/${name}`, reason: 'MISSING' });
       else
         services.push({
           serviceArn: s.serviceArn,

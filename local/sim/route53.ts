@@ -73,6 +73,14 @@ export class Route53Model {
     return { HostedZone: { Id: `/hostedzone/${id}`, Name: name, CallerReference: 'simulated' }, ChangeInfo: this.newChange() };
   }
 
+  private healthChecks = new Set<string>();
+
+  createHealthCheck(input: { CallerReference?: string; HealthCheckConfig?: object }) {
+    const id = `${String(++this.counter).padStart(8, '0')}-0000-4000-8000-000000000sim`;
+    this.healthChecks.add(id);
+    return { HealthCheck: { Id: id, CallerReference: input.CallerReference, HealthCheckConfig: input.HealthCheckConfig, HealthCheckVersion: 1 }, Location: `https://route53.amazonaws.com/2013-04-01/healthcheck/${id}` };
+  }
+
   deleteHostedZone(id: string): void {
     this.zones.delete(zoneIdOf(id));
   }

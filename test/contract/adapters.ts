@@ -1,0 +1,270 @@
+/**
+ * One contract for the AWS adapters (functions/lib/aws/*, the record pair and the pair
+ * claims), run against two backends: the in-process simulated account (simulator.test.ts,
+ * part of `npm test`) and a real moto server (moto.contract.ts, `npm run test:moto`). The
+ * simulator cannot drift from AWS wire behaviour unnoticed: where the two disagree on a case
+ * both run, the simulator is wrong until shown otherwise.
+ *
+ * Cases moto cannot follow are defined for the simulator only, and their names say why.
+ * Everything is seeded through the SDK, so both backends see the same calls.
+ */
+import { CreateHealthCheckCommand, CreateHostedZoneCommand, ChangeResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { PutCompositeAlarmCommand, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cloudwatch, describeAlarms } from '../../functions/lib/aws/cloudwatch.js';
+import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
+import { describeService, ecs } from '../../functions/lib/aws/ecs.js';
+import { putEvent } from '../../functions/lib/aws/eventbridge.js';
+import { readRecordSets, route53, waitForInsync } from '../../functions/lib/aws/route53.js';
+import { claimPair, markPromoting, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
+import { readPair, writePair, type PairRef } from '../../functions/lib/record-pair.js';
+
+export type Backend = 'simulator' | 'moto';
+
+const unique = () => Math.random().toString(36).slice(2, 8);
+
+const alias = (id: string, weight: number, lb: string, evaluate: boolean): ResourceRecordSet => ({
+  Name: 'app.{zone}',
+  Type: 'A',
+  SetIdentifier: id,
+  Weight: weight,
+  AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: `${lb}.eu-west-1.elb.amazonaws.com.`, EvaluateTargetHealth: evaluate },
+});
+
+export function adapterContract(backend: Backend): void {
+  const simulatorOnly = backend === 'simulator';
+
+  describe(`Route53 adapter [${backend}]`, () => {
+    const ref = async (sets: ResourceRecordSet[], type = 'A'): Promise<PairRef> => {
+      const zone = await route53.send(new CreateHostedZoneCommand({ Name: `${unique()}.example.com`, CallerReference: unique() }));
+      const hostedZoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+      const apex = zone.HostedZone!.Name!.replace(/\.?$/, '.');
+      if (sets.length)
+        await route53.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: hostedZoneId,
+            ChangeBatch: { Changes: sets.map((s) => ({ Action: 'CREATE', ResourceRecordSet: { ...s, Name: s.Name!.replace('{zone}', apex) } })) },
+          }),
+        );
+      return { hostedZoneId, recordName: `app.${apex}`, recordType: type, blueSetIdentifier: 'blue', greenSetIdentifier: 'green' };
+    };
+    const other = (sets: ResourceRecordSet[]) => sets.map(({ Weight: _weight, ...rest }) => rest);
+
+    it('weighted alias records: read, UPSERT both in one batch, every other field preserved', async () => {
+      const pairRef = await ref([alias('blue', 100, 'lb-blue', true), alias('green', 0, 'lb-green', false)]);
+      const before = await readPair(pairRef);
+      expect(before.weights).toEqual({ blue: 100, green: 0 });
+      const changeId = await writePair(pairRef, before, { blue: 75, green: 25 }, 'contract');
+      expect(changeId).toMatch(/^(\/change\/)?C[A-Z0-9]+$/);
+      await waitForInsync(changeId, 30);
+      const after = await readPair(pairRef);
+      expect(after.weights).toEqual({ blue: 75, green: 25 });
+      expect(other([after.blue, after.green])).toEqual(other([before.blue, before.green]));
+      expect(after.blue.AliasTarget).toEqual({ HostedZoneId: 'Z32O12XQLNTSW2', DNSName: expect.stringMatching(/^lb-blue\.eu-west-1\.elb\.amazonaws\.com\.?$/), EvaluateTargetHealth: true });
+    });
+
+    it('plain weighted records: TTL, several ResourceRecords and HealthCheckId survive the UPSERT', async () => {
+      const hc = await route53.send(new CreateHealthCheckCommand({ CallerReference: unique(), HealthCheckConfig: { Type: 'TCP', IPAddress: '10.0.0.1', Port: 80 } }));
+      const plain = (id: string, weight: number, values: string[], healthCheck?: string): ResourceRecordSet => ({
+        Name: 'app.{zone}',
+        Type: 'A',
+        SetIdentifier: id,
+        Weight: weight,
+        TTL: 60,
+        ResourceRecords: values.map((Value) => ({ Value })),
+        ...(healthCheck ? { HealthCheckId: healthCheck } : {}),
+      });
+      const pairRef = await ref([plain('blue', 100, ['10.0.0.1', '10.0.0.2'], hc.HealthCheck!.Id), plain('green', 0, ['10.0.1.1'])]);
+      const before = await readPair(pairRef);
+      await writePair(pairRef, before, { blue: 0, green: 100 }, 'contract');
+      const after = await readPair(pairRef);
+      expect(after.weights).toEqual({ blue: 0, green: 100 });
+      expect(other([after.blue, after.green])).toEqual(other([before.blue, before.green]));
+      expect(after.blue).toMatchObject({ TTL: 60, HealthCheckId: hc.HealthCheck!.Id, ResourceRecords: [{ Value: '10.0.0.1' }, { Value: '10.0.0.2' }] });
+    });
+
+    it('reads only the record sets of its name and type', async () => {
+      const pairRef = await ref([
+        alias('blue', 100, 'lb-blue', true),
+        alias('green', 0, 'lb-green', true),
+        { Name: 'app.{zone}', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"v=1"' }] },
+        { Name: 'zzz.{zone}', Type: 'A', SetIdentifier: 'blue', Weight: 1, TTL: 300, ResourceRecords: [{ Value: '10.9.9.9' }] },
+        { Name: 'aaa.{zone}', Type: 'A', TTL: 300, ResourceRecords: [{ Value: '10.8.8.8' }] },
+      ]);
+      const sets = await readRecordSets(pairRef);
+      expect(sets.map((s) => [s.Name, s.Type, s.SetIdentifier]).sort()).toEqual([
+        [pairRef.recordName, 'A', 'blue'],
+        [pairRef.recordName, 'A', 'green'],
+      ]);
+    });
+
+    it.each<[string, ResourceRecordSet[], string]>([
+      ['RecordNotFound when the name has no records', [], 'RecordNotFound'],
+      ['RecordNotFound when one SetIdentifier is missing', [alias('blue', 100, 'lb-blue', true)], 'RecordNotFound'],
+      ['RecordNotWeighted for a simple record', [{ Name: 'app.{zone}', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '10.0.0.1' }] }], 'RecordNotWeighted'],
+      ['UnexpectedRecordSet for a third SetIdentifier', [alias('blue', 100, 'lb-blue', true), alias('green', 0, 'lb-green', true), alias('canary', 0, 'lb-x', true)], 'UnexpectedRecordSet'],
+    ])('%s', async (_, sets, error) => {
+      await expect(readPair(await ref(sets))).rejects.toMatchObject({ name: error });
+    });
+
+    it('HostedZoneNotFound for a zone that does not exist', async () => {
+      await expect(readPair({ hostedZoneId: 'Z0DOESNOTEXIST', recordName: 'app.example.com.', recordType: 'A', blueSetIdentifier: 'blue', greenSetIdentifier: 'green' })).rejects.toMatchObject({
+        name: 'HostedZoneNotFound',
+      });
+    });
+
+    const createAgain = async (patch: Partial<ResourceRecordSet>) => {
+      const pairRef = await ref([alias('blue', 100, 'lb-blue', true), alias('green', 0, 'lb-green', true)]);
+      const existing = { ...alias('blue', 100, 'lb-blue', true), Name: pairRef.recordName, ...patch };
+      return route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: pairRef.hostedZoneId, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: existing }] } }));
+    };
+
+    it('CREATE of a record set that exists, identical, is refused (InvalidChangeBatch)', async () => {
+      await expect(createAgain({})).rejects.toMatchObject({ name: 'InvalidChangeBatch' });
+    });
+
+    if (simulatorOnly) {
+      it('CREATE over an existing record set with other values is refused [simulator only: moto replaces it; Route53 refuses a CREATE of any existing name/type/SetIdentifier]', async () => {
+        await expect(createAgain({ Weight: 1, AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: 'lb-x.eu-west-1.elb.amazonaws.com.', EvaluateTargetHealth: false } })).rejects.toMatchObject({
+          name: 'InvalidChangeBatch',
+        });
+      });
+
+      it('a change is PENDING first, then INSYNC [simulator only: moto reports every change INSYNC at once]', async () => {
+        const pairRef = await ref([alias('blue', 100, 'lb-blue', true), alias('green', 0, 'lb-green', true)]);
+        const pair = await readPair(pairRef);
+        const started = Date.now();
+        await waitForInsync(await writePair(pairRef, pair, { blue: 50, green: 50 }, 'contract'), 30);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      });
+
+      it.each<[string, Partial<ResourceRecordSet>]>([
+        ['a weight above 255', { Weight: 256 }],
+        ['a negative weight', { Weight: -1 }],
+        ['a weighted record without SetIdentifier', { SetIdentifier: undefined }],
+      ])('refuses %s (InvalidInput) [simulator only: moto accepts it]', async (_, patch) => {
+        const pairRef = await ref([]);
+        await expect(
+          route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: pairRef.hostedZoneId, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { ...alias('blue', 1, 'lb', true), Name: pairRef.recordName, ...patch } }] } })),
+        ).rejects.toMatchObject({ name: 'InvalidInput' });
+      });
+
+      it('refuses weighted non-alias records of one name with different TTLs [simulator only: moto accepts them]', async () => {
+        const pairRef = await ref([]);
+        const plain = (id: string, ttl: number): ResourceRecordSet => ({ Name: pairRef.recordName, Type: 'A', SetIdentifier: id, Weight: 1, TTL: ttl, ResourceRecords: [{ Value: '10.0.0.1' }] });
+        await expect(
+          route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: pairRef.hostedZoneId, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: plain('blue', 60) }, { Action: 'CREATE', ResourceRecordSet: plain('green', 300) }] } })),
+        ).rejects.toMatchObject({ name: 'InvalidChangeBatch' });
+      });
+    }
+  });
+
+  describe(`ECS adapter [${backend}]`, () => {
+    let cluster: string;
+    beforeAll(async () => {
+      cluster = `shop-${unique()}`;
+      await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+      await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }));
+    });
+
+    it('reads a new service: status, counts, task definition and its PRIMARY deployment', async () => {
+      const created = await ecs.send(new CreateServiceCommand({ cluster, serviceName: 'web-a', taskDefinition: 'web', desiredCount: 2 }));
+      const s = await describeService(cluster, 'web-a');
+      expect(s).toMatchObject({ cluster, service: 'web-a', status: 'ACTIVE', desiredCount: 2, runningCount: 0, taskDefinition: created.service!.taskDefinition });
+      expect(s.taskDefinition).toMatch(/:task-definition\/web:\d+$/);
+      expect(s.deployments).toHaveLength(1);
+      expect(s.deployments[0]).toMatchObject({ status: 'PRIMARY', rolloutState: 'IN_PROGRESS', taskDefinition: s.taskDefinition, desiredCount: 2, runningCount: 0 });
+      expect(s.deployments[0]!.id).toMatch(/^ecs-svc\/\d+$/);
+    });
+
+    it('ServiceNotFound for a service that does not exist', async () => {
+      await expect(describeService(cluster, 'nope')).rejects.toMatchObject({ name: 'ServiceNotFound' });
+    });
+  });
+
+  describe(`CloudWatch adapter [${backend}]`, () => {
+    const metricAlarm = (name: string) =>
+      cloudwatch.send(new PutMetricAlarmCommand({ AlarmName: name, Namespace: 'Canary/Contract', MetricName: 'Errors', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' }));
+
+    it('reads metric alarms in the state SetAlarmState gave them, and names the missing ones', async () => {
+      const [ok, bad] = [`ok-${unique()}`, `bad-${unique()}`];
+      await metricAlarm(ok);
+      await metricAlarm(bad);
+      await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: ok, StateValue: 'OK', StateReason: 'fine' }));
+      await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: bad, StateValue: 'ALARM', StateReason: 'Threshold Crossed' }));
+      const { alarms, missing } = await describeAlarms([ok, bad, 'no-such-alarm']);
+      expect(alarms.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+        [
+          { name: ok, kind: 'metric', state: 'OK', reason: 'fine' },
+          { name: bad, kind: 'metric', state: 'ALARM', reason: 'Threshold Crossed' },
+        ].sort((a, b) => a.name.localeCompare(b.name)),
+      );
+      expect(missing).toEqual(['no-such-alarm']);
+    });
+
+    if (simulatorOnly)
+      it('a composite alarm follows its rule over its children [simulator only: moto has no composite alarms]', async () => {
+        const child = `child-${unique()}`;
+        const parent = `parent-${unique()}`;
+        await metricAlarm(child);
+        await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: child, StateValue: 'OK', StateReason: 'fine' }));
+        await cloudwatch.send(new PutCompositeAlarmCommand({ AlarmName: parent, AlarmRule: `ALARM("${child}")` }));
+        expect((await describeAlarms([parent])).alarms[0]).toMatchObject({ kind: 'composite', state: 'OK' });
+        await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: child, StateValue: 'ALARM', StateReason: 'bad' }));
+        expect((await describeAlarms([parent])).alarms[0]).toMatchObject({ kind: 'composite', state: 'ALARM' });
+      });
+  });
+
+  describe(`EventBridge adapter [${backend}]`, () => {
+    it('puts an event on the default bus and returns its id', async () => {
+      expect(await putEvent('ecs-dns-canary', 'Started', { pair: 'contract' })).toMatch(/\S+/);
+    });
+  });
+
+  describe(`pair claims on DynamoDB [${backend}]`, () => {
+    const table = `claims-${unique()}`;
+    beforeAll(async () => {
+      await dynamodb.send(
+        new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pair', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pair', KeyType: 'HASH' }] }),
+      );
+      process.env.LOCK_TABLE = table;
+    });
+    const claim = (executionArn: string, expiresAt = Math.floor(Date.now() / 1000) + 3600): PairClaim => ({
+      pair: 'shop',
+      executionArn,
+      deploymentId: 'ecs-svc/1',
+      blue: { cluster: 'c', service: 'a', setIdentifier: 'a' },
+      green: { cluster: 'c', service: 'b', setIdentifier: 'b', taskDefinition: 'td' },
+      hostedZoneId: 'Z1',
+      recordName: 'app.example.com.',
+      recordType: 'A',
+      steps: [10, 100],
+      phase: 'CANARY',
+      claimedAt: new Date().toISOString(),
+      expiresAt,
+    });
+
+    it('one holder at a time: claim, refuse another, re-claim by the holder, release', async () => {
+      expect(await claimPair(claim('run-1'))).toEqual({ claimed: true });
+      const refused = await claimPair(claim('run-2'));
+      expect(refused).toMatchObject({ claimed: false, holder: { executionArn: 'run-1', phase: 'CANARY' } });
+      expect(await claimPair(claim('run-1'))).toEqual({ claimed: true });
+      expect(await releasePair('shop', 'run-2')).toBe(false);
+      expect(await markPromoting('shop', 'run-2')).toBe(false);
+      expect(await markPromoting('shop', 'run-1')).toBe(true);
+      expect((await readClaim('shop'))?.phase).toBe('PROMOTING');
+      expect(await markPromoting('shop', 'run-1')).toBe(false); // only from CANARY
+      expect(await releasePair('shop', 'run-1')).toBe(true);
+      expect(await readClaim('shop')).toBeUndefined();
+    });
+
+    it('an expired claim is free to take', async () => {
+      expect(await claimPair(claim('old', Math.floor(Date.now() / 1000) - 10))).toEqual({ claimed: true });
+      expect(await claimPair(claim('new'))).toEqual({ claimed: true });
+      expect((await readClaim('shop'))?.executionArn).toBe('new');
+      await releasePair('shop', 'new');
+    });
+  });
+}

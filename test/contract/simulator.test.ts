@@ -1,0 +1,15 @@
+import { afterAll, beforeAll } from 'vitest';
+import { SimulatedAccount } from '../../local/sim/account.js';
+import { adapterContract } from './adapters.js';
+
+// The adapter contract against the in-process simulated account (real time: Route53 changes
+// take 1.5 s to be INSYNC here, so the waiter really waits).
+let uninstall: () => void;
+beforeAll(() => {
+  const sim = new SimulatedAccount();
+  sim.route53.insyncDelayMs = 1_500;
+  uninstall = sim.install();
+});
+afterAll(() => uninstall());
+
+adapterContract('simulator');
