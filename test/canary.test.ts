@@ -215,16 +215,6 @@ describe('throttling is normal', () => {
     expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
     expect(w.sim.calls.filter((c) => c.error === 'Throttling' || c.error === 'PriorRequestNotComplete').length).toBeGreaterThan(5);
   });
-
-  it('throttling that outlasts every retry ends in a rollback naming Route53Throttled', async () => {
-    const w = world();
-    w.whenGreenReaches(25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 8 * 4 }), 1_000);
-    const [result] = await w.runCanary();
-    expect(result!.error).toBe('CanaryRolledBack');
-    expect(result!.cause).toContain('Route53Throttled');
-    expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Shift traffic').length).toBe(3);
-    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
-  });
 });
 
 describe('records keep every other field', () => {

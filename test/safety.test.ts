@@ -145,6 +145,7 @@ describe('throttling', () => {
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(result!.cause).toContain('Route53Throttled');
+    expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Shift traffic').length).toBe(3);
     expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Roll back').length).toBeGreaterThan(3);
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
   });
