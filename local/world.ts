@@ -51,7 +51,6 @@ export interface World {
   dispose(): void;
 }
 
-/** A simulated account seeded with one pair, virtual time, and the stack wired in process. */
 export interface WorldOptions {
   pair?: Partial<CanaryConfigInput['pairs'][number]>;
   seed?: SeedOptions;
@@ -59,6 +58,7 @@ export interface WorldOptions {
   faultSeed?: number;
 }
 
+/** A simulated account seeded with one pair (blue live), virtual time, and the stack wired in process. */
 export function createWorld(options: WorldOptions = {}): World {
   const cleanups: (() => void)[] = [];
   const config = { pairs: [{ ...examplePair(), ...options.pair }] };
