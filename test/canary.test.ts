@@ -215,6 +215,16 @@ describe('throttling is normal', () => {
     expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
     expect(w.sim.calls.filter((c) => c.error === 'Throttling' || c.error === 'PriorRequestNotComplete').length).toBeGreaterThan(5);
   });
+
+  it('ECS or CloudWatch throttling while judging green is retried, not judged as green failing', async () => {
+    const w = world();
+    // the SDK makes 3 attempts per call: 6 throttles fail two whole attempts of "Judge green"
+    w.whenGreenReaches(25, () => w.sim.inject({ service: 'ecs', command: 'DescribeServices', error: 'ThrottlingException', times: 6 }), 60_000);
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('SUCCEEDED');
+    expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Judge green').length).toBe(2);
+    expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
+  });
 });
 
 describe('records keep every other field', () => {
