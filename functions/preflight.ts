@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { describeAlarms } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
-import { describeExecution } from './lib/aws/stepfunctions.js';
 import type { Plan, Status } from './lib/canary-state.js';
 import { parseTaskInput } from './lib/canary-state.js';
 import { findPairByService, type PairConfig } from './lib/config.js';
@@ -10,7 +9,7 @@ import { fail } from './lib/errors.js';
 import { alarmReasons, steadyReasons } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
-import { claimFor, claimPair, releasePair, takeOver } from './lib/pair-lock.js';
+import { claimForCanary, releasePair } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
 import { dnsWaitSeconds, readPair } from './lib/record-pair.js';
 import { expandSteps, formatWeights } from './lib/schedule.js';
@@ -71,7 +70,7 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     dnsWaitSeconds: 0,
     deadline: new Date(Date.now() + config.executionTimeoutSeconds * 1000).toISOString(),
   };
-  await claim(plan, config.executionTimeoutSeconds, deployment);
+  await claimForCanary(plan, config.executionTimeoutSeconds, deployment);
 
   try {
     const ref = { ...plan, blueSetIdentifier: blue.setIdentifier, greenSetIdentifier: green.setIdentifier };
@@ -99,30 +98,3 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     throw e;
   }
 });
-
-/**
- * One canary per pair. A held pair is taken over when its holder's execution is no longer
- * running; a newer deployment of the same green waits (PairBusy, retried by the state
- * machine) while the running canary, whose judge sees its deployment replaced, rolls back;
- * a deployment of the side the running canary treats as live is refused.
- */
-async function claim(plan: Plan, executionTimeoutSeconds: number, deployment: Deployment): Promise<void> {
-  const wanted = claimFor(plan, executionTimeoutSeconds);
-  const result = await claimPair(wanted);
-  if (result.claimed) return;
-  const holder = result.holder;
-  if (!holder) {
-    // released between the write and the read: try once more
-    if ((await claimPair(wanted)).claimed) return;
-    fail('PairBusy', `pair ${plan.pair} is being claimed by another canary; retrying`);
-  }
-  const { status } = await describeExecution(holder!.executionArn).catch(() => ({ status: 'UNKNOWN' }));
-  if (status !== 'RUNNING' && (await takeOver(wanted, holder!.executionArn))) {
-    logger.warn('took over the pair from an execution that is no longer running', { previous: holder!.executionArn, previousStatus: status });
-    return;
-  }
-  const side = `${deployment.cluster}/${deployment.service}`;
-  if (holder!.blue.service === deployment.service && holder!.blue.cluster === deployment.cluster)
-    fail('CanaryInProgress', `canary ${holder!.executionArn} is moving traffic from ${side} (live) to ${holder!.green.cluster}/${holder!.green.service}; a deployment to the live side is refused while it runs`);
-  fail('PairBusy', `canary ${holder!.executionArn} of ${holder!.deploymentId} still holds pair ${plan.pair}; it rolls back once it sees ${side} on ${deployment.deploymentId}, then this canary starts`);
-}

@@ -91,3 +91,27 @@ describe('preflight fails closed: a named error and no change in DNS', () => {
     expect(result.status).toBe('SUCCEEDED');
   });
 });
+
+describe('the trigger', () => {
+  it('an event it cannot place still starts an execution, named rejected--<event id>, that fails with the named error', async () => {
+    const w = world();
+    const event = await w.completedDeployment();
+    w.canary.trigger = true;
+    const started = await w.clock.run(w.canary.deliver({ ...event, detail: { ...event.detail, deploymentId: 'not-an-id' } } as never));
+    expect(started).toMatchObject({ name: `rejected--${event.id}` });
+    const [result] = await w.clock.run(w.canary.settled());
+    expect(result!.error).toBe('MalformedEvent');
+    expect(result!.cause).toContain('detail.deploymentId');
+    expect(w.route53Writes()).toBe(0);
+  });
+
+  it('an event for a service in no pair starts unknown-service--<deployment>, which fails with UnknownService', async () => {
+    const w = world();
+    const event = await w.completedDeployment();
+    const foreign = { ...event, resources: [event.resources[0].replace('shop-web-b', 'billing')] as [string] };
+    const started = await w.clock.run(w.canary.deliver(foreign));
+    expect(started).toMatchObject({ name: `unknown-service--${event.detail.deploymentId.replace('/', '-')}` });
+    const [result] = await w.clock.run(w.canary.settled());
+    expect(result!.error).toBe('UnknownService');
+  });
+});

@@ -1,5 +1,9 @@
 import { deleteIf, getItem, putIf, updateIf } from './aws/dynamodb.js';
+import { describeExecution } from './aws/stepfunctions.js';
 import type { Plan } from './canary-state.js';
+import type { Deployment } from './deployment-event.js';
+import { fail } from './errors.js';
+import { logger } from './log.js';
 
 /**
  * One canary per pair. A DynamoDB item per pair, written with a condition, says which
@@ -108,4 +112,35 @@ export function claimFor(plan: Plan, executionTimeoutSeconds: number): PairClaim
     // an hour past the deadline: time enough for the rollback path and the safety net
     expiresAt: nowSeconds() + executionTimeoutSeconds + 3600,
   };
+}
+
+/**
+ * One canary per pair. A held pair is taken over when its holder's execution is no longer
+ * running; a newer deployment of the same green waits (PairBusy, retried by the state
+ * machine) while the running canary, whose judge sees its deployment replaced, rolls back;
+ * a deployment of the side the running canary treats as live is refused.
+ */
+export async function claimForCanary(plan: Plan, executionTimeoutSeconds: number, deployment: Pick<Deployment, 'cluster' | 'service' | 'deploymentId'>): Promise<void> {
+  const wanted = claimFor(plan, executionTimeoutSeconds);
+  const result = await claimPair(wanted);
+  if (result.claimed) return;
+  const holder = result.holder;
+  if (!holder) {
+    // released between the write and the read: try once more
+    if ((await claimPair(wanted)).claimed) return;
+    fail('PairBusy', `pair ${plan.pair} is being claimed by another canary; retrying`);
+  }
+  // Only a definite answer frees the pair: an execution that ended, or one Step Functions does not know.
+  const { status } = await describeExecution(holder!.executionArn).catch((e: Error) => {
+    if (e.name === 'ExecutionDoesNotExist') return { status: 'DOES_NOT_EXIST' };
+    throw e;
+  });
+  if (status !== 'RUNNING' && (await takeOver(wanted, holder!.executionArn))) {
+    logger.warn('took over the pair from an execution that is no longer running', { previous: holder!.executionArn, previousStatus: status });
+    return;
+  }
+  const side = `${deployment.cluster}/${deployment.service}`;
+  if (holder!.blue.service === deployment.service && holder!.blue.cluster === deployment.cluster)
+    fail('CanaryInProgress', `canary ${holder!.executionArn} is moving traffic from ${side} (live) to ${holder!.green.cluster}/${holder!.green.service}; a deployment to the live side is refused while it runs`);
+  fail('PairBusy', `canary ${holder!.executionArn} of ${holder!.deploymentId} still holds pair ${plan.pair}; it rolls back once it sees ${side} on ${deployment.deploymentId}, then this canary starts`);
 }
