@@ -3,7 +3,7 @@ import { waitForInsync } from './lib/aws/route53.js';
 import { PlanSchema, StatusSchema, pairRef, parseTaskInput } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { markPromoting, releasePair } from './lib/pair-lock.js';
+import { markPromoting, readClaim, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { readPair, writePair } from './lib/record-pair.js';
 import { ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
@@ -24,19 +24,26 @@ export interface Promotion {
 export const handler = handled('Promote', async (input: unknown): Promise<Promotion> => {
   const { plan, status } = parseTaskInput(Input, input, 'Promote');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
-  if (!(await markPromoting(plan.pair, plan.executionArn)))
-    fail('ClaimLost', `this canary no longer holds pair ${plan.pair} (its claim expired or was taken over); not promoting`);
   const ref = pairRef(plan);
   const records = await readPair(ref);
-  if (!sameWeights(records.weights, ALL_GREEN)) {
-    if (!sameWeights(records.weights, status.weights))
-      fail('WeightsChangedOutside', `DNS has ${formatWeights(records.weights)} but the canary last wrote ${formatWeights(status.weights)}`);
-    await waitForInsync(await writePair(ref, records, ALL_GREEN, `${plan.pair} promoted`), MAX_WAIT_SECONDS);
+  let notified = false;
+  if (await markPromoting(plan.pair, plan.executionArn)) {
+    if (!sameWeights(records.weights, ALL_GREEN)) {
+      if (!sameWeights(records.weights, status.weights))
+        fail('WeightsChangedOutside', `DNS has ${formatWeights(records.weights)} but the canary last wrote ${formatWeights(status.weights)}`);
+      await waitForInsync(await writePair(ref, records, ALL_GREEN, `${plan.pair} promoted`), MAX_WAIT_SECONDS);
+    }
+    logger.info('green promoted', { weights: ALL_GREEN });
+    notified = await notify(logger, 'Promoted', notificationDetail(plan, { ...status, greenPercent: 100, weights: ALL_GREEN }));
+    await releasePair(plan.pair, plan.executionArn);
+  } else {
+    // A retried Promote whose earlier attempt finished (green 100, claim released) is done;
+    // anything else means the pair is no longer this canary's to promote.
+    const claim = await readClaim(plan.pair);
+    if (claim || !sameWeights(records.weights, ALL_GREEN))
+      fail('ClaimLost', `this canary no longer holds pair ${plan.pair} (stopped, expired or taken over); not promoting`);
+    logger.info('promotion already completed by an earlier attempt');
   }
-  const final = { ...status, greenPercent: 100, weights: ALL_GREEN };
-  logger.info('green promoted', { weights: ALL_GREEN });
-  const notified = await notify(logger, 'Promoted', notificationDetail(plan, final));
-  await releasePair(plan.pair, plan.executionArn);
   return {
     outcome: 'PROMOTED',
     weights: ALL_GREEN,

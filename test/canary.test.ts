@@ -160,6 +160,23 @@ describe('rollback on any task error after the first shift', () => {
     expect(w.sim.events.at(-1)!.detailType).toBe('RolledBack');
   });
 
+  it('a Promote retried after a Lambda service error still promotes (its claim is idempotent)', async () => {
+    let failures = 1;
+    const wrap = (name: string, handler: TaskHandler): TaskHandler =>
+      name !== 'Promote'
+        ? handler
+        : async (input) => {
+            const out = await handler(input);
+            if (failures-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+            return out;
+          };
+    const w = world({ start: { wrap } });
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('SUCCEEDED');
+    expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Promote')).toHaveLength(1);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_GREEN);
+  });
+
   it('a failing Roll back is retried until blue has all the traffic', async () => {
     let failures = 3;
     const wrap = (name: string, handler: TaskHandler): TaskHandler =>

@@ -79,8 +79,12 @@ const setPhase = (pair: string, executionArn: string, phase: PairClaim['phase'],
     ...extra,
   });
 
-/** Promote may go ahead only while the run still holds the pair and the safety net has not stopped it. */
-export const markPromoting = (pair: string, executionArn: string) => setPhase(pair, executionArn, 'PROMOTING', '#owner = :me AND #phase = :canary', { ':canary': { S: 'CANARY' } });
+/**
+ * Promote may go ahead only while the run still holds the pair and the safety net has not
+ * stopped it. Idempotent: a retried Promote finds PROMOTING and goes ahead too.
+ */
+export const markPromoting = (pair: string, executionArn: string) =>
+  setPhase(pair, executionArn, 'PROMOTING', '#owner = :me AND #phase <> :stopped', { ':stopped': { S: 'STOPPED' } });
 
 /** The safety net fences a stopped run off: its in-flight tasks find STOPPED and do not write. */
 export const markStopped = (pair: string, executionArn: string) => setPhase(pair, executionArn, 'STOPPED', '#owner = :me');

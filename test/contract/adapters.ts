@@ -18,7 +18,7 @@ import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
 import { describeService, ecs } from '../../functions/lib/aws/ecs.js';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
 import { readRecordSets, route53, waitForInsync } from '../../functions/lib/aws/route53.js';
-import { claimPair, markPromoting, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
+import { claimPair, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
 import { readPair, writePair, type PairRef } from '../../functions/lib/record-pair.js';
 
 export type Backend = 'simulator' | 'moto';
@@ -255,7 +255,9 @@ export function adapterContract(backend: Backend): void {
       expect(await markPromoting('shop', 'run-2')).toBe(false);
       expect(await markPromoting('shop', 'run-1')).toBe(true);
       expect((await readClaim('shop'))?.phase).toBe('PROMOTING');
-      expect(await markPromoting('shop', 'run-1')).toBe(false); // only from CANARY
+      expect(await markPromoting('shop', 'run-1')).toBe(true); // a retried Promote
+      expect(await markStopped('shop', 'run-1')).toBe(true);
+      expect(await markPromoting('shop', 'run-1')).toBe(false); // fenced off by the safety net
       expect(await releasePair('shop', 'run-1')).toBe(true);
       expect(await readClaim('shop')).toBeUndefined();
     });
