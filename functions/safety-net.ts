@@ -135,8 +135,8 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Saf
   wrote = (await persistently(() => restoreBlue(ref, `${claim.pair} safety net after ${status} (second look)`))) || wrote;
   if (!wrote) {
     await releasePair(claim.pair, executionArn);
-    logger.info('the stopped run had not moved any traffic; claim released', { status });
-    return { action: 'RELEASED', why: `${ended} before any traffic moved`, weights: ALL_BLUE };
+    logger.info('DNS was already blue 100 / green 0; claim released', { status });
+    return { action: 'RELEASED', why: `${ended}; DNS was already blue 100 / green 0`, weights: ALL_BLUE };
   }
   const reason = `${ended}: the safety net restored blue 100 / green 0 (was ${formatWeights(records.weights)})`;
   logger.warn('rolled back by the safety net', { reason });
