@@ -140,7 +140,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   const t = () => clockText(world.clock.elapsedMs());
   const say = (text: string) => display.line(`${t()}  ${text}`);
   const where = { step: 0, of: 0, green: 0, state: 'ECS deployment' };
-  const refresh = () => display.status(`  ▸ ${t()}  step ${where.step}/${where.of || '?'}  green ${where.green} %  ${where.state}`);
+  const bar = (percent: number, width = 20) => `${'█'.repeat(Math.round((percent / 100) * width))}${'░'.repeat(width - Math.round((percent / 100) * width))}`;
+  const refresh = () => display.status(`  ▸ ${t()}  step ${where.step}/${where.of || '?'}  green ${bar(where.green)} ${String(where.green).padStart(3)} %  ${where.state}`);
 
   const onEvent = (e: EventLog) => {
     const name = e.state?.name ?? '';
