@@ -88,10 +88,6 @@ export class SimulatedAccount {
     this.faults.push({ ...fault });
   }
 
-  clearFaults(): void {
-    this.faults = [];
-  }
-
   onStartExecution(listener: (e: SimExecution) => void): void {
     this.startListeners.push(listener);
   }
