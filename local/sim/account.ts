@@ -115,6 +115,14 @@ export class SimulatedAccount {
         { step: 'deserialize', priority: 'high', name, override: true },
       );
       this.uninstallers.push(() => client.middlewareStack.remove(name));
+      // Each account starts with fresh SDK retry strategies (a fresh retry quota), as a new
+      // Lambda container would: runs in one process must not drain each other's quota.
+      const config = (client as unknown as { config: { retryStrategy: () => Promise<object>; maxAttempts: () => Promise<number> } }).config;
+      const original = config.retryStrategy;
+      let fresh: Promise<object> | undefined;
+      config.retryStrategy = () =>
+        (fresh ??= original().then((s) => new (s.constructor as new (maxAttempts: () => Promise<number>) => object)(config.maxAttempts)));
+      this.uninstallers.push(() => (config.retryStrategy = original));
     }
     return () => this.uninstall();
   }
@@ -199,11 +207,20 @@ export class SimulatedAccount {
   }
 
   private putEvents(input: { Entries?: { Source?: string; DetailType?: string; Detail?: string }[] }) {
+    // As EventBridge: a bad entry fails on its own (ErrorCode in its place), the call does not.
     const Entries = (input.Entries ?? []).map((e) => {
-      this.events.push({ at: Date.now(), source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail ?? '{}') });
+      const missing = (['Source', 'DetailType', 'Detail'] as const).find((field) => !e[field]);
+      if (missing) return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${missing} is not valid. Reason: ${missing} is a required argument.` };
+      let detail: Record<string, unknown>;
+      try {
+        detail = JSON.parse(e.Detail!);
+      } catch {
+        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+      }
+      this.events.push({ at: Date.now(), source: e.Source!, detailType: e.DetailType!, detail });
       return { EventId: `sim-event-${this.events.length}` };
     });
-    return { FailedEntryCount: 0, Entries };
+    return { FailedEntryCount: Entries.filter((e) => 'ErrorCode' in e).length, Entries };
   }
 
   private startExecution(input: { stateMachineArn: string; name: string; input?: string }) {

@@ -66,6 +66,8 @@ export class CloudWatchModel {
 
   describeAlarms(input: DescribeAlarmsCommandInput) {
     const types = input.AlarmTypes ?? ['MetricAlarm'];
+    if ((input.AlarmNames?.length ?? 0) > 100)
+      awsError('ValidationError', `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`);
     const names = input.AlarmNames ?? [...this.alarms.keys()];
     const arn = (name: string) => `arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`;
     const MetricAlarms = [];
@@ -78,7 +80,16 @@ export class CloudWatchModel {
       if (alarm.kind === 'metric' && types.includes('MetricAlarm')) MetricAlarms.push(common);
       if (alarm.kind === 'composite' && types.includes('CompositeAlarm')) CompositeAlarms.push({ ...common, AlarmRule: alarm.rule });
     }
-    return { MetricAlarms, CompositeAlarms };
+    // As CloudWatch, in pages of MaxRecords with a NextToken (AWS does not document the default page size; 50 here).
+    const size = Math.min(input.MaxRecords ?? 50, 100);
+    const start = Number(input.NextToken ?? 0);
+    const all = [...MetricAlarms.map((a) => ['metric', a] as const), ...CompositeAlarms.map((a) => ['composite', a] as const)];
+    const page = all.slice(start, start + size);
+    return {
+      MetricAlarms: page.filter(([k]) => k === 'metric').map(([, a]) => a),
+      CompositeAlarms: page.filter(([k]) => k === 'composite').map(([, a]) => a),
+      ...(start + size < all.length ? { NextToken: String(start + size) } : {}),
+    };
   }
 }
 

@@ -85,6 +85,7 @@ export class EcsModel {
       taskDefinition: input.taskDefinition,
       deployments: [this.newDeployment(input.taskDefinition, input.desiredCount, 'COMPLETED')],
     };
+    this.clusters.add(this.clusterName(input.cluster));
     this.services.set(this.key(input.cluster, input.service), s);
     return s;
   }
@@ -94,6 +95,7 @@ export class EcsModel {
   }
 
   private clusters = new Set<string>();
+  private clusterName = (cluster: string) => cluster.replace(/^.*cluster\//, '');
   private taskDefinitions = new Map<string, number>();
 
   createCluster(input: { clusterName?: string }) {
@@ -114,7 +116,7 @@ export class EcsModel {
    * task running yet; it completes after `rolloutMs` (createService() above seeds a steady one).
    */
   createServiceCommand(input: { cluster?: string; serviceName?: string; taskDefinition?: string; desiredCount?: number }) {
-    const cluster = input.cluster ?? 'default';
+    const cluster = this.clusterName(input.cluster ?? 'default');
     if (!this.clusters.has(cluster)) return awsError('ClusterNotFoundException', 'Cluster not found.');
     const family = input.taskDefinition!.replace(/^.*task-definition\//, '').split(':')[0]!;
     const revision = Number(input.taskDefinition!.split(':').at(-1)) || this.taskDefinitions.get(family);
@@ -201,6 +203,8 @@ export class EcsModel {
 
   describeServices(input: DescribeServicesCommandInput) {
     const cluster = input.cluster ?? 'default';
+    // As ECS: a cluster that does not exist fails the whole call (a missing service is a failure entry).
+    if (!this.clusters.has(this.clusterName(cluster))) return awsError('ClusterNotFoundException', 'Cluster not found.');
     const services = [];
     const failures = [];
     for (const name of input.services ?? []) {

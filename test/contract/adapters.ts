@@ -20,8 +20,20 @@ import { putEvent } from '../../functions/lib/aws/eventbridge.js';
 import { readRecordSets, route53, waitForInsync } from '../../functions/lib/aws/route53.js';
 import { claimPair, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
 import { readPair, writePair, type PairRef } from '../../functions/lib/record-pair.js';
+import type { SimulatedAccount } from '../../local/sim/account.js';
+import { VirtualClock } from '../../local/virtual-time.js';
 
 export type Backend = 'simulator' | 'moto';
+
+/** Runs `work` in virtual time (retry backoff, waits, rollouts pass at once), then back to real time. */
+async function inVirtualTime<T>(work: (clock: VirtualClock) => Promise<T>): Promise<T> {
+  const clock = VirtualClock.install();
+  try {
+    return await work(clock);
+  } finally {
+    clock.uninstall();
+  }
+}
 
 const unique = () => Math.random().toString(36).slice(2, 8);
 
@@ -33,8 +45,13 @@ const alias = (id: string, weight: number, lb: string, evaluate: boolean): Resou
   AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: `${lb}.eu-west-1.elb.amazonaws.com.`, EvaluateTargetHealth: evaluate },
 });
 
-export function adapterContract(backend: Backend): void {
+/**
+ * `account` is the simulated account behind the clients (simulator backend only): the
+ * simulator-only cases use it to inject faults and to read its clocks' settings.
+ */
+export function adapterContract(backend: Backend, account?: () => SimulatedAccount): void {
   const simulatorOnly = backend === 'simulator';
+  const sim = () => account?.() ?? expect.fail('simulator-only cases need the simulated account');
 
   describe(`Route53 adapter [${backend}]`, () => {
     const ref = async (sets: ResourceRecordSet[], type = 'A'): Promise<PairRef> => {
@@ -126,7 +143,7 @@ export function adapterContract(backend: Backend): void {
     });
 
     if (simulatorOnly) {
-      it('CREATE over an existing record set with other values is refused [simulator only: moto replaces it; Route53 refuses a CREATE of any existing name/type/SetIdentifier]', async () => {
+      it('CREATE over an existing record set with other values is refused [simulator only: moto adds a second record set with the same SetIdentifier; Route53 refuses a CREATE of any existing name/type/SetIdentifier]', async () => {
         await expect(createAgain({ Weight: 1, AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: 'lb-x.eu-west-1.elb.amazonaws.com.', EvaluateTargetHealth: false } })).rejects.toMatchObject({
           name: 'InvalidChangeBatch',
         });
@@ -138,6 +155,37 @@ export function adapterContract(backend: Backend): void {
         const started = Date.now();
         await waitForInsync(await writePair(pairRef, pair, { blue: 50, green: 50 }, 'contract'), 30);
         expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      });
+
+      it('a change still PENDING after the wait is Route53ChangeNotInSync [simulator only: moto reports every change INSYNC at once]', async () => {
+        const pairRef = await ref([alias('blue', 100, 'lb-blue', true), alias('green', 0, 'lb-green', true)]);
+        const changeId = await writePair(pairRef, await readPair(pairRef), { blue: 90, green: 10 }, 'contract');
+        const route53Model = sim().route53;
+        const delay = route53Model.insyncDelayMs;
+        route53Model.insyncDelayMs = 10 * 60_000;
+        try {
+          await inVirtualTime((clock) => expect(clock.run(waitForInsync(changeId, 60))).rejects.toMatchObject({ name: 'Route53ChangeNotInSync' }));
+        } finally {
+          route53Model.insyncDelayMs = delay;
+        }
+      });
+
+      const throttled = async (times: number, weights: { blue: number; green: number }) => {
+        const pairRef = await ref([alias('blue', 100, 'lb-blue', true), alias('green', 0, 'lb-green', true)]);
+        const pair = await readPair(pairRef);
+        const attempts = () => sim().count('route53', 'ChangeResourceRecordSets', { includeErrors: true });
+        const before = attempts();
+        sim().inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', message: 'Rate exceeded', times });
+        const outcome = await inVirtualTime((clock) => clock.run(writePair(pairRef, pair, weights, 'contract')).then(() => 'written', (e: Error) => e.name));
+        return { outcome, attempts: attempts() - before, after: (await readPair(pairRef)).weights };
+      };
+
+      it('Throttling is retried by the SDK: seven throttled attempts, the eighth goes through [simulator only: moto never throttles]', async () => {
+        expect(await throttled(7, { blue: 60, green: 40 })).toEqual({ outcome: 'written', attempts: 8, after: { blue: 60, green: 40 } });
+      });
+
+      it('Throttling on all eight attempts is Route53Throttled, and the weights are unchanged [simulator only: moto never throttles]', async () => {
+        expect(await throttled(8, { blue: 60, green: 40 })).toEqual({ outcome: 'Route53Throttled', attempts: 8, after: { blue: 100, green: 0 } });
       });
 
       it.each<[string, Partial<ResourceRecordSet>]>([
@@ -180,8 +228,25 @@ export function adapterContract(backend: Backend): void {
     });
 
     it('ServiceNotFound for a service that does not exist', async () => {
-      await expect(describeService(cluster, 'nope')).rejects.toMatchObject({ name: 'ServiceNotFound' });
+      await expect(describeService(cluster, 'nope')).rejects.toMatchObject({ name: 'ServiceNotFound', message: expect.stringContaining('(MISSING)') });
     });
+
+    it('a cluster that does not exist fails the whole call with ClusterNotFoundException (describeService passes it on as is)', async () => {
+      await expect(describeService(`nope-${unique()}`, 'web-a')).rejects.toMatchObject({ name: 'ClusterNotFoundException' });
+    });
+
+    if (simulatorOnly)
+      it('a deployment rolls out over time: COMPLETED, every desired task running [simulator only: moto keeps the counts CreateService gave, forever]', async () => {
+        await inVirtualTime(async (clock) => {
+          await clock.run(ecs.send(new CreateServiceCommand({ cluster, serviceName: 'web-b', taskDefinition: 'web', desiredCount: 3 })));
+          expect(await clock.run(describeService(cluster, 'web-b'))).toMatchObject({ runningCount: 0, deployments: [{ status: 'PRIMARY', rolloutState: 'IN_PROGRESS', runningCount: 0 }] });
+          await clock.advance(sim().ecs.rolloutMs);
+          expect(await clock.run(describeService(cluster, 'web-b'))).toMatchObject({
+            runningCount: 3,
+            deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED', desiredCount: 3, runningCount: 3 }],
+          });
+        });
+      });
   });
 
   describe(`CloudWatch adapter [${backend}]`, () => {
@@ -204,6 +269,24 @@ export function adapterContract(backend: Backend): void {
       expect(missing).toEqual(['no-such-alarm']);
     });
 
+    it('more than 100 names (the most one DescribeAlarms takes) are all read, page after page', async () => {
+      const prefix = `many-${unique()}`;
+      const names = Array.from({ length: 120 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+      for (const name of names) await metricAlarm(name);
+      await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: names[110]!, StateValue: 'ALARM', StateReason: 'late in the list' }));
+      const { alarms, missing } = await describeAlarms([...names, `${prefix}-missing`]);
+      expect(alarms.map((a) => a.name).sort()).toEqual(names);
+      expect(alarms.find((a) => a.name === names[110])).toEqual({ name: names[110], kind: 'metric', state: 'ALARM', reason: 'late in the list' });
+      expect(missing).toEqual([`${prefix}-missing`]);
+    });
+
+    if (simulatorOnly)
+      it('a new metric alarm is INSUFFICIENT_DATA until it is evaluated [simulator only: moto starts new alarms in OK; CloudWatch starts them in INSUFFICIENT_DATA]', async () => {
+        const name = `new-${unique()}`;
+        await metricAlarm(name);
+        expect(await describeAlarms([name])).toEqual({ alarms: [{ name, kind: 'metric', state: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation' }], missing: [] });
+      });
+
     if (simulatorOnly)
       it('a composite alarm follows its rule over its children [simulator only: moto has no composite alarms]', async () => {
         const child = `child-${unique()}`;
@@ -218,8 +301,16 @@ export function adapterContract(backend: Backend): void {
   });
 
   describe(`EventBridge adapter [${backend}]`, () => {
-    it('puts an event on the default bus and returns its id', async () => {
-      expect(await putEvent('ecs-dns-canary', 'Started', { pair: 'contract' })).toMatch(/\S+/);
+    it('puts an event on the default bus and returns its id, one per event', async () => {
+      const first = await putEvent('ecs-dns-canary', 'Started', { pair: 'contract' });
+      const second = await putEvent('ecs-dns-canary', 'Started', { pair: 'contract' });
+      expect(first).toMatch(/\S/);
+      expect(second).toMatch(/\S/);
+      expect(second).not.toBe(first);
+    });
+
+    it('throws when EventBridge fails the entry (FailedEntryCount), naming the error code', async () => {
+      await expect(putEvent('', 'Started', { pair: 'contract' })).rejects.toThrow(/^PutEvents rejected Started: InvalidArgument /);
     });
   });
 

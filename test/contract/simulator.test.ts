@@ -3,13 +3,15 @@ import { SimulatedAccount } from '../../local/sim/account.js';
 import { adapterContract } from './adapters.js';
 
 // The adapter contract against the in-process simulated account (real time: Route53 changes
-// take 1.5 s to be INSYNC here, so the waiter really waits).
+// take 1.5 s to be INSYNC here, so the waiter really waits; the cases that need long waits
+// switch to virtual time themselves).
+let sim: SimulatedAccount;
 let uninstall: () => void;
 beforeAll(() => {
-  const sim = new SimulatedAccount();
+  sim = new SimulatedAccount();
   sim.route53.insyncDelayMs = 1_500;
   uninstall = sim.install();
 });
 afterAll(() => uninstall());
 
-adapterContract('simulator');
+adapterContract('simulator', () => sim);
