@@ -231,8 +231,8 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
       await expect(describeService(cluster, 'nope')).rejects.toMatchObject({ name: 'ServiceNotFound', message: expect.stringContaining('(MISSING)') });
     });
 
-    it('a cluster that does not exist fails the whole call with ClusterNotFoundException (describeService passes it on as is)', async () => {
-      await expect(describeService(`nope-${unique()}`, 'web-a')).rejects.toMatchObject({ name: 'ClusterNotFoundException' });
+    it('ServiceNotFound for a cluster that does not exist (ECS fails the whole call with ClusterNotFoundException)', async () => {
+      await expect(describeService(`nope-${unique()}`, 'web-a')).rejects.toMatchObject({ name: 'ServiceNotFound', message: expect.stringContaining('cluster nope-') });
     });
 
     if (simulatorOnly)

@@ -6,7 +6,10 @@ export const ecs = new ECSClient({});
 
 /** One ECS service with its deployments, in the judge's terms. */
 export async function describeService(cluster: string, service: string): Promise<ServiceStatus> {
-  const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+  const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] })).catch((e: Error) => {
+    if (e.name === 'ClusterNotFoundException') fail('ServiceNotFound', `ECS cluster ${cluster} does not exist (looking for service ${service}); check the pair's services`);
+    throw e;
+  });
   const s = out.services?.[0];
   if (!s) {
     const why = out.failures?.[0]?.reason ?? 'MISSING';
