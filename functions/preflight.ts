@@ -2,11 +2,11 @@ import * as z from 'zod/mini';
 import { describeAlarms } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
 import type { Plan, Status } from './lib/canary-state.js';
-import { parseTaskInput } from './lib/canary-state.js';
+import { pairRef, parseTaskInput } from './lib/canary-state.js';
 import { findPairByService, type PairConfig } from './lib/config.js';
 import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
 import { fail } from './lib/errors.js';
-import { alarmReasons, steadyReasons } from './lib/judge.js';
+import { alarmReasons, primaryOf, steadyReasons } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { claimForCanary, releasePair } from './lib/pair-lock.js';
@@ -47,7 +47,7 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
 
   // Green first: an out-of-date event is refused before it can touch the pair's claim.
   const service = await describeService(green.cluster, green.service);
-  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  const primary = primaryOf(service);
   if (primary?.id !== deployment.deploymentId)
     fail('DeploymentMismatch', `the primary deployment of ${green.cluster}/${green.service} is ${primary?.id ?? 'missing'}, not ${deployment.deploymentId} from the event (an older or superseded event)`);
   const unsteady = steadyReasons(service, deployment.deploymentId);
@@ -73,8 +73,7 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
   await claimForCanary(plan, config.executionTimeoutSeconds, deployment);
 
   try {
-    const ref = { ...plan, blueSetIdentifier: blue.setIdentifier, greenSetIdentifier: green.setIdentifier };
-    const records = await readPair(ref);
+    const records = await readPair(pairRef(plan));
     const { weights } = records;
     if (weights.blue === 0 && weights.green === 0)
       fail('NoLiveService', `both records of ${config.recordName} have weight 0; give the live service's record weight first`);

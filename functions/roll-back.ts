@@ -1,11 +1,10 @@
 import * as z from 'zod/mini';
-import { waitForInsync } from './lib/aws/route53.js';
 import { CaughtErrorSchema, JudgementSchema, PlanSchema, StatusSchema, pairRef, parseTaskInput, stepLabel, type CaughtError } from './lib/canary-state.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { readClaim, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
-import { readPair, writePair } from './lib/record-pair.js';
-import { ALL_BLUE, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
+import { restoreBlue } from './lib/record-pair.js';
+import { ALL_BLUE, formatWeights, type Weights } from './lib/schedule.js';
 import { MAX_WAIT_SECONDS } from './wait-for-change.js';
 
 const Input = z.object({
@@ -52,14 +51,8 @@ export const handler = handled('Roll back', async (input: unknown): Promise<Roll
     return { outcome: 'ROLLED_BACK', reason: `${reason} (DNS not touched: pair now held by ${claim.executionArn})`, weights: status.weights, changeId: null, notified: false };
   }
 
-  const ref = pairRef(plan);
-  const records = await readPair(ref);
-  let changeId: string | null = null;
-  if (!sameWeights(records.weights, ALL_BLUE)) {
-    changeId = await writePair(ref, records, ALL_BLUE, `${plan.pair} rolled back`);
-    await waitForInsync(changeId, MAX_WAIT_SECONDS);
-  }
-  logger.warn('rolled back to blue', { reason, from: formatWeights(records.weights), changeId });
+  const { from, changeId } = await restoreBlue(pairRef(plan), `${plan.pair} rolled back`, MAX_WAIT_SECONDS);
+  logger.warn('rolled back to blue', { reason, from: formatWeights(from), changeId });
   const notified = await notify(logger, 'RolledBack', notificationDetail(plan, { ...status, greenPercent: 0, weights: ALL_BLUE }, reason));
   await releasePair(plan.pair, plan.executionArn);
   return { outcome: 'ROLLED_BACK', reason, weights: ALL_BLUE, changeId, notified };

@@ -1,14 +1,14 @@
 import * as z from 'zod/mini';
-import { waitForInsync } from './lib/aws/route53.js';
 import { describeExecution } from './lib/aws/stepfunctions.js';
+import { pairRef } from './lib/canary-state.js';
 import { findPairByService } from './lib/config.js';
 import { parseDeploymentEvent } from './lib/deployment-event.js';
 import { isCanaryError } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { notify, type NotificationDetail } from './lib/notify.js';
-import { markStopped, readClaim, releasePair, type PairClaim } from './lib/pair-lock.js';
+import { notificationDetail, notify } from './lib/notify.js';
+import { markStopped, readClaim, releasePair } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
-import { readPair, writePair } from './lib/record-pair.js';
+import { readPair, restoreBlue } from './lib/record-pair.js';
 import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
 import { MAX_WAIT_SECONDS } from './wait-for-change.js';
 
@@ -29,14 +29,6 @@ const ENDED_BADLY = new Set(['ABORTED', 'TIMED_OUT', 'FAILED']);
 export const SETTLE_SECONDS = 60;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Writes blue 100 / green 0 unless DNS has it already; true when it wrote. */
-async function restoreBlue(ref: Parameters<typeof readPair>[0], why: string): Promise<boolean> {
-  const records = await readPair(ref);
-  if (sameWeights(records.weights, ALL_BLUE)) return false;
-  await waitForInsync(await writePair(ref, records, ALL_BLUE, why), MAX_WAIT_SECONDS);
-  return true;
-}
 
 /**
  * The last line of defence keeps trying through Route53 throttling that outlasted everything
@@ -62,19 +54,6 @@ export interface SafetyNetResult {
   why: string;
   weights?: Weights;
 }
-
-const detailFor = (claim: PairClaim, weights: Weights, greenPercent: number, reason: string): NotificationDetail => ({
-  pair: claim.pair,
-  deploymentId: claim.deploymentId,
-  executionArn: claim.executionArn,
-  blue: { cluster: claim.blue.cluster, service: claim.blue.service },
-  green: { cluster: claim.green.cluster, service: claim.green.service, taskDefinition: claim.green.taskDefinition },
-  step: Math.max(0, claim.steps.indexOf(greenPercent) + 1),
-  of: claim.steps.length,
-  greenPercent: weights.green,
-  weights,
-  reason,
-});
 
 /**
  * The safety net for runs that could not roll back by themselves: a console "Stop execution",
@@ -118,7 +97,7 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Saf
     return { action: 'NONE', why: `pair ${pairName} is held by ${claim.executionArn}` };
   }
 
-  const ref = { ...claim, blueSetIdentifier: claim.blue.setIdentifier, greenSetIdentifier: claim.green.setIdentifier };
+  const ref = pairRef(claim);
   const records = await persistently(() => readPair(ref));
   const ended = `execution ${status}${error ? ` (${error}${cause ? `: ${cause.slice(0, 300)}` : ''})` : ''}`;
   if (claim.phase === 'PROMOTING' && sameWeights(records.weights, ALL_GREEN)) {
@@ -130,9 +109,10 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Saf
   // running Lambda) finds STOPPED and writes nothing; one already past that check is caught by
   // the second look after SETTLE_SECONDS.
   await markStopped(claim.pair, executionArn);
-  let wrote = await persistently(() => restoreBlue(ref, `${claim.pair} safety net after ${status}`));
+  const restore = async (why: string) => (await persistently(() => restoreBlue(ref, why, MAX_WAIT_SECONDS))).changeId !== null;
+  let wrote = await restore(`${claim.pair} safety net after ${status}`);
   await sleep(SETTLE_SECONDS * 1000);
-  wrote = (await persistently(() => restoreBlue(ref, `${claim.pair} safety net after ${status} (second look)`))) || wrote;
+  wrote = (await restore(`${claim.pair} safety net after ${status} (second look)`)) || wrote;
   if (!wrote) {
     await releasePair(claim.pair, executionArn);
     logger.info('DNS was already blue 100 / green 0; claim released', { status });
@@ -140,7 +120,8 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Saf
   }
   const reason = `${ended}: the safety net restored blue 100 / green 0 (was ${formatWeights(records.weights)})`;
   logger.warn('rolled back by the safety net', { reason });
-  await notify(logger, 'RolledBack', detailFor(claim, ALL_BLUE, records.weights.green, reason));
+  const step = Math.max(0, claim.steps.indexOf(records.weights.green) + 1);
+  await notify(logger, 'RolledBack', notificationDetail(claim, { step, of: claim.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason));
   await releasePair(claim.pair, executionArn);
   return { action: 'ROLLED_BACK', why: reason, weights: ALL_BLUE };
 });

@@ -3,6 +3,7 @@ import { describeService } from './lib/aws/ecs.js';
 import { startExecution } from './lib/aws/stepfunctions.js';
 import { executionName, parseDeploymentEvent } from './lib/deployment-event.js';
 import { isCanaryError } from './lib/errors.js';
+import { primaryOf } from './lib/judge.js';
 import { logger } from './lib/log.js';
 import { findPairByService } from './lib/config.js';
 import { pairsConfig } from './lib/pairs.js';
@@ -24,7 +25,7 @@ export async function handler(event: EventBridgeEvent<string, unknown>) {
     if (owner) {
       // Events arrive late and out of order: one for a deployment that is no longer the
       // service's primary is history, not a reason to move traffic.
-      const primary = (await describeService(deployment.cluster, deployment.service)).deployments.find((d) => d.status === 'PRIMARY');
+      const primary = primaryOf(await describeService(deployment.cluster, deployment.service));
       if (primary && primary.id !== deployment.deploymentId) {
         logger.info('ignoring an out-of-date deployment event', { deploymentId: deployment.deploymentId, primary: primary.id, service: deployment.serviceArn });
         return { ignored: true, reason: `deployment ${deployment.deploymentId} is not the primary of ${deployment.cluster}/${deployment.service} (${primary.id} is)` };

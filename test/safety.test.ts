@@ -5,7 +5,7 @@ import { claimFor, claimPair, readClaim } from '../functions/lib/pair-lock.js';
 import { runMatrix } from '../local/fault-matrix.js';
 import { executionStatusEvent, LOCK_TABLE, taskDefinitionArn } from '../local/local-canary.js';
 import { loadDefinition } from '../local/step-functions.js';
-import { greenSequence, weightsOf, world, type World } from './helpers.js';
+import { greenSequence, weightsOf, world } from './helpers.js';
 
 const STEPS = [10, 25, 50, 100];
 const ALL_BLUE = { blue: 100, green: 0 };

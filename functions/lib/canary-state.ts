@@ -54,7 +54,8 @@ export type Status = z.infer<typeof StatusSchema>;
 export type Judgement = z.infer<typeof JudgementSchema>;
 export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 
-export const pairRef = (plan: Plan) => ({
+/** The record pair of a plan, or of anything shaped like one (a pair claim). */
+export const pairRef = (plan: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType' | 'blue' | 'green'>) => ({
   hostedZoneId: plan.hostedZoneId,
   recordName: plan.recordName,
   recordType: plan.recordType,

@@ -37,7 +37,8 @@ export interface Verdict {
 
 const verdict = (reasons: string[]): Verdict => ({ healthy: reasons.length === 0, reasons });
 
-const primaryOf = (s: ServiceStatus) => s.deployments.find((d) => d.status === 'PRIMARY');
+/** The service's PRIMARY deployment: the one ECS is rolling out or has rolled out. */
+export const primaryOf = (s: ServiceStatus) => s.deployments.find((d) => d.status === 'PRIMARY');
 
 /** Alarms that say green is failing. INSUFFICIENT_DATA is not a failure: a quiet canary has no data yet. */
 export function alarmReasons(alarms: readonly AlarmStatus[]): string[] {

@@ -21,7 +21,12 @@ export interface NotificationDetail {
   reason?: string;
 }
 
-export function notificationDetail(plan: Plan, status: Status, reason?: string): NotificationDetail {
+/** From a plan, or a pair claim (which carries the same identity), and where the canary is. */
+export function notificationDetail(
+  plan: Pick<Plan, 'pair' | 'deploymentId' | 'executionArn' | 'blue' | 'green'>,
+  status: Pick<Status, 'step' | 'of' | 'greenPercent' | 'weights'>,
+  reason?: string,
+): NotificationDetail {
   return {
     pair: plan.pair,
     deploymentId: plan.deploymentId,
