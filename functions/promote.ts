@@ -7,7 +7,6 @@ import { markPromoting, readClaim, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { readPair, writePair } from './lib/record-pair.js';
 import { ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
-import { MAX_WAIT_SECONDS } from './wait-for-change.js';
 
 const Input = z.object({ plan: PlanSchema, status: StatusSchema });
 
@@ -31,7 +30,7 @@ export const handler = handled('Promote', async (input: unknown): Promise<Promot
     if (!sameWeights(records.weights, ALL_GREEN)) {
       if (!sameWeights(records.weights, status.weights))
         fail('WeightsChangedOutside', `DNS has ${formatWeights(records.weights)} but the canary last wrote ${formatWeights(status.weights)}`);
-      await waitForInsync(await writePair(ref, records, ALL_GREEN, `${plan.pair} promoted`), MAX_WAIT_SECONDS);
+      await waitForInsync(await writePair(ref, records, ALL_GREEN, `${plan.pair} promoted`));
     }
     logger.info('green promoted', { weights: ALL_GREEN });
     notified = await notify(logger, 'Promoted', notificationDetail(plan, { ...status, greenPercent: 100, weights: ALL_GREEN }));

@@ -5,7 +5,6 @@ import { readClaim, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { restoreBlue } from './lib/record-pair.js';
 import { ALL_BLUE, formatWeights, type Weights } from './lib/schedule.js';
-import { MAX_WAIT_SECONDS } from './wait-for-change.js';
 
 const Input = z.object({
   plan: PlanSchema,
@@ -51,7 +50,7 @@ export const handler = handled('Roll back', async (input: unknown): Promise<Roll
     return { outcome: 'ROLLED_BACK', reason: `${reason} (DNS not touched: pair now held by ${claim.executionArn})`, weights: status.weights, changeId: null, notified: false };
   }
 
-  const { from, changeId } = await restoreBlue(pairRef(plan), `${plan.pair} rolled back`, MAX_WAIT_SECONDS);
+  const { from, changeId } = await restoreBlue(pairRef(plan), `${plan.pair} rolled back`);
   logger.warn('rolled back to blue', { reason, from: formatWeights(from), changeId });
   const notified = await notify(logger, 'RolledBack', notificationDetail(plan, { ...status, greenPercent: 0, weights: ALL_BLUE }, reason));
   await releasePair(plan.pair, plan.executionArn);

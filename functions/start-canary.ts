@@ -2,6 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { describeService } from './lib/aws/ecs.js';
 import { startExecution } from './lib/aws/stepfunctions.js';
 import { executionName, parseDeploymentEvent } from './lib/deployment-event.js';
+import { requiredEnv } from './lib/env.js';
 import { isCanaryError } from './lib/errors.js';
 import { primaryOf } from './lib/judge.js';
 import { logger } from './lib/log.js';
@@ -16,8 +17,7 @@ import { pairsConfig } from './lib/pairs.js';
  * a named error where the operator looks, and nothing in DNS changes.
  */
 export async function handler(event: EventBridgeEvent<string, unknown>) {
-  const stateMachineArn = process.env.STATE_MACHINE_ARN;
-  if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set');
+  const stateMachineArn = requiredEnv('STATE_MACHINE_ARN');
   let name: string;
   try {
     const deployment = parseDeploymentEvent(event);

@@ -1,15 +1,11 @@
-import { handler as startCanary } from '../functions/start-canary.js';
 import type { PairConfig } from '../functions/lib/config.js';
-import { pairsConfig } from '../functions/lib/pairs.js';
-import { deploymentRulePattern, executionStatusRulePattern } from '../functions/lib/stack.js';
-import { handler as safetyNet, type SafetyNetResult } from '../functions/safety-net.js';
+import { SWEEP_RATE_MINUTES, type FunctionDeclaration } from '../functions/lib/stack.js';
+import type { Recovery } from '../functions/lib/recovery.js';
+import { invoke, type Handler } from './lambda.js';
 import { SIM_ACCOUNT, SIM_REGION, SimulatedAccount } from './sim/account.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
-import { STATE_MACHINE_ARN, startExecution, type ExecutionResult, type RunningExecution, type StartOptions } from './step-functions.js';
-
-/** Plain-string ARNs for the simulated account. */
-const localArn = (template: string) =>
-  template.replace('${AWS::Partition}', 'aws').replace('${AWS::Region}', SIM_REGION).replace('${AWS::AccountId}', SIM_ACCOUNT);
+import { LOCAL_RESOURCES, resolve, type LocalStack } from './stack.js';
+import { STATE_MACHINE_ARN, startExecution, type ExecutionResult, type RunningExecution, type StartOptions, type TaskHandler } from './step-functions.js';
 
 /** EventBridge pattern matching for what our rules use: lists of exact values, nested objects. */
 export function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
@@ -73,7 +69,6 @@ export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedO
 
 export const taskDefinitionArn = (family: string, revision: number) => `arn:aws:ecs:${SIM_REGION}:${SIM_ACCOUNT}:task-definition/${family}:${revision}`;
 
-export const LOCK_TABLE = 'ecs-dns-canary-pair-claims';
 
 /** The Step Functions Execution Status Change event EventBridge sends when a run ends. */
 export function executionStatusEvent(result: ExecutionResult) {
@@ -97,72 +92,125 @@ export function executionStatusEvent(result: ExecutionResult) {
   };
 }
 
+/** What a rule or schedule invocation ends with: the handler's result, or the error of its last attempt. */
+export type AsyncOutcome<T = unknown> = T | Error;
+
+export interface LocalCanaryOptions extends Omit<StartOptions, 'name' | 'executionArn' | 'lambda'> {
+  /** EventBridge drops every Step Functions status-change event (they are best-effort): only the sweep is left. */
+  loseStatusEvents?: boolean;
+  /** Run the scheduled sweep (every SWEEP_RATE_MINUTES of virtual time); default true. */
+  sweep?: boolean;
+}
+
 /**
- * The deployed stack, in process: ECS deployment events go through the rule pattern to the
- * real start-canary handler, whose StartExecution runs the real state machine locally; a run
- * that ends ABORTED, TIMED_OUT or FAILED sends its status change through the second rule to
- * the real safety net (retried as EventBridge's async Lambda invocation is: 3 attempts).
+ * The deployed stack, in process. Every function runs as Lambda runs it (local/lambda.ts: the
+ * environment and role `stack` gives it, its timeout), from `handlers` (the TypeScript sources,
+ * or the bundles `sls package` wrote). ECS deployment events go through the rule pattern to
+ * startCanary, whose StartExecution runs the real state machine locally; a run that ends
+ * ABORTED, TIMED_OUT or FAILED sends its status change through the second rule to the safety
+ * net; EventBridge Scheduler invokes the sweep every few minutes. Rule and schedule targets
+ * are invoked asynchronously, with Lambda's retries and on-failure destination.
  */
 export class LocalCanary {
   readonly executions: RunningExecution[] = [];
   readonly results: Promise<ExecutionResult>[] = [];
-  readonly safetyNets: Promise<SafetyNetResult | Error>[] = [];
+  readonly safetyNets: Promise<AsyncOutcome<Recovery>>[] = [];
+  readonly sweeps: Promise<AsyncOutcome>[] = [];
   readonly deploymentEvents: EcsDeploymentEvent[] = [];
   /** When false, deployment events are recorded but not delivered (to drive executions by hand). */
   trigger = true;
-  private deploymentPattern = deploymentRulePattern(pairsConfig(), localArn) as unknown as Record<string, unknown>;
-  private statusPattern = executionStatusRulePattern(STATE_MACHINE_ARN) as unknown as Record<string, unknown>;
+  private deploymentPattern: Record<string, unknown>;
+  private statusPattern: Record<string, unknown>;
 
   constructor(
     readonly sim: SimulatedAccount,
-    private options: Omit<StartOptions, 'name' | 'executionArn'> = {},
+    readonly stack: LocalStack,
+    private handlers: Record<string, Handler>,
+    declarations: Record<string, FunctionDeclaration>,
+    private options: LocalCanaryOptions = {},
   ) {
-    process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
-    process.env.LOCK_TABLE = LOCK_TABLE;
-    sim.dynamodb.createTable({ TableName: LOCK_TABLE, KeySchema: [{ AttributeName: 'pair', KeyType: 'HASH' }] });
+    [this.deploymentPattern, this.statusPattern] = ['startCanary', 'safetyNet'].map((fn) => resolve(declarations[fn]?.rules?.[0]?.pattern, fn));
+    sim.dynamodb.createTable({ TableName: LOCAL_RESOURCES.claimsTable, KeySchema: [{ AttributeName: 'pair', KeyType: 'HASH' }] });
+    sim.createQueue(LOCAL_RESOURCES.failuresQueue);
     sim.ecs.onDeploymentEvent((event) => {
       this.deploymentEvents.push(event);
       if (this.trigger && matches(this.deploymentPattern, event as unknown as Record<string, unknown>)) void this.deliver(event);
     });
     sim.onStartExecution((x) => {
-      const running = startExecution(JSON.parse(x.input), { ...this.options, name: x.name, executionArn: x.executionArn });
+      const running = startExecution(JSON.parse(x.input), { ...this.options, lambda: (fn) => this.lambda(fn), name: x.name, executionArn: x.executionArn });
       this.executions.push(running);
       this.results.push(
         running.result.then((result) => {
           x.status = result.status;
           const event = executionStatusEvent(result);
-          if (matches(this.statusPattern, event)) this.safetyNets.push(this.runSafetyNet(event));
+          if (!this.options.loseStatusEvents && matches(this.statusPattern, event)) this.safetyNets.push(this.invokeAsync('safetyNet', event) as Promise<AsyncOutcome<Recovery>>);
           return result;
         }),
       );
     });
+    if (options.sweep !== false) {
+      const timer = setInterval(() => this.sweepNow(), SWEEP_RATE_MINUTES * 60_000);
+      (timer as { unref?: () => void }).unref?.();
+      this.stop = () => clearInterval(timer);
+    }
   }
 
-  /** What EventBridge does with a matching event: invoke the rule's target. */
-  deliver(event: EcsDeploymentEvent): Promise<unknown> {
-    return startCanary(event as never);
+  /** Stops the schedule. */
+  stop: () => void = () => undefined;
+
+  /** Function `name`, invoked as Lambda invokes it. */
+  lambda(name: string): TaskHandler {
+    const fn = this.stack[name];
+    const handler = this.handlers[name];
+    if (!fn || !handler) throw new Error(`the stack has no function ${name}`);
+    return (event) => invoke(fn, handler, event);
   }
 
-  /** Async invocation: on error Lambda retries twice, after about 1 and 2 minutes. */
-  private async runSafetyNet(event: unknown): Promise<SafetyNetResult | Error> {
+  /** What EventBridge does with a matching deployment event: invoke startCanary, asynchronously. */
+  deliver(event: EcsDeploymentEvent): Promise<AsyncOutcome> {
+    return this.invokeAsync('startCanary', event);
+  }
+
+  /** What the schedule does: invoke the sweep. */
+  sweepNow(): Promise<AsyncOutcome> {
+    const run = this.invokeAsync('sweep', { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', time: new Date().toISOString() });
+    this.sweeps.push(run);
+    return run;
+  }
+
+  /**
+   * Asynchronous invocation: on error Lambda retries (after about 1, then 2 minutes) up to the
+   * function's MaximumRetryAttempts, then sends the record to its on-failure destination.
+   */
+  async invokeAsync(name: string, event: unknown): Promise<AsyncOutcome> {
+    const fn = this.stack[name]!;
+    const attempts = 1 + (fn.async?.maximumRetryAttempts ?? 2);
     let last: Error = new Error('not run');
-    for (const delay of [0, 60_000, 120_000]) {
-      if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, attempt * 60_000));
       try {
-        return await safetyNet(event);
+        return await this.lambda(name)(event);
       } catch (e) {
         last = e as Error;
       }
     }
+    await this.sim.sendToDestination(fn, {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: { functionArn: `arn:aws:lambda:${SIM_REGION}:${SIM_ACCOUNT}:function:${fn.functionName}`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+      requestPayload: event,
+      responsePayload: { errorType: last.name, errorMessage: last.message },
+    });
     return last;
   }
 
-  /** Resolves when every execution started so far, and every safety-net run, has ended. */
+  /** Resolves when every execution started so far, and every safety-net and sweep run, has ended. */
   async settled(): Promise<ExecutionResult[]> {
     let count = -1;
-    while (count !== this.results.length + this.safetyNets.length) {
-      count = this.results.length + this.safetyNets.length;
-      await Promise.all([...this.results, ...this.safetyNets]);
+    const all = () => [...this.results, ...this.safetyNets, ...this.sweeps];
+    while (count !== all().length) {
+      count = all().length;
+      await Promise.all(all());
     }
     return Promise.all(this.results);
   }

@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { handler as judgeGreen } from '../functions/judge-green.js';
-import { handler as preflight } from '../functions/preflight.js';
-import { handler as promote } from '../functions/promote.js';
-import { handler as rollBack } from '../functions/roll-back.js';
-import { handler as shiftTraffic } from '../functions/shift-traffic.js';
-import { handler as waitForChange } from '../functions/wait-for-change.js';
+import { functionOfPlaceholder } from '../functions/lib/stack.js';
+import { LOCAL_RESOURCES } from './stack.js';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); without it every Task fails.
 if (!('withResolvers' in Promise)) {
@@ -31,17 +27,8 @@ export interface EventLog {
   [key: string]: unknown;
 }
 
+/** A function as a Task state invokes it (see LocalCanary.lambda: its environment, its role, its timeout). */
 export type TaskHandler = (input: unknown) => Promise<unknown>;
-
-/** The handler behind each `${XFunctionArn}` placeholder of the definition (as in serverless.yml). */
-export const FUNCTIONS: Record<string, TaskHandler> = {
-  PreflightFunctionArn: preflight,
-  ShiftTrafficFunctionArn: shiftTraffic,
-  WaitForChangeFunctionArn: waitForChange,
-  JudgeGreenFunctionArn: judgeGreen,
-  PromoteFunctionArn: promote,
-  RollBackFunctionArn: rollBack,
-};
 
 export interface AslState {
   Type: string;
@@ -57,14 +44,14 @@ export interface AslDefinition {
 
 export const loadDefinition = (): AslDefinition => JSON.parse(readFileSync(DEFINITION_PATH, 'utf8')) as AslDefinition;
 
-/** Task state name -> placeholder of its Lambda, e.g. 'Shift traffic' -> 'ShiftTrafficFunctionArn'. */
+/** Task state name -> the function its `${XFunctionArn}` placeholder names, e.g. 'Shift traffic' -> 'shiftTraffic'. */
 export function taskFunctions(definition: AslDefinition): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const m = /^\$\{(\w+)\}$/.exec(state.Resource ?? '');
-    if (!m || !FUNCTIONS[m[1]!]) throw new Error(`Task state ${name} has Resource ${state.Resource}, not a known \${...FunctionArn}`);
-    out[name] = m[1]!;
+    const fn = functionOfPlaceholder(state.Resource ?? '');
+    if (!fn) throw new Error(`Task state ${name} has Resource ${state.Resource}, not a \${...FunctionArn} placeholder`);
+    out[name] = fn;
   }
   return out;
 }
@@ -85,6 +72,8 @@ export interface ExecutionResult {
 export interface StartOptions {
   name: string;
   executionArn?: string;
+  /** The functions, by name, as Lambda would invoke them. */
+  lambda: (fn: string) => TaskHandler;
   /** Replace or wrap a Task state's handler (fault injection). */
   wrap?: (stateName: string, handler: TaskHandler) => TaskHandler;
   onEvent?: (event: EventLog) => void;
@@ -98,21 +87,20 @@ export interface RunningExecution {
   result: Promise<ExecutionResult>;
 }
 
-export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ecs-dns-canary';
+export const STATE_MACHINE_ARN = LOCAL_RESOURCES.stateMachineArn;
 
 /**
  * Runs the real definition from statemachine/ with aws-local-stepfunctions, routing each Task
- * state to the real handler as Lambda would: the input and output cross a JSON boundary, and
- * a thrown error keeps its name (the Error a Catch or Retry matches).
+ * state to its function as Lambda would invoke it: the input and output cross a JSON boundary,
+ * and a thrown error keeps its name (the Error a Catch or Retry matches).
  */
 export function startExecution(input: unknown, options: StartOptions): RunningExecution {
   const definition = options.definition ?? loadDefinition();
   const executionArn = options.executionArn ?? `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${options.name}`;
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   for (const [stateName, fn] of Object.entries(taskFunctions(definition))) {
-    const real = FUNCTIONS[fn]!;
-    const handler = options.wrap ? options.wrap(stateName, real) : real;
-    handlers[stateName] = async (taskInput) => JSON.parse(JSON.stringify((await handler(structuredClone(taskInput))) ?? null));
+    const real = options.lambda(fn);
+    handlers[stateName] = options.wrap ? options.wrap(stateName, real) : real;
   }
   const machine = new StateMachine(definition as never);
   const execution = machine.run(input as never, {

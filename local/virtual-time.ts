@@ -7,6 +7,21 @@ const realSetTimeout = setTimeout;
 const yieldToEventLoop = () => new Promise<void>((resolve) => realSetImmediate(resolve));
 const sleepReal = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 
+let realWorkPending = 0;
+
+/**
+ * Marks work that waits on the real world (file reads, say) rather than on timers: virtual
+ * time stands still until it is done, as if it took no time.
+ */
+export async function realWork<T>(work: Promise<T>): Promise<T> {
+  realWorkPending++;
+  try {
+    return await work;
+  } finally {
+    realWorkPending--;
+  }
+}
+
 /**
  * Virtual time for local runs: Date, setTimeout and setInterval are faked, so a Wait state of
  * 120 s, a Route53 change that takes 20 s to be INSYNC and the SDK's retry backoff all pass
@@ -40,7 +55,8 @@ export class VirtualClock {
     while (!settled) {
       await yieldToEventLoop();
       if (settled) break;
-      if (this.clock.countTimers() > 0) {
+      if (realWorkPending > 0) await sleepReal(1);
+      else if (this.clock.countTimers() > 0) {
         idle = 0;
         if (options.speed) {
           await sleepReal(1000 / options.speed);

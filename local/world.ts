@@ -1,14 +1,18 @@
-/** A simulated account seeded with one pair, virtual time, and the stack wired in process: for tests and the fault matrix. */
-import shipped from '../canary.config.js';
+/** A simulated account seeded with one pair, virtual time, and the stack wired in process: for tests, the demo and the fault matrix. */
 import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
 import { useConfig } from '../functions/lib/pairs.js';
-import { LocalCanary, seedPair, taskDefinitionArn, type SeedOptions } from './local-canary.js';
+import { declareFunctions, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
+import example from './example.config.js';
+import { SOURCE_HANDLERS } from './handlers.js';
+import type { Handler } from './lambda.js';
+import { LocalCanary, seedPair, taskDefinitionArn, type LocalCanaryOptions, type SeedOptions } from './local-canary.js';
 import { SimulatedAccount } from './sim/account.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
-import { startExecution, type ExecutionResult, type StartOptions } from './step-functions.js';
+import { LOCAL_RESOURCES, stackFromDeclarations, type LocalStack } from './stack.js';
+import type { ExecutionResult } from './step-functions.js';
 import { VirtualClock } from './virtual-time.js';
 
-export const examplePair = (): CanaryConfigInput['pairs'][number] => structuredClone(shipped.pairs[0]!);
+export const examplePair = (): CanaryConfigInput['pairs'][number] => structuredClone(example.pairs[0]!) as CanaryConfigInput['pairs'][number];
 
 /** The weights of the pair as (blue, green), blue being the service live before the canary. */
 export function weightsOf(sim: SimulatedAccount, pair: PairConfig, live: 0 | 1 = 0) {
@@ -39,7 +43,7 @@ export interface World {
   completedDeployment(): Promise<EcsDeploymentEvent>;
   /** Deploy and run until every canary it started has ended. */
   runCanary(): Promise<Awaited<ReturnType<LocalCanary['settled']>>>;
-  /** Run one execution of the state machine with this input (no trigger, no deployment). */
+  /** Start one execution of the state machine with this input (no trigger, no deployment) and run it to its end. */
   runExecution(input: unknown, name?: string): Promise<ExecutionResult>;
   /** ChangeResourceRecordSets calls that reached Route53, failed ones included. */
   route53Writes(): number;
@@ -47,15 +51,25 @@ export interface World {
   onGreenWeight(listener: (weight: number) => void): void;
   /** Runs `action` once, `delayMs` of virtual time after the first change batch that sets green to `percent`. */
   whenGreenReaches(percent: number, action: () => void, delayMs?: number): void;
-  /** Restores the real clock, the SDK clients and the shipped configuration. */
+  /** The functions as they run here: environment, role, timeout. */
+  stack: LocalStack;
+  /** Invoke a function as Lambda would (its environment, its role). */
+  lambda(name: string): (event: unknown) => Promise<unknown>;
+  /** Restores the real clock, the SDK clients and the example configuration. */
   dispose(): void;
 }
 
 export interface WorldOptions {
   pair?: Partial<CanaryConfigInput['pairs'][number]>;
   seed?: SeedOptions;
-  start?: Omit<StartOptions, 'name' | 'executionArn'>;
+  start?: LocalCanaryOptions;
   faultSeed?: number;
+  /** The functions as packaged (env, role, timeout); default: what the declarations package. */
+  stack?: LocalStack;
+  /** Changes the stack before it runs (the mutation tests remove an env var or a statement). */
+  mutate?: (stack: LocalStack) => void;
+  /** The handlers; default: the TypeScript sources. */
+  handlers?: Record<string, Handler>;
 }
 
 /** A simulated account seeded with one pair (blue live), virtual time, and the stack wired in process. */
@@ -63,14 +77,19 @@ export function createWorld(options: WorldOptions = {}): World {
   const cleanups: (() => void)[] = [];
   const config = { pairs: [{ ...examplePair(), ...options.pair }] };
   useConfig(config);
-  cleanups.push(() => useConfig(shipped));
-  const pair = parseConfig(config).pairs[0]!;
+  cleanups.push(() => useConfig(example));
+  const parsed = parseConfig(config);
+  const pair = parsed.pairs[0]!;
+  const declarations = declareFunctions(parsed, STATE_MACHINE_NAME);
+  const stack = structuredClone(options.stack ?? stackFromDeclarations(parsed, declarations));
+  options.mutate?.(stack);
   const sim = new SimulatedAccount({ seed: options.faultSeed });
   seedPair(sim, pair, options.seed);
   cleanups.push(sim.install());
   const clock = VirtualClock.install(Date.parse('2026-11-23T09:00:00Z'));
   cleanups.push(() => clock.uninstall());
-  const canary = new LocalCanary(sim, options.start);
+  const canary = new LocalCanary(sim, stack, options.handlers ?? SOURCE_HANDLERS, declarations, options.start);
+  cleanups.push(() => canary.stop());
   const live = options.seed?.live ?? 0;
   const green = pair.services[1 - live]!;
   const deployGreen = (revision = 2) => sim.ecs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision));
@@ -79,6 +98,8 @@ export function createWorld(options: WorldOptions = {}): World {
     pair,
     clock,
     canary,
+    stack,
+    lambda: (name) => canary.lambda(name),
     live,
     green,
     deployGreen,
@@ -94,7 +115,8 @@ export function createWorld(options: WorldOptions = {}): World {
       return canary.deploymentEvents.at(-1)!;
     },
     runExecution(input, name = 'test-execution') {
-      return clock.run(startExecution(input, { ...options.start, name }).result);
+      sim.startExecution({ stateMachineArn: LOCAL_RESOURCES.stateMachineArn, name, input: JSON.stringify(input) });
+      return clock.run(canary.results.at(-1)!);
     },
     route53Writes: () => sim.count('route53', 'ChangeResourceRecordSets', { includeErrors: true }),
     onGreenWeight(listener) {

@@ -3,7 +3,8 @@ import { handler as safetyNet } from '../functions/safety-net.js';
 import { logger } from '../functions/lib/log.js';
 import { claimFor, claimPair, readClaim } from '../functions/lib/pair-lock.js';
 import { runMatrix } from '../local/fault-matrix.js';
-import { executionStatusEvent, LOCK_TABLE, taskDefinitionArn } from '../local/local-canary.js';
+import { executionStatusEvent, taskDefinitionArn } from '../local/local-canary.js';
+import { LOCAL_RESOURCES } from '../local/stack.js';
 import { loadDefinition } from '../local/step-functions.js';
 import { greenSequence, weightsOf, world } from './helpers.js';
 
@@ -56,9 +57,9 @@ describe('the safety net for runs that cannot Catch', () => {
       () => {
         w.canary.executions[0]!.abort();
         // by the time the safety net looks, a newer canary holds the pair
-        const [item] = w.sim.dynamodb.items(LOCK_TABLE);
+        const [item] = w.sim.dynamodb.items(LOCAL_RESOURCES.claimsTable);
         const claim = { ...JSON.parse(item!.claim!.S!), executionArn: NEWER };
-        w.sim.dynamodb.putItem({ TableName: LOCK_TABLE, Item: { ...item, executionArn: { S: NEWER }, claim: { S: JSON.stringify(claim) } } });
+        w.sim.dynamodb.putItem({ TableName: LOCAL_RESOURCES.claimsTable, Item: { ...item, executionArn: { S: NEWER }, claim: { S: JSON.stringify(claim) } } });
       },
       1_000,
     );

@@ -1,5 +1,6 @@
-import { deleteIf, getItem, putIf, updateIf } from './aws/dynamodb.js';
+import { deleteIf, getItem, putIf, scanAll, updateIf, type Item } from './aws/dynamodb.js';
 import { describeExecution } from './aws/stepfunctions.js';
+import { requiredEnv } from './env.js';
 import type { Plan } from './canary-state.js';
 import type { Deployment } from './deployment-event.js';
 import { fail } from './errors.js';
@@ -27,18 +28,15 @@ export interface PairClaim {
    * STOPPED once the safety net has taken over a stopped run: no task of that run writes any more.
    */
   phase: 'CANARY' | 'PROMOTING' | 'STOPPED';
+  /** Epoch seconds at which the run was fenced off (phase STOPPED). */
+  stoppedAt?: number;
   claimedAt: string;
   /** Epoch seconds. */
   expiresAt: number;
 }
 
-const table = () => {
-  const name = process.env.LOCK_TABLE;
-  if (!name) throw new Error('LOCK_TABLE is not set');
-  return name;
-};
+const table = () => requiredEnv('LOCK_TABLE');
 const key = (pair: string) => ({ pair: { S: pair } });
-const names = { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt', '#claim': 'claim', '#phase': 'phase' };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const toItem = (c: PairClaim) => ({
@@ -49,10 +47,23 @@ const toItem = (c: PairClaim) => ({
   claim: { S: JSON.stringify(c) },
 });
 
-export async function readClaim(pair: string): Promise<PairClaim | undefined> {
-  const item = await getItem(table(), key(pair));
+/** The claim document, with the attributes updated in place (phase, stoppedAt). */
+function fromItem(item: Item | undefined): PairClaim | undefined {
   if (!item?.claim?.S) return undefined;
-  return { ...(JSON.parse(item.claim.S) as PairClaim), phase: (item.phase?.S as PairClaim['phase']) ?? 'CANARY' };
+  return {
+    ...(JSON.parse(item.claim.S) as PairClaim),
+    phase: (item.phase?.S as PairClaim['phase']) ?? 'CANARY',
+    ...(item.stoppedAt?.N ? { stoppedAt: Number(item.stoppedAt.N) } : {}),
+  };
+}
+
+export async function readClaim(pair: string): Promise<PairClaim | undefined> {
+  return fromItem(await getItem(table(), key(pair)));
+}
+
+/** Every claim held now (one per pair with a canary, or with a run left to restore). */
+export async function listClaims(): Promise<PairClaim[]> {
+  return (await scanAll(table())).map(fromItem).filter((c): c is PairClaim => c !== undefined);
 }
 
 /**
@@ -60,7 +71,7 @@ export async function readClaim(pair: string): Promise<PairClaim | undefined> {
  * expired, or this execution already holds it (a retried Preflight). Otherwise returns the holder.
  */
 export async function claimPair(claim: PairClaim): Promise<{ claimed: true } | { claimed: false; holder: PairClaim | undefined }> {
-  const ok = await putIf(table(), toItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': names['#pair'], '#owner': names['#owner'], '#expiresAt': names['#expiresAt'] }, {
+  const ok = await putIf(table(), toItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt' }, {
     ':me': { S: claim.executionArn },
     ':now': { N: String(nowSeconds()) },
   });
@@ -69,25 +80,27 @@ export async function claimPair(claim: PairClaim): Promise<{ claimed: true } | {
 
 /** Takes the pair over from a holder whose execution is no longer running. */
 export function takeOver(claim: PairClaim, staleOwner: string): Promise<boolean> {
-  return putIf(table(), toItem(claim), '#owner = :stale', { '#owner': names['#owner'] }, { ':stale': { S: staleOwner } });
+  return putIf(table(), toItem(claim), '#owner = :stale', { '#owner': 'executionArn' }, { ':stale': { S: staleOwner } });
 }
-
-const setPhase = (pair: string, executionArn: string, phase: PairClaim['phase'], condition: string, extra: Record<string, { S: string }> = {}) =>
-  updateIf(table(), key(pair), 'SET #phase = :phase', condition, { '#phase': names['#phase'], '#owner': names['#owner'] }, {
-    ':phase': { S: phase },
-    ':me': { S: executionArn },
-    ...extra,
-  });
 
 /**
  * Promote may go ahead only while the run still holds the pair and the safety net has not
  * stopped it. Idempotent: a retried Promote finds PROMOTING and goes ahead too.
  */
 export const markPromoting = (pair: string, executionArn: string) =>
-  setPhase(pair, executionArn, 'PROMOTING', '#owner = :me AND #phase <> :stopped', { ':stopped': { S: 'STOPPED' } });
+  updateIf(table(), key(pair), 'SET #phase = :phase', '#owner = :me AND #phase <> :stopped', { '#phase': 'phase', '#owner': 'executionArn' }, {
+    ':phase': { S: 'PROMOTING' },
+    ':me': { S: executionArn },
+    ':stopped': { S: 'STOPPED' },
+  });
 
 /** The safety net fences a stopped run off: its in-flight tasks find STOPPED and do not write. */
-export const markStopped = (pair: string, executionArn: string) => setPhase(pair, executionArn, 'STOPPED', '#owner = :me');
+export const markStopped = (pair: string, executionArn: string) =>
+  updateIf(table(), key(pair), 'SET #phase = :phase, #stoppedAt = :now', '#owner = :me', { '#phase': 'phase', '#owner': 'executionArn', '#stoppedAt': 'stoppedAt' }, {
+    ':phase': { S: 'STOPPED' },
+    ':me': { S: executionArn },
+    ':now': { N: String(nowSeconds()) },
+  });
 
 /** Whether this run may still write the pair's records. */
 export async function holdsPair(pair: string, executionArn: string): Promise<boolean> {
@@ -97,7 +110,7 @@ export async function holdsPair(pair: string, executionArn: string): Promise<boo
 
 /** Releases the pair if this execution holds it; false when it did not (already released, or another's). */
 export function releasePair(pair: string, executionArn: string): Promise<boolean> {
-  return deleteIf(table(), key(pair), '#owner = :me', { '#owner': names['#owner'] }, { ':me': { S: executionArn } });
+  return deleteIf(table(), key(pair), '#owner = :me', { '#owner': 'executionArn' }, { ':me': { S: executionArn } });
 }
 
 export function claimFor(plan: Plan, executionTimeoutSeconds: number): PairClaim {

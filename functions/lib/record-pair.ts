@@ -52,11 +52,11 @@ export function writePair(ref: PairRef, pair: RecordPair, weights: Weights, why:
  * Blue 100 / green 0, INSYNC, unless DNS has it already (then nothing is written): what the
  * rollback and the safety net do. Returns the weights found and the change, if any.
  */
-export async function restoreBlue(ref: PairRef, why: string, maxWaitSeconds: number): Promise<{ from: Weights; changeId: string | null }> {
+export async function restoreBlue(ref: PairRef, why: string): Promise<{ from: Weights; changeId: string | null }> {
   const records = await readPair(ref);
   if (sameWeights(records.weights, ALL_BLUE)) return { from: records.weights, changeId: null };
   const changeId = await writePair(ref, records, ALL_BLUE, why);
-  await waitForInsync(changeId, maxWaitSeconds);
+  await waitForInsync(changeId);
   return { from: records.weights, changeId };
 }
 

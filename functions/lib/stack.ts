@@ -1,89 +1,268 @@
 import type { CanaryConfig } from './config.js';
 
 /**
- * What the stack derives from the pairs: the EventBridge rule that starts canaries and each
- * function's least-privilege IAM statements. serverless.yml gets them through
- * serverless.vars.cjs; the tests and the local runner use the same functions.
- *
- * `arn(template)` turns an ARN with `${AWS::Region}` / `${AWS::AccountId}` into what the
- * caller needs: `{ 'Fn::Sub': template }` for CloudFormation, a plain string locally.
+ * The stack, declared once. Each function states its handler, its timeout and what it may
+ * touch (`access`): every grant carries the environment variable that names its resource,
+ * so a call, its permission and its configuration are written in one place. serverless.yml
+ * gets the functions, their environment and IAM through serverless.vars.cjs; the local
+ * runner (local/stack.ts) derives each function's environment and role from the same
+ * declarations; tests compare both with the packaged template.
  */
-export type ArnFn = (template: string) => unknown;
-export const cfnArn: ArnFn = (template) => (template.includes('${') ? { 'Fn::Sub': template } : template);
 
-const serviceArns = (config: CanaryConfig, arn: ArnFn) =>
-  config.pairs.flatMap((p) => p.services.map((s) => arn(`arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:service/${s.cluster}/${s.service}`)));
+/** A value in the template: a string, or an intrinsic CloudFormation resolves at deploy time. */
+export type CfnValue = string | { Ref: string } | { 'Fn::GetAtt': [string, string] } | { 'Fn::Sub': string };
+
+export interface Statement {
+  Effect: 'Allow';
+  Action: string[];
+  Resource: CfnValue[];
+  Condition?: Record<string, Record<string, string[]>>;
+}
+
+/** A set of permissions, and the environment variables that name what they are for. */
+export interface Access {
+  statements: Statement[];
+  environment?: Record<string, CfnValue>;
+  /** Used by the Lambda service on the function's behalf (the async on-failure destination), not by its code. */
+  byLambda?: true;
+}
+
+export interface FunctionDeclaration {
+  /** `functions/<file>.handler`, as Lambda and serverless.yml name it. */
+  handler: string;
+  description: string;
+  /** Lambda timeout, seconds. */
+  timeout: number;
+  access: Access[];
+  /** EventBridge rule patterns that invoke the function (asynchronously). */
+  rules?: { pattern: object; retryPolicy: { maximumEventAge: number; maximumRetryAttempts: number } }[];
+  /** An EventBridge Scheduler schedule that invokes the function (asynchronously). */
+  schedule?: { rate: string };
+  /** Asynchronous invocations: Lambda's own retries; what still fails goes to the failures queue. */
+  async?: { maximumRetryAttempts: number; maximumEventAge: number };
+}
+
+/** What every function gets from serverless.yml's `provider:` (runtime, memory, environment). */
+export const PROVIDER = {
+  runtime: 'nodejs22.x',
+  memorySize: 256,
+  environment: { POWERTOOLS_SERVICE_NAME: 'ecs-dns-canary', POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' },
+} as const;
+
+/** The state machine's name, as serverless.yml gives it (`${self:service}-${sls:stage}`), for the default stage. */
+export const STATE_MACHINE_NAME = 'ecs-dns-canary-prod';
+
+/** Logical ids of the stack's own resources (serverless.yml `resources:` and the plugins' names). */
+export const RESOURCES = {
+  claimsTable: 'PairClaimsTable',
+  stateMachine: 'CanaryStateMachine',
+  failuresQueue: 'AsyncFailuresQueue',
+} as const;
+
+/** How often the sweep looks for claims whose execution is no longer running. */
+export const SWEEP_RATE_MINUTES = 5;
+
+/** The safety net's Lambda timeout: a run it fenced longer ago than this is no longer being handled. */
+export const SAFETY_NET_TIMEOUT_SECONDS = 900;
+
+/** `${AWS::Partition}`, `${AWS::Region}` and `${AWS::AccountId}` become `{ 'Fn::Sub': ... }`. */
+const sub = (template: string): CfnValue => (template.includes('${') ? { 'Fn::Sub': template } : template);
+const allow = (Action: string[], Resource: CfnValue[], Condition?: Statement['Condition']): Statement => ({
+  Effect: 'Allow',
+  Action,
+  Resource,
+  ...(Condition ? { Condition } : {}),
+});
+
+/**
+ * A record name as IAM sees it in `route53:ChangeResourceRecordSetsNormalizedRecordNames`:
+ * lower case, no final dot, and every character other than a-z 0-9 - _ . written as a
+ * backslash and three octal digits (`*.example.com` -> `\052.example.com`).
+ */
+export function normalizedRecordName(name: string): string {
+  const plain = name.trim().toLowerCase().replace(/\.$/, '').replace(/\\052/g, '*');
+  return plain.replace(/[^a-z0-9\-_.]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+const serviceArn = (cluster: string, service: string) => sub(`arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:service/${cluster}/${service}`);
+const serviceArns = (config: CanaryConfig) => config.pairs.flatMap((p) => p.services.map((s) => serviceArn(s.cluster, s.service)));
+const zoneArn = (zoneId: string) => sub(`arn:\${AWS::Partition}:route53:::hostedzone/${zoneId}`);
 
 /** SERVICE_DEPLOYMENT_COMPLETED of any configured service (either side of a pair: roles swap). */
-export function deploymentRulePattern(config: CanaryConfig, arn: ArnFn = cfnArn) {
+export function deploymentRulePattern(config: CanaryConfig) {
   return {
     source: ['aws.ecs'],
     'detail-type': ['ECS Deployment State Change'],
-    resources: serviceArns(config, arn),
+    resources: serviceArns(config),
     detail: { eventName: ['SERVICE_DEPLOYMENT_COMPLETED'] },
   };
 }
 
 /** ABORTED, TIMED_OUT or FAILED runs of the canary's state machine: the safety net's trigger. */
-export function executionStatusRulePattern(stateMachineArn: unknown = { Ref: 'CanaryStateMachine' }) {
+export function executionStatusRulePattern() {
   return {
     source: ['aws.states'],
     'detail-type': ['Step Functions Execution Status Change'],
-    detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [stateMachineArn] },
+    detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: RESOURCES.stateMachine }] },
   };
 }
 
-interface Statement {
-  Effect: 'Allow';
-  Action: string[];
-  Resource: unknown[];
-  Condition?: Record<string, Record<string, string[]>>;
+/** What the functions may touch, one entry per kind of call. */
+function accessFor(config: CanaryConfig, stateMachineName: string) {
+  const zones = [...new Set(config.pairs.map((p) => p.hostedZoneId))];
+  const claims = (...actions: string[]): Access => ({
+    statements: [allow(actions.map((a) => `dynamodb:${a}`), [{ 'Fn::GetAtt': [RESOURCES.claimsTable, 'Arn'] }])],
+    environment: { LOCK_TABLE: { Ref: RESOURCES.claimsTable } },
+  });
+  return {
+    readRecords: { statements: [allow(['route53:ListResourceRecordSets'], zones.map(zoneArn))] } as Access,
+    // Only UPSERTs, only of the configured record names and types, only in the configured zones.
+    writeRecords: {
+      statements: config.pairs.map((p) =>
+        allow(['route53:ChangeResourceRecordSets'], [zoneArn(p.hostedZoneId)], {
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizedRecordName(p.recordName)],
+            'route53:ChangeResourceRecordSetsRecordTypes': [p.recordType],
+            'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+          },
+        }),
+      ),
+    } as Access,
+    getChange: { statements: [allow(['route53:GetChange'], [sub('arn:${AWS::Partition}:route53:::change/*')])] } as Access,
+    describeServices: { statements: [allow(['ecs:DescribeServices'], serviceArns(config))] } as Access,
+    // Composite alarms come back from DescribeAlarms only when the permission is scoped to *
+    // (DescribeAlarms API reference); the action has no condition key to narrow it.
+    describeAlarms: { statements: [allow(['cloudwatch:DescribeAlarms'], ['*'])] } as Access,
+    putEvents: { statements: [allow(['events:PutEvents'], [sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default')])] } as Access,
+    claims,
+    // Functions the state machine invokes must not reference the state machine resource (a
+    // circular dependency), so executions are named through the state machine's name.
+    describeExecution: {
+      statements: [allow(['states:DescribeExecution'], [sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName}:*`)])],
+    } as Access,
+    startExecution: {
+      statements: [allow(['states:StartExecution'], [{ Ref: RESOURCES.stateMachine }])],
+      environment: { STATE_MACHINE_ARN: { Ref: RESOURCES.stateMachine } },
+    } as Access,
+    failures: {
+      statements: [allow(['sqs:SendMessage'], [{ 'Fn::GetAtt': [RESOURCES.failuresQueue, 'Arn'] }])],
+      byLambda: true,
+    } as Access,
+  };
 }
-
-const zoneArn = (zoneId: string) => `arn:aws:route53:::hostedzone/${zoneId}`;
 
 /**
- * `stateMachineName` is the name serverless.yml gives the state machine: functions the state
- * machine invokes must not reference the state machine resource itself (a circular dependency).
+ * Every function of the stack. `stateMachineName` is the name serverless.yml gives the state
+ * machine (see accessFor).
  */
-export function iamStatements(config: CanaryConfig, stateMachineName: string, arn: ArnFn = cfnArn) {
-  const zones = [...new Set(config.pairs.map((p) => p.hostedZoneId))];
-  const alarms = [...new Set(config.pairs.flatMap((p) => p.alarms))];
-  const readRecords: Statement = { Effect: 'Allow', Action: ['route53:ListResourceRecordSets'], Resource: zones.map(zoneArn) };
-  // Only UPSERTs, only of the configured record names and types, only in the configured zones.
-  const changeRecords: Statement[] = config.pairs.map((p) => ({
-    Effect: 'Allow',
-    Action: ['route53:ChangeResourceRecordSets'],
-    Resource: [zoneArn(p.hostedZoneId)],
-    Condition: {
-      'ForAllValues:StringEquals': {
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames': [p.recordName.replace(/\.$/, '')],
-        'route53:ChangeResourceRecordSetsRecordTypes': [p.recordType],
-        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
-      },
-    },
-  }));
-  const getChange: Statement = { Effect: 'Allow', Action: ['route53:GetChange'], Resource: ['arn:aws:route53:::change/*'] };
-  const describeServices: Statement = { Effect: 'Allow', Action: ['ecs:DescribeServices'], Resource: serviceArns(config, arn) };
-  const describeAlarms: Statement[] = alarms.length
-    ? [{ Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: alarms.map((a) => arn(`arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${a}`)) }]
-    : [];
-  const putEvents: Statement = { Effect: 'Allow', Action: ['events:PutEvents'], Resource: [arn('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default')] };
-  // The pair claims (one canary per pair) and the executions of the canary's own state machine.
-  const claims = (...actions: string[]): Statement => ({ Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: [{ 'Fn::GetAtt': ['PairClaimsTable', 'Arn'] }] });
-  const describeExecution: Statement = {
-    Effect: 'Allow',
-    Action: ['states:DescribeExecution'],
-    Resource: [arn(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName}:*`)],
-  };
+export function declareFunctions(config: CanaryConfig, stateMachineName: string): Record<string, FunctionDeclaration> {
+  const a = accessFor(config, stateMachineName);
+  const restore = [a.readRecords, a.writeRecords, a.getChange, a.putEvents];
+  const async = { maximumRetryAttempts: 2, maximumEventAge: 6 * 3600 };
   return {
-    startCanary: [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: [{ Ref: 'CanaryStateMachine' }] } as Statement, describeServices],
-    preflight: [readRecords, describeServices, ...describeAlarms, putEvents, claims('PutItem', 'GetItem', 'DeleteItem'), describeExecution],
-    shiftTraffic: [readRecords, ...changeRecords],
-    waitForChange: [getChange],
-    judgeGreen: [describeServices, ...describeAlarms, putEvents],
-    promote: [readRecords, ...changeRecords, getChange, putEvents, claims('UpdateItem', 'DeleteItem')],
-    rollBack: [readRecords, ...changeRecords, getChange, putEvents, claims('GetItem', 'DeleteItem')],
-    safetyNet: [readRecords, ...changeRecords, getChange, putEvents, claims('GetItem', 'DeleteItem'), describeExecution],
+    startCanary: {
+      handler: 'functions/start-canary.handler',
+      description: 'Starts one canary execution per ECS deployment of a configured service',
+      timeout: 30,
+      access: [a.startExecution, a.describeServices, a.failures],
+      rules: [{ pattern: deploymentRulePattern(config), retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 8 } }],
+      async,
+    },
+    preflight: {
+      handler: 'functions/preflight.handler',
+      description: 'Canary: fail-closed checks before the first weight change',
+      timeout: 50,
+      access: [a.readRecords, a.describeServices, a.describeAlarms, a.putEvents, a.claims('PutItem', 'GetItem', 'DeleteItem'), a.describeExecution],
+    },
+    shiftTraffic: {
+      handler: 'functions/shift-traffic.handler',
+      description: 'Canary: drift guard and one atomic change batch to the next step',
+      timeout: 50,
+      access: [a.readRecords, a.writeRecords, a.claims('GetItem')],
+    },
+    waitForChange: {
+      handler: 'functions/wait-for-change.handler',
+      description: 'Canary: waits until a Route53 change is INSYNC',
+      timeout: 290,
+      access: [a.getChange],
+    },
+    judgeGreen: {
+      handler: 'functions/judge-green.handler',
+      description: 'Canary: CloudWatch alarms and ECS health of green',
+      timeout: 50,
+      access: [a.describeServices, a.describeAlarms, a.putEvents],
+    },
+    promote: {
+      handler: 'functions/promote.handler',
+      description: 'Canary: green 100 / blue 0 and the Promoted notification',
+      timeout: 290,
+      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem')],
+    },
+    rollBack: {
+      handler: 'functions/roll-back.handler',
+      description: 'Canary: blue 100 / green 0, INSYNC, and the RolledBack notification',
+      timeout: 290,
+      access: [...restore, a.claims('GetItem', 'DeleteItem')],
+    },
+    safetyNet: {
+      handler: 'functions/safety-net.handler',
+      description: 'Canary: restores blue 100 / green 0 after a stopped, timed-out or failed run',
+      timeout: SAFETY_NET_TIMEOUT_SECONDS,
+      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures],
+      rules: [{ pattern: executionStatusRulePattern(), retryPolicy: { maximumEventAge: 86_400, maximumRetryAttempts: 185 } }],
+      async,
+    },
+    sweep: {
+      handler: 'functions/sweep.handler',
+      description: 'Canary: restores any pair whose claim belongs to an execution that is no longer running',
+      timeout: SAFETY_NET_TIMEOUT_SECONDS,
+      access: [...restore, a.claims('Scan', 'GetItem', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures],
+      schedule: { rate: `rate(${SWEEP_RATE_MINUTES} minutes)` },
+      async: { maximumRetryAttempts: 0, maximumEventAge: 60 * SWEEP_RATE_MINUTES },
+    },
   };
 }
+
+/** A function's environment: what its grants name. */
+export function environmentOf(fn: FunctionDeclaration): Record<string, CfnValue> {
+  return Object.assign({}, ...fn.access.map((x) => x.environment ?? {}));
+}
+
+/** A function's IAM statements, in declaration order. */
+export const statementsOf = (fn: FunctionDeclaration): Statement[] => fn.access.flatMap((x) => x.statements);
+
+/** serverless.yml's `functions:` block. */
+export function serverlessFunctions(config: CanaryConfig, stateMachineName: string): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const [name, fn] of Object.entries(declareFunctions(config, stateMachineName))) {
+    const environment = environmentOf(fn);
+    out[name] = {
+      handler: fn.handler,
+      description: fn.description,
+      timeout: fn.timeout,
+      ...(Object.keys(environment).length ? { environment } : {}),
+      iamRoleStatements: statementsOf(fn),
+      ...(fn.async
+        ? {
+            maximumRetryAttempts: fn.async.maximumRetryAttempts,
+            maximumEventAge: fn.async.maximumEventAge,
+            destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [RESOURCES.failuresQueue, 'Arn'] } } },
+          }
+        : {}),
+      events: [
+        ...(fn.rules ?? []).map((r) => ({ eventBridge: { pattern: r.pattern, retryPolicy: r.retryPolicy } })),
+        ...(fn.schedule ? [{ schedule: { rate: fn.schedule.rate, method: 'scheduler' } }] : []),
+      ],
+    };
+  }
+  return out;
+}
+
+/** The Task state placeholder `${ShiftTrafficFunctionArn}` names the function `shiftTraffic`. */
+export const functionOfPlaceholder = (placeholder: string): string | undefined => {
+  const m = /^\$\{(\w+)FunctionArn\}$/.exec(placeholder);
+  return m ? m[1]!.charAt(0).toLowerCase() + m[1]!.slice(1) : undefined;
+};
+
+/** CloudFormation logical id serverless gives a function's resource: `shiftTraffic` -> `ShiftTrafficLambdaFunction`. */
+export const lambdaLogicalId = (fn: string) => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`;

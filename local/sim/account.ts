@@ -1,25 +1,44 @@
-import { cloudwatch } from '../../functions/lib/aws/cloudwatch.js';
-import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
-import { ecs } from '../../functions/lib/aws/ecs.js';
-import { eventbridge } from '../../functions/lib/aws/eventbridge.js';
-import { route53 } from '../../functions/lib/aws/route53.js';
-import { sfn } from '../../functions/lib/aws/stepfunctions.js';
+import { createRequire } from 'node:module';
+import { currentFunction } from '../lambda.js';
+import type { LocalFunction } from '../stack.js';
 import { CloudWatchModel } from './cloudwatch.js';
+import { SIM_ACCOUNT, SIM_REGION } from './constants.js';
 import { DynamoDbModel } from './dynamodb.js';
 import { EcsModel } from './ecs.js';
 import { awsError, SimulatedAwsError } from './errors.js';
+import { allows, accessDenied, authorize } from './iam.js';
 import { Route53Model } from './route53.js';
+import { realWork } from '../virtual-time.js';
 
-export const SIM_ACCOUNT = '123456789012';
-export const SIM_REGION = 'eu-west-1';
+export { SIM_ACCOUNT, SIM_REGION };
 
-export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb';
+export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs';
+
+/** The SDK client class names, as middleware sees them, of the services the account models. */
+const SERVICES: Record<string, ServiceName> = {
+  Route53Client: 'route53',
+  ECSClient: 'ecs',
+  CloudWatchClient: 'cloudwatch',
+  EventBridgeClient: 'eventbridge',
+  SFNClient: 'sfn',
+  DynamoDBClient: 'dynamodb',
+  SQSClient: 'sqs',
+};
 
 export interface CallRecord {
   at: number;
   service: ServiceName;
   command: string;
+  /** The function whose role made the call; absent for the operator (tests, seeding). */
+  caller?: string;
   error?: string;
+}
+
+/** A message on a queue (the functions' asynchronous on-failure destination). */
+export interface QueuedMessage {
+  at: number;
+  queueArn: string;
+  body: string;
 }
 
 export interface CapturedEvent {
@@ -61,11 +80,42 @@ function randomFrom(seed: number): () => number {
   };
 }
 
+type SdkClient = {
+  middlewareStack: { add: Function };
+  config: { retryStrategy: () => Promise<object>; maxAttempts: () => Promise<number> };
+  [ACCOUNT]?: SimulatedAccount;
+  [ORIGINAL_RETRY]?: () => Promise<object>;
+};
+const ACCOUNT = Symbol('simulatedAccount');
+const ORIGINAL_RETRY = Symbol('originalRetryStrategy');
+const HOOKED = Symbol('hookedBySimulatedAccount');
+
+/** The account SDK calls go to now, if any. */
+let active: SimulatedAccount | undefined;
+
 /**
- * The embedded AWS account: stateful models of the five services the canary calls, wired in
- * at the SDK boundary. A middleware in each client's deserialize step answers from the model
+ * Every SDK v3 client in the process (the functions' own, and those inside the zips `sls
+ * package` writes, which take the SDK from node_modules as Lambda's runtime provides it)
+ * extends one smithy Client class. Its send is hooked once: a client reaching an active
+ * account for the first time gets the account's middleware.
+ */
+function hookClients(): void {
+  const { Client } = createRequire(import.meta.url)('@smithy/core/client') as { Client: { prototype: { send: Function; [HOOKED]?: true } } };
+  if (Client.prototype[HOOKED]) return;
+  Client.prototype[HOOKED] = true;
+  const send = Client.prototype.send;
+  Client.prototype.send = function (this: SdkClient, ...args: unknown[]) {
+    if (active && this[ACCOUNT] !== active) active.attach(this);
+    return send.apply(this, args);
+  };
+}
+
+/**
+ * The embedded AWS account: stateful models of the services the canary calls, wired in at
+ * the SDK boundary. A middleware in each client's deserialize step answers from the model
  * instead of sending HTTP, so everything above it (endpoint, signing, the retry strategy with
- * its backoff, waiters) runs as it does against AWS.
+ * its backoff) runs as it does against AWS. A call made by a function (see local/lambda.ts)
+ * is first authorized against that function's role, as IAM would.
  */
 export class SimulatedAccount {
   readonly route53 = new Route53Model();
@@ -74,11 +124,12 @@ export class SimulatedAccount {
   readonly dynamodb = new DynamoDbModel();
   readonly events: CapturedEvent[] = [];
   readonly calls: CallRecord[] = [];
+  /** Queues by ARN (created by the stack; see createQueue). */
+  readonly queues = new Map<string, QueuedMessage[]>();
   readonly executions = new Map<string, SimExecution>();
   private faults: Fault[] = [];
   private random: () => number;
   private startListeners: ((e: SimExecution) => void)[] = [];
-  private uninstallers: (() => void)[] = [];
 
   constructor(options: { seed?: number } = {}) {
     this.random = randomFrom(options.seed ?? 1);
@@ -92,51 +143,57 @@ export class SimulatedAccount {
     this.startListeners.push(listener);
   }
 
-  /** Routes the canary's AWS clients to this account until the returned function is called. */
+  /** Routes every SDK client in the process to this account until the returned function is called. */
   install(): () => void {
     process.env.AWS_REGION ??= SIM_REGION;
     process.env.AWS_ACCESS_KEY_ID ??= 'AKIDSIMULATED';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'simulated';
-    const clients: [ServiceName, { middlewareStack: { add: Function; remove: (name: string) => boolean } }][] = [
-      ['route53', route53],
-      ['ecs', ecs],
-      ['cloudwatch', cloudwatch],
-      ['eventbridge', eventbridge],
-      ['sfn', sfn],
-      ['dynamodb', dynamodb],
-    ];
-    for (const [service, client] of clients) {
-      const name = 'simulatedAccount';
-      client.middlewareStack.add(
-        (_next: unknown, context: { commandName?: string }) => async (args: { input: object }) => ({
-          output: await this.dispatch(service, (context.commandName ?? '').replace(/Command$/, ''), args.input),
-          response: { statusCode: 200, headers: {} },
-        }),
-        { step: 'deserialize', priority: 'high', name, override: true },
-      );
-      this.uninstallers.push(() => client.middlewareStack.remove(name));
-      // Each account starts with fresh SDK retry strategies (a fresh retry quota), as a new
-      // Lambda container would: runs in one process must not drain each other's quota.
-      const config = (client as unknown as { config: { retryStrategy: () => Promise<object>; maxAttempts: () => Promise<number> } }).config;
-      const original = config.retryStrategy;
-      let fresh: Promise<object> | undefined;
-      config.retryStrategy = () =>
-        (fresh ??= original().then((s) => new (s.constructor as new (maxAttempts: () => Promise<number>) => object)(config.maxAttempts)));
-      this.uninstallers.push(() => (config.retryStrategy = original));
-    }
+    hookClients();
+    active = this;
     return () => this.uninstall();
   }
 
   uninstall(): void {
-    for (const undo of this.uninstallers.splice(0)) undo();
+    if (active === this) active = undefined;
+  }
+
+  /**
+   * Answers `client`'s requests from this account while it is the active one. Each account
+   * starts with fresh SDK retry strategies (a fresh retry quota), as a new Lambda container
+   * would: runs in one process must not drain each other's quota.
+   */
+  attach(client: SdkClient): void {
+    if (client[ACCOUNT] === undefined) {
+      client.middlewareStack.add(
+        (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: { input: object }) => {
+          const account = active;
+          const service = SERVICES[context.clientName ?? ''];
+          if (!account) return next(args);
+          if (!service) return awsError('UnsupportedOperation', `the simulated account does not model ${context.clientName}`);
+          return { output: await account.dispatch(service, (context.commandName ?? '').replace(/Command$/, ''), args.input), response: { statusCode: 200, headers: {} } };
+        },
+        { step: 'deserialize', priority: 'high', name: 'simulatedAccount', override: true },
+      );
+      client[ORIGINAL_RETRY] = client.config.retryStrategy;
+    }
+    client[ACCOUNT] = this;
+    const original = client[ORIGINAL_RETRY]!;
+    let fresh: Promise<object> | undefined;
+    client.config.retryStrategy = () =>
+      (fresh ??= original().then((s) => new (s.constructor as new (maxAttempts: () => Promise<number>) => object)(client.config.maxAttempts)));
   }
 
   private async dispatch(service: ServiceName, command: string, input: any): Promise<object> {
-    const record: CallRecord = { at: Date.now(), service, command };
+    const caller = currentFunction();
+    const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}) };
     this.calls.push(record);
     try {
+      const granted = caller ? await realWork(authorize(caller, service, command, input)) : { compositeAlarmsVisible: true };
       this.maybeFail(service, command);
-      const output = this.handle(service, command, input);
+      const output =
+        service === 'cloudwatch' && command === 'DescribeAlarms'
+          ? this.cloudwatch.describeAlarms(input, { composites: granted.compositeAlarmsVisible !== false })
+          : this.handle(service, command, input);
       return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
     } catch (e) {
       record.error = (e as Error).name;
@@ -201,6 +258,10 @@ export class SimulatedAccount {
         return this.dynamodb.deleteItem(input);
       case 'dynamodb:UpdateItemCommand':
         return this.dynamodb.updateItem(input);
+      case 'dynamodb:ScanCommand':
+        return this.dynamodb.scan(input);
+      case 'sqs:SendMessageCommand':
+        return this.sendMessage(input);
       default:
         return unsupported();
     }
@@ -223,7 +284,41 @@ export class SimulatedAccount {
     return { FailedEntryCount: Entries.filter((e) => 'ErrorCode' in e).length, Entries };
   }
 
-  private startExecution(input: { stateMachineArn: string; name: string; input?: string }) {
+  /** A standard queue the stack owns. */
+  createQueue(name: string): string {
+    const queueArn = `arn:aws:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${name}`;
+    if (!this.queues.has(queueArn)) this.queues.set(queueArn, []);
+    return queueArn;
+  }
+
+  private sendMessage(input: { QueueUrl?: string; MessageBody?: string }) {
+    const name = (input.QueueUrl ?? '').split('/').at(-1)!;
+    const messages = this.queues.get(`arn:aws:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${name}`);
+    if (!messages) return awsError('AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
+    messages.push({ at: Date.now(), queueArn: `arn:aws:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${name}`, body: input.MessageBody ?? '' });
+    return { MessageId: `sim-message-${messages.length}`, MD5OfMessageBody: 'simulated' };
+  }
+
+  /**
+   * What Lambda does with an asynchronous invocation that failed every attempt: it sends the
+   * record to the function's on-failure destination, as the function's role (which must grant
+   * sqs:SendMessage on the queue). Returns false when the record could not be delivered, as
+   * Lambda then only logs it.
+   */
+  async sendToDestination(fn: LocalFunction, record: object): Promise<boolean> {
+    const queueArn = fn.async?.failuresQueueArn;
+    const messages = queueArn ? this.queues.get(queueArn) : undefined;
+    if (!queueArn || !messages) return false;
+    if (!(await allows(fn, 'sqs:SendMessage', queueArn))) {
+      this.calls.push({ at: Date.now(), service: 'sqs', command: 'SendMessage', caller: fn.name, error: accessDenied(fn, 'sqs', 'sqs:SendMessage', queueArn).name });
+      return false;
+    }
+    messages.push({ at: Date.now(), queueArn, body: JSON.stringify(record) });
+    return true;
+  }
+
+  /** StartExecution (also what the operator does with `aws stepfunctions start-execution`). */
+  startExecution(input: { stateMachineArn: string; name: string; input?: string }) {
     const existing = this.executions.get(input.name);
     if (existing) {
       if (existing.input !== (input.input ?? '{}'))

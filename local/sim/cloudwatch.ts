@@ -64,8 +64,12 @@ export class CloudWatchModel {
     return { state, reason: `AlarmRule ${alarm.rule} evaluated to ${state === 'ALARM' ? 'TRUE' : 'FALSE'}` };
   }
 
-  describeAlarms(input: DescribeAlarmsCommandInput) {
-    const types = input.AlarmTypes ?? ['MetricAlarm'];
+  /**
+   * `composites: false` when the caller's permission is not scoped to `*`: CloudWatch then
+   * leaves composite alarms out of the answer (DescribeAlarms API reference).
+   */
+  describeAlarms(input: DescribeAlarmsCommandInput, { composites = true } = {}) {
+    const types = (input.AlarmTypes ?? ['MetricAlarm']).filter((t) => composites || t !== 'CompositeAlarm');
     if ((input.AlarmNames?.length ?? 0) > 100)
       awsError('ValidationError', `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`);
     const names = input.AlarmNames ?? [...this.alarms.keys()];

@@ -90,6 +90,21 @@ export class DynamoDbModel {
     return {};
   }
 
+  /** Scan: every item, in pages of at most `Limit` (1 MB pages are never reached by a claims table). */
+  scan(input: { TableName?: string; Limit?: number; ExclusiveStartKey?: Item }) {
+    const table = this.table(input.TableName);
+    const keys = [...table.items.keys()].sort();
+    const from = input.ExclusiveStartKey ? keys.indexOf(this.keyOf(table, input.ExclusiveStartKey)) + 1 : 0;
+    const page = keys.slice(from, from + (input.Limit ?? keys.length));
+    const last = from + page.length < keys.length ? table.items.get(page.at(-1)!) : undefined;
+    return {
+      Items: page.map((k) => structuredClone(table.items.get(k)!)),
+      Count: page.length,
+      ScannedCount: page.length,
+      ...(last ? { LastEvaluatedKey: { [table.hashKey]: structuredClone(last[table.hashKey]!) } } : {}),
+    };
+  }
+
   items(tableName: string): Item[] {
     return [...this.table(tableName).items.values()].map((i) => structuredClone(i));
   }

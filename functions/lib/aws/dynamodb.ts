@@ -3,6 +3,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
@@ -48,6 +49,18 @@ export async function deleteIf(table: string, key: Item, condition: string, name
     if (isConditionFailure(e)) return false;
     throw e;
   }
+}
+
+/** Every item of a (small) table, page by page. */
+export async function scanAll(table: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
 
 export async function getItem(table: string, key: Item): Promise<Item | undefined> {

@@ -1,8 +1,8 @@
 import {
   ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
-  waitUntilResourceRecordSetsChanged,
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
 import { CanaryError, fail } from '../errors.js';
@@ -25,14 +25,15 @@ export interface RecordRef {
 
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
 
-async function call<T>(what: string, ref: { hostedZoneId: string }, run: () => Promise<T>): Promise<T> {
+/** Runs one Route53 request (the SDK retries throttling first) and names what still fails. */
+async function call<T>(what: string, run: () => Promise<T>, hostedZoneId?: string): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof CanaryError) throw e;
     const name = (e as Error).name;
     if (name === 'NoSuchHostedZone')
-      fail('HostedZoneNotFound', `hosted zone ${ref.hostedZoneId} does not exist (or this role cannot see it); check hostedZoneId`);
+      return fail('HostedZoneNotFound', `hosted zone ${hostedZoneId} does not exist (or this role cannot see it); check hostedZoneId`);
     if (THROTTLED.has(name)) fail('Route53Throttled', `Route53 still throttled ${what} after the SDK's retries: ${name}`);
     throw e;
   }
@@ -43,7 +44,7 @@ const sameName = (a: string | undefined, b: string) => (a ?? '').replace(/\\052/
 
 /** Every record set of the name and type (all weighted siblings), read in one or more pages. */
 export async function readRecordSets(ref: RecordRef): Promise<ResourceRecordSet[]> {
-  return call('ListResourceRecordSets', ref, async () => {
+  return call('ListResourceRecordSets', async () => {
     const found: ResourceRecordSet[] = [];
     let start: { name?: string; type?: string; id?: string } = { name: ref.recordName, type: ref.recordType };
     for (;;) {
@@ -62,12 +63,12 @@ export async function readRecordSets(ref: RecordRef): Promise<ResourceRecordSet[
       if (!page.IsTruncated || matching.length < sets.length) return found;
       start = { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier };
     }
-  });
+  }, ref.hostedZoneId);
 }
 
 /** UPSERTs the given record sets in one change batch: Route53 applies all of it or none. */
 export async function upsertRecordSets(hostedZoneId: string, sets: ResourceRecordSet[], comment: string): Promise<string> {
-  return call('ChangeResourceRecordSets', { hostedZoneId }, async () => {
+  return call('ChangeResourceRecordSets', async () => {
     const out = await route53.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: hostedZoneId,
@@ -75,18 +76,31 @@ export async function upsertRecordSets(hostedZoneId: string, sets: ResourceRecor
       }),
     );
     return out.ChangeInfo!.Id!;
-  });
+  }, hostedZoneId);
 }
 
-/** Polls GetChange (the SDK waiter) until the change is INSYNC on every Route53 name server. */
-export async function waitForInsync(changeId: string, maxWaitSeconds: number): Promise<void> {
-  try {
-    await waitUntilResourceRecordSetsChanged({ client: route53, maxWaitTime: maxWaitSeconds, minDelay: 2, maxDelay: 10 }, { Id: changeId });
-  } catch (e) {
-    const name = (e as Error).name;
-    if (name === 'TimeoutError')
-      fail('Route53ChangeNotInSync', `change ${changeId} was not INSYNC after ${maxWaitSeconds} s`);
-    if (THROTTLED.has(name)) fail('Route53Throttled', `Route53 throttled GetChange for ${changeId}: ${name}`);
-    throw e;
+/** Seconds between GetChange polls, plus up to INSYNC_JITTER_SECONDS of random jitter. */
+export const INSYNC_POLL_SECONDS = 2;
+export const INSYNC_JITTER_SECONDS = 1;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls GetChange until the change is INSYNC on every Route53 name server. Unlike the SDK's
+ * waitUntilResourceRecordSetsChanged, which treats every GetChange error as "keep waiting",
+ * an error ends the wait under its own name (AccessDenied stays AccessDenied; throttling the
+ * SDK could not absorb is Route53Throttled), and only a change that stays PENDING times out.
+ */
+/** Long enough for Route53's usual minute, short of the 300 s the state machine gives a task. */
+export const MAX_INSYNC_WAIT_SECONDS = 240;
+
+export async function waitForInsync(changeId: string, maxWaitSeconds = MAX_INSYNC_WAIT_SECONDS): Promise<void> {
+  const deadline = Date.now() + maxWaitSeconds * 1000;
+  for (;;) {
+    const out = await call(`GetChange for ${changeId}`, () => route53.send(new GetChangeCommand({ Id: changeId })));
+    if (out.ChangeInfo?.Status === 'INSYNC') return;
+    const pause = (INSYNC_POLL_SECONDS + Math.random() * INSYNC_JITTER_SECONDS) * 1000;
+    if (Date.now() + pause > deadline) fail('Route53ChangeNotInSync', `change ${changeId} was not INSYNC after ${maxWaitSeconds} s`);
+    await sleep(pause);
   }
 }

@@ -1,0 +1,157 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { normalizedRecordName } from '../../functions/lib/stack.js';
+import type { LocalFunction, PolicyStatement } from '../stack.js';
+import { SIM_ACCOUNT, SIM_REGION } from './constants.js';
+import { SimulatedAwsError } from './errors.js';
+
+/**
+ * IAM for the simulated account: before a function's call is answered, it is authorized
+ * against that function's role policies with @cloud-copilot/iam-simulate (a maintained IAM
+ * policy evaluator; AGPL, so dev-only: it never reaches a bundle). What is evaluated is what
+ * AWS evaluates: the action, every resource ARN AWS builds from the request, and the
+ * service's condition keys (Route53's normalized record names, types and actions).
+ */
+export interface IamRequest {
+  action: string;
+  resources: string[];
+  context?: Record<string, string[]>;
+}
+
+const arn = (service: string, rest: string, region = SIM_REGION) => `arn:aws:${service}:${region}:${SIM_ACCOUNT}:${rest}`;
+const nameOf = (value: string | undefined, fallback: string) => (value ?? fallback).split(/[/:]/).at(-1)!;
+
+/** The IAM request(s) a call makes; undefined for a call no function of ours may make. */
+export function iamRequestOf(service: string, command: string, input: any): IamRequest | undefined {
+  switch (`${service}:${command}`) {
+    case 'route53:ListResourceRecordSets':
+      return { action: 'route53:ListResourceRecordSets', resources: [`arn:aws:route53:::hostedzone/${nameOf(input.HostedZoneId, '')}`] };
+    case 'route53:ChangeResourceRecordSets': {
+      const changes: any[] = input.ChangeBatch?.Changes ?? [];
+      return {
+        action: 'route53:ChangeResourceRecordSets',
+        resources: [`arn:aws:route53:::hostedzone/${nameOf(input.HostedZoneId, '')}`],
+        context: {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': changes.map((c) => normalizedRecordName(c.ResourceRecordSet?.Name ?? '')),
+          'route53:ChangeResourceRecordSetsRecordTypes': changes.map((c) => String(c.ResourceRecordSet?.Type ?? '')),
+          'route53:ChangeResourceRecordSetsActions': changes.map((c) => String(c.Action ?? '')),
+        },
+      };
+    }
+    case 'route53:GetChange':
+      return { action: 'route53:GetChange', resources: [`arn:aws:route53:::change/${nameOf(input.Id, '')}`] };
+    case 'ecs:DescribeServices': {
+      const cluster = nameOf(input.cluster, 'default');
+      return { action: 'ecs:DescribeServices', resources: (input.services ?? []).map((s: string) => (s.startsWith('arn:') ? s : arn('ecs', `service/${cluster}/${s}`))) };
+    }
+    case 'cloudwatch:DescribeAlarms':
+      return { action: 'cloudwatch:DescribeAlarms', resources: (input.AlarmNames ?? ['*']).map((n: string) => (n === '*' ? '*' : arn('cloudwatch', `alarm:${n}`))) };
+    case 'eventbridge:PutEvents':
+      return {
+        action: 'events:PutEvents',
+        resources: [...new Set<string>((input.Entries ?? []).map((e: any) => (e.EventBusName?.startsWith('arn:') ? e.EventBusName : arn('events', `event-bus/${e.EventBusName ?? 'default'}`))))],
+      };
+    case 'sfn:StartExecution':
+      return { action: 'states:StartExecution', resources: [input.stateMachineArn] };
+    case 'sfn:DescribeExecution':
+      return { action: 'states:DescribeExecution', resources: [input.executionArn] };
+    case 'dynamodb:PutItem':
+    case 'dynamodb:GetItem':
+    case 'dynamodb:UpdateItem':
+    case 'dynamodb:DeleteItem':
+    case 'dynamodb:Scan':
+      return { action: `dynamodb:${command}`, resources: [arn('dynamodb', `table/${input.TableName}`)] };
+    case 'sqs:SendMessage':
+      return { action: 'sqs:SendMessage', resources: [arn('sqs', nameOf(input.QueueUrl, ''))] };
+    default:
+      return undefined;
+  }
+}
+
+/** How each service names a denial (its error code and HTTP status). */
+const DENIED: Record<string, [string, number]> = {
+  route53: ['AccessDenied', 403],
+  cloudwatch: ['AccessDenied', 403],
+  sqs: ['AccessDenied', 403],
+};
+
+export function accessDenied(fn: LocalFunction, service: string, action: string, resource: string): SimulatedAwsError {
+  const [code, status] = DENIED[service] ?? ['AccessDeniedException', 400];
+  const role = fn.roleArn.split('/').at(-1);
+  return new SimulatedAwsError(
+    code,
+    `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/${role}/${fn.functionName} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+    status,
+  );
+}
+
+const decisions = new Map<string, boolean>();
+
+/**
+ * The evaluator reads its service data from disk on first use. Virtual time does not wait
+ * for real I/O, so every modeled service's data is read here, once, before any run.
+ */
+const WARM_UP: [string, string][] = [
+  ['route53:GetChange', 'arn:aws:route53:::change/C1'],
+  ['route53:ChangeResourceRecordSets', 'arn:aws:route53:::hostedzone/Z1'],
+  ['route53:ListResourceRecordSets', 'arn:aws:route53:::hostedzone/Z1'],
+  ['states:StartExecution', arn('states', 'stateMachine:m')],
+  ['dynamodb:Scan', arn('dynamodb', 'table/t')],
+  ['ecs:DescribeServices', arn('ecs', 'service/c/s')],
+  ['cloudwatch:DescribeAlarms', arn('cloudwatch', 'alarm:a')],
+  ['events:PutEvents', arn('events', 'event-bus/default')],
+  ['states:DescribeExecution', arn('states', 'execution:m:e')],
+  ['dynamodb:GetItem', arn('dynamodb', 'table/t')],
+  ['sqs:SendMessage', arn('sqs', 'q')],
+];
+await Promise.all(
+  WARM_UP.map(([action, resource]) =>
+    runSimulation(
+      {
+        request: { principal: `arn:aws:iam::${SIM_ACCOUNT}:role/warm-up`, action, resource: { resource, accountId: SIM_ACCOUNT }, contextVariables: {} },
+        identityPolicies: [{ name: 'role', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] } }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      { simulationMode: 'Strict' },
+    ),
+  ),
+);
+
+/** Whether the role's policies allow `action` on `resource` with `context` (cached per policy set). */
+export async function allows(fn: LocalFunction, action: string, resource: string, context: Record<string, string[]> = {}, policies: PolicyStatement[] = fn.policies): Promise<boolean> {
+  const key = JSON.stringify([fn.roleArn, policies, action, resource, context]);
+  const cached = decisions.get(key);
+  if (cached !== undefined) return cached;
+  const result = await runSimulation(
+    {
+      request: { principal: fn.roleArn, action, resource: { resource, accountId: SIM_ACCOUNT }, contextVariables: context },
+      identityPolicies: [{ name: 'role', policy: { Version: '2012-10-17', Statement: policies } }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    { simulationMode: 'Strict' },
+  );
+  // A request the evaluator cannot place is a bug in iamRequestOf, never a decision.
+  if (result.resultType === 'error') throw new Error(`IAM simulation of ${action} on ${resource} failed: ${JSON.stringify(result.errors)}`);
+  const ignored = result.resultType === 'single' ? result.result.ignoredContextKeys : [];
+  if (ignored?.length) throw new Error(`IAM simulation of ${action} ignored context keys ${ignored.join(', ')}: they would not be checked`);
+  const allowed = result.overallResult === 'Allowed';
+  decisions.set(key, allowed);
+  return allowed;
+}
+
+/**
+ * Authorizes a function's call or throws what AWS throws. DescribeAlarms is special, as in
+ * CloudWatch: composite alarms are visible only to a permission scoped to `*` (the request
+ * still succeeds; they are left out), so the caller learns whether they may be listed.
+ */
+export async function authorize(fn: LocalFunction, service: string, command: string, input: unknown): Promise<{ compositeAlarmsVisible?: boolean }> {
+  const request = iamRequestOf(service, command, input);
+  if (!request) throw new Error(`${fn.name} called ${service}:${command}, which the simulated account has no IAM model for: add it to local/sim/iam.ts`);
+  for (const resource of request.resources) {
+    if (!(await allows(fn, request.action, resource, request.context))) throw accessDenied(fn, service, request.action, resource);
+  }
+  if (request.action !== 'cloudwatch:DescribeAlarms') return {};
+  const scopedToStar = fn.policies.filter((s) => s.Resource.includes('*'));
+  return { compositeAlarmsVisible: scopedToStar.length > 0 && (await allows(fn, request.action, '*', {}, scopedToStar)) };
+}
