@@ -1,7 +1,9 @@
-// Values serverless.yml derives from canary.config.ts, through the same TypeScript modules the
-// functions and the tests use: the schema (bad configuration fails `sls package` with a message
-// naming the field), the EventBridge rule pattern, per-function IAM statements, and the state
-// machine definition from statemachine/ with each ${XFunctionArn} placeholder bound to its function.
+// Everything serverless.yml derives from canary.config.ts, computed once (serverless.yml
+// references this file in one place, `custom.canary`), through the same TypeScript modules
+// the functions, the local runner and the tests use: the schema (a bad configuration fails
+// `sls package` with one message naming each field), the functions with their environment
+// and IAM (functions/lib/stack.ts), the sweep's schedule, and the state machine definition
+// from statemachine/ with each ${XFunctionArn} placeholder bound to its function.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -13,7 +15,7 @@ function loadTypeScript() {
       contents: [
         "export { parseConfig } from './functions/lib/config.ts';",
         "export { default as config } from './canary.config.ts';",
-        "export { deploymentRulePattern, executionStatusRulePattern, iamStatements } from './functions/lib/stack.ts';",
+        "export { serverlessFunctions, scheduleResources, functionOfPlaceholder, lambdaLogicalId, PROVIDER } from './functions/lib/stack.ts';",
       ].join('\n'),
       resolveDir: __dirname,
       loader: 'ts',
@@ -29,26 +31,39 @@ function loadTypeScript() {
 }
 
 /** ${PreflightFunctionArn} -> { 'Fn::GetAtt': ['PreflightLambdaFunction', 'Arn'] } (the function `preflight`). */
-function bindFunctions(definition) {
+function bindFunctions(ts, definition) {
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const m = /^\$\{(\w+)FunctionArn\}$/.exec(state.Resource);
-    if (!m) throw new Error(`statemachine: Task state "${name}" must use a \${...FunctionArn} placeholder, found ${state.Resource}`);
-    state.Resource = { 'Fn::GetAtt': [`${m[1]}LambdaFunction`, 'Arn'] };
+    const fn = ts.functionOfPlaceholder(state.Resource);
+    if (!fn) throw new Error(`statemachine: Task state "${name}" must use a \${...FunctionArn} placeholder, found ${state.Resource}`);
+    state.Resource = { 'Fn::GetAtt': [ts.lambdaLogicalId(fn), 'Arn'] };
   }
   return definition;
+}
+
+/** osls prints an error's stack inside its message: a configuration error is one clean message. */
+function configurationError(message) {
+  const error = new Error(message);
+  error.stack = message;
+  return error;
 }
 
 module.exports = async ({ resolveVariable }) => {
   const ts = loadTypeScript();
   const stateMachineName = await resolveVariable('self:stepFunctions.stateMachines.canary.name');
-  const config = ts.parseConfig(ts.config); // throws InvalidConfig naming each bad field
+  let config;
+  try {
+    config = ts.parseConfig(ts.config);
+  } catch (error) {
+    if (error && error.name === 'InvalidConfig') throw configurationError(`canary.config.ts: ${error.message}`);
+    throw error;
+  }
   const definition = JSON.parse(fs.readFileSync(path.join(__dirname, 'statemachine', 'canary.asl.json'), 'utf8'));
   return {
     pairs: config.pairs.map((p) => p.name).join(', '),
-    deploymentRulePattern: ts.deploymentRulePattern(config),
-    executionStatusRulePattern: ts.executionStatusRulePattern(),
-    iam: ts.iamStatements(config, stateMachineName),
-    definition: bindFunctions(definition),
+    provider: ts.PROVIDER,
+    functions: ts.serverlessFunctions(config, stateMachineName),
+    resources: { Resources: ts.scheduleResources(config, stateMachineName) },
+    definition: bindFunctions(ts, definition),
   };
 };

@@ -1,3 +1,4 @@
+import { ROUTE53_MAX_ATTEMPTS } from '../functions/lib/aws/route53.js';
 import { createWorld, weightsOf, type World } from './world.js';
 import { loadDefinition, taskFunctions, type TaskHandler } from './step-functions.js';
 
@@ -27,7 +28,7 @@ export const matrixCases = (): MatrixCase[] =>
   Object.keys(taskFunctions(loadDefinition())).flatMap((state) => FAULTS.map((fault) => ({ state, fault })));
 
 /** Throttling enough Route53 calls to exhaust a state's retries (SDK attempts × Step Functions attempts). */
-const throttleBudget = (state: string) => (state === 'Roll back' ? 8 * 9 : 8 * 4);
+const throttleBudget = (state: string) => ROUTE53_MAX_ATTEMPTS * (state === 'Roll back' ? 9 : 4);
 
 export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult> {
   let armed = state === 'Preflight';

@@ -1,5 +1,6 @@
 /** A simulated account seeded with one pair, virtual time, and the stack wired in process: for tests, the demo and the fault matrix. */
 import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
+import { claimItem, claimOf, type PairClaim } from '../functions/lib/pair-lock.js';
 import { useConfig } from '../functions/lib/pairs.js';
 import { declareFunctions, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import example from './example.config.js';
@@ -51,6 +52,10 @@ export interface World {
   onGreenWeight(listener: (weight: number) => void): void;
   /** Runs `action` once, `delayMs` of virtual time after the first change batch that sets green to `percent`. */
   whenGreenReaches(percent: number, action: () => void, delayMs?: number): void;
+  /** The pair's claim as DynamoDB holds it now (read by the operator, outside any function). */
+  claim(): PairClaim | undefined;
+  /** Puts a claim in the table, as if a canary had written it. */
+  seedClaim(claim: PairClaim): void;
   /** The functions as they run here: environment, role, timeout. */
   stack: LocalStack;
   /** Invoke a function as Lambda would (its environment, its role). */
@@ -100,6 +105,8 @@ export function createWorld(options: WorldOptions = {}): World {
     canary,
     stack,
     lambda: (name) => canary.lambda(name),
+    claim: () => sim.dynamodb.items(LOCAL_RESOURCES.claimsTable).map(claimOf).find((c) => c?.pair === pair.name),
+    seedClaim: (claim) => void sim.dynamodb.putItem({ TableName: LOCAL_RESOURCES.claimsTable, Item: claimItem(claim) }),
     live,
     green,
     deployGreen,

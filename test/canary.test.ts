@@ -14,7 +14,7 @@ describe('happy path', () => {
     expect(results).toHaveLength(1);
     const [result] = results;
     expect(result!.status).toBe('SUCCEEDED');
-    expect(result!.executionArn).toMatch(/:execution:ecs-dns-canary:shop-web--ecs-svc-\d+$/);
+    expect(result!.executionArn).toMatch(/:execution:ecs-dns-canary-prod:shop-web--ecs-svc-\d+$/);
     expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_GREEN);
     expect(w.sim.events.map((e) => e.detailType)).toEqual(['Started', 'StepCompleted', 'StepCompleted', 'StepCompleted', 'StepCompleted', 'Promoted']);

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { handler as safetyNet } from '../functions/safety-net.js';
+import { ROUTE53_MAX_ATTEMPTS } from '../functions/lib/aws/route53.js';
 import { logger } from '../functions/lib/log.js';
-import { claimFor, claimPair, readClaim } from '../functions/lib/pair-lock.js';
+import { claimFor } from '../functions/lib/pair-lock.js';
 import { runMatrix } from '../local/fault-matrix.js';
 import { executionStatusEvent, taskDefinitionArn } from '../local/local-canary.js';
 import { LOCAL_RESOURCES } from '../local/stack.js';
@@ -25,9 +25,9 @@ describe('the safety net for runs that cannot Catch', () => {
     const rolledBack = w.sim.events.filter((e) => e.detailType === 'RolledBack');
     expect(rolledBack).toHaveLength(1);
     expect(rolledBack[0]!.detail).toMatchObject({ weights: ALL_BLUE, step: 3, of: 4, reason: expect.stringContaining('was blue 50 / green 50') });
-    expect(await readClaim(w.pair.name)).toBeUndefined();
+    expect(w.claim()).toBeUndefined();
     // idempotent: a second delivery of the same status change does nothing
-    const again = await w.clock.run(safetyNet(executionStatusEvent(result!)));
+    const again = await w.clock.run(w.lambda('safetyNet')(executionStatusEvent(result!)));
     expect(again).toMatchObject({ action: 'NONE' });
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
   });
@@ -115,13 +115,13 @@ describe('one canary per pair', () => {
     const w = world();
     const event = await w.completedDeployment();
     const stale = claimFor(
-      { pair: w.pair.name, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary:gone', deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
+      { pair: w.pair.name, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:gone', deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
       3600,
     );
-    await w.clock.run(claimPair(stale));
+    w.seedClaim(stale);
     const result = await w.runExecution(event, `${w.pair.name}--takeover`);
     expect(result.status).toBe('SUCCEEDED');
-    expect(await w.clock.run(readClaim(w.pair.name))).toBeUndefined();
+    expect(w.claim()).toBeUndefined();
   });
 });
 
@@ -141,8 +141,8 @@ describe('throttling', () => {
 
   it('throttling past the shift\'s budget rolls back with Route53Throttled, and the rollback outlasts it', async () => {
     const w = world();
-    // 4 shift attempts x 8 SDK attempts, then 40 more: more than the shift's budget, less than the rollback's
-    w.whenGreenReaches(25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 32 + 40 }), 1_000);
+    // 4 shift attempts x the SDK's attempts, then 40 more: more than the shift's budget, less than the rollback's (9 x 5)
+    w.whenGreenReaches(25, () => w.sim.inject({ service: 'route53', command: 'ChangeResourceRecordSets', error: 'Throttling', times: 4 * ROUTE53_MAX_ATTEMPTS + 40 }), 1_000);
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
     expect(result!.cause).toContain('Route53Throttled');
@@ -188,7 +188,7 @@ describe('the safety net ignores what is not its business', () => {
     const { default: sample } = await import('../events/execution-aborted.json', { with: { type: 'json' } });
     const w = world();
     const calls = w.sim.calls.length;
-    const result = await w.clock.run(safetyNet({ ...sample, detail: { ...sample.detail, status } }));
+    const result = await w.clock.run(w.lambda('safetyNet')({ ...sample, detail: { ...sample.detail, status } }));
     expect(result).toEqual({ action: 'NONE', why: `execution ${status}` });
     expect(w.sim.calls.length).toBe(calls);
   });
@@ -197,7 +197,7 @@ describe('the safety net ignores what is not its business', () => {
     const { default: sample } = await import('../events/execution-aborted.json', { with: { type: 'json' } });
     const w = world();
     w.sim.executions.set(sample.detail.name, { executionArn: sample.detail.executionArn, name: sample.detail.name, input: '{"hello":1}', startedAt: 0, status: 'ABORTED' });
-    const result = await w.clock.run(safetyNet(sample));
+    const result = await w.clock.run(w.lambda('safetyNet')(sample));
     expect(result).toMatchObject({ action: 'NONE', why: 'input is not a deployment event of a configured pair' });
   });
 });

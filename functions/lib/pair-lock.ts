@@ -39,7 +39,8 @@ const table = () => requiredEnv('LOCK_TABLE');
 const key = (pair: string) => ({ pair: { S: pair } });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-const toItem = (c: PairClaim) => ({
+/** A claim as its DynamoDB item. */
+export const claimItem = (c: PairClaim): Item => ({
   pair: { S: c.pair },
   executionArn: { S: c.executionArn },
   expiresAt: { N: String(c.expiresAt) },
@@ -48,7 +49,7 @@ const toItem = (c: PairClaim) => ({
 });
 
 /** The claim document, with the attributes updated in place (phase, stoppedAt). */
-function fromItem(item: Item | undefined): PairClaim | undefined {
+export function claimOf(item: Item | undefined): PairClaim | undefined {
   if (!item?.claim?.S) return undefined;
   return {
     ...(JSON.parse(item.claim.S) as PairClaim),
@@ -58,12 +59,12 @@ function fromItem(item: Item | undefined): PairClaim | undefined {
 }
 
 export async function readClaim(pair: string): Promise<PairClaim | undefined> {
-  return fromItem(await getItem(table(), key(pair)));
+  return claimOf(await getItem(table(), key(pair)));
 }
 
 /** Every claim held now (one per pair with a canary, or with a run left to restore). */
 export async function listClaims(): Promise<PairClaim[]> {
-  return (await scanAll(table())).map(fromItem).filter((c): c is PairClaim => c !== undefined);
+  return (await scanAll(table())).map(claimOf).filter((c): c is PairClaim => c !== undefined);
 }
 
 /**
@@ -71,7 +72,7 @@ export async function listClaims(): Promise<PairClaim[]> {
  * expired, or this execution already holds it (a retried Preflight). Otherwise returns the holder.
  */
 export async function claimPair(claim: PairClaim): Promise<{ claimed: true } | { claimed: false; holder: PairClaim | undefined }> {
-  const ok = await putIf(table(), toItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt' }, {
+  const ok = await putIf(table(), claimItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt' }, {
     ':me': { S: claim.executionArn },
     ':now': { N: String(nowSeconds()) },
   });
@@ -80,7 +81,7 @@ export async function claimPair(claim: PairClaim): Promise<{ claimed: true } | {
 
 /** Takes the pair over from a holder whose execution is no longer running. */
 export function takeOver(claim: PairClaim, staleOwner: string): Promise<boolean> {
-  return putIf(table(), toItem(claim), '#owner = :stale', { '#owner': 'executionArn' }, { ':stale': { S: staleOwner } });
+  return putIf(table(), claimItem(claim), '#owner = :stale', { '#owner': 'executionArn' }, { ':stale': { S: staleOwner } });
 }
 
 /**

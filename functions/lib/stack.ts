@@ -249,13 +249,55 @@ export function serverlessFunctions(config: CanaryConfig, stateMachineName: stri
             destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [RESOURCES.failuresQueue, 'Arn'] } } },
           }
         : {}),
-      events: [
-        ...(fn.rules ?? []).map((r) => ({ eventBridge: { pattern: r.pattern, retryPolicy: r.retryPolicy } })),
-        ...(fn.schedule ? [{ schedule: { rate: fn.schedule.rate, method: 'scheduler' } }] : []),
-      ],
+      events: (fn.rules ?? []).map((r) => ({ eventBridge: { pattern: r.pattern, retryPolicy: r.retryPolicy } })),
     };
   }
   return out;
+}
+
+/**
+ * An EventBridge Scheduler schedule per scheduled function, with a role of its own that may
+ * invoke exactly that function. (serverless' `schedule` event with `method: scheduler` would
+ * make the function's own execution role the scheduler's, which lacks lambda:InvokeFunction
+ * with per-function roles.)
+ */
+export function scheduleResources(config: CanaryConfig, stateMachineName: string): Record<string, object> {
+  const resources: Record<string, object> = {};
+  for (const [name, fn] of Object.entries(declareFunctions(config, stateMachineName))) {
+    if (!fn.schedule) continue;
+    const id = lambdaLogicalId(name).replace(/LambdaFunction$/, '');
+    resources[`${id}SchedulerRole`] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: 'invoke',
+            PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [lambdaLogicalId(name), 'Arn'] } }] },
+          },
+        ],
+      },
+    };
+    resources[`${id}Schedule`] = {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Description: fn.description,
+        ScheduleExpression: fn.schedule.rate,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: { 'Fn::GetAtt': [lambdaLogicalId(name), 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': [`${id}SchedulerRole`, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 * SWEEP_RATE_MINUTES },
+        },
+      },
+    };
+  }
+  return resources;
 }
 
 /** The Task state placeholder `${ShiftTrafficFunctionArn}` names the function `shiftTraffic`. */

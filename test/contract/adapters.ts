@@ -17,7 +17,7 @@ import { cloudwatch, describeAlarms } from '../../functions/lib/aws/cloudwatch.j
 import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
 import { describeService, ecs } from '../../functions/lib/aws/ecs.js';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
-import { readRecordSets, route53, waitForInsync } from '../../functions/lib/aws/route53.js';
+import { readRecordSets, route53, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
 import { claimPair, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
 import { readPair, writePair, type PairRef } from '../../functions/lib/record-pair.js';
 import type { SimulatedAccount } from '../../local/sim/account.js';
@@ -180,12 +180,12 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
         return { outcome, attempts: attempts() - before, after: (await readPair(pairRef)).weights };
       };
 
-      it('Throttling is retried by the SDK: seven throttled attempts, the eighth goes through [simulator only: moto never throttles]', async () => {
-        expect(await throttled(7, { blue: 60, green: 40 })).toEqual({ outcome: 'written', attempts: 8, after: { blue: 60, green: 40 } });
+      it('Throttling is retried by the SDK: all but the last attempt throttled, the last goes through [simulator only: moto never throttles]', async () => {
+        expect(await throttled(ROUTE53_MAX_ATTEMPTS - 1, { blue: 60, green: 40 })).toEqual({ outcome: 'written', attempts: ROUTE53_MAX_ATTEMPTS, after: { blue: 60, green: 40 } });
       });
 
-      it('Throttling on all eight attempts is Route53Throttled, and the weights are unchanged [simulator only: moto never throttles]', async () => {
-        expect(await throttled(8, { blue: 60, green: 40 })).toEqual({ outcome: 'Route53Throttled', attempts: 8, after: { blue: 100, green: 0 } });
+      it('Throttling on every attempt is Route53Throttled, and the weights are unchanged [simulator only: moto never throttles]', async () => {
+        expect(await throttled(ROUTE53_MAX_ATTEMPTS, { blue: 60, green: 40 })).toEqual({ outcome: 'Route53Throttled', attempts: ROUTE53_MAX_ATTEMPTS, after: { blue: 100, green: 0 } });
       });
 
       it.each<[string, Partial<ResourceRecordSet>]>([

@@ -8,12 +8,14 @@ import {
 import { CanaryError, fail } from '../errors.js';
 
 /**
- * Route53 allows about 5 requests per second per account. The SDK's standard retry
- * strategy already treats `Throttling` and `PriorRequestNotComplete` as throttling errors
- * (exponential backoff with full jitter); we give it more attempts than the default 3, and
- * what still fails is reported as Route53Throttled for the state machine's own Retry.
+ * Attempts per Route53 request. The SDK's standard retry strategy treats `Throttling` and
+ * `PriorRequestNotComplete` as throttling errors (backoff from 500 ms, doubling, full
+ * jitter): 5 attempts wait at most 1 + 2 + 4 + 8 = 15 s, so a task's two or three requests
+ * stay inside its 50 s Lambda timeout. What still fails is Route53Throttled, which the state
+ * machine retries with its own backoff.
  */
-export const route53 = new Route53Client({ maxAttempts: 8 });
+export const ROUTE53_MAX_ATTEMPTS = 5;
+export const route53 = new Route53Client({ maxAttempts: ROUTE53_MAX_ATTEMPTS });
 
 export type { ResourceRecordSet };
 
