@@ -1,39 +1,31 @@
-import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import validator from 'asl-validator';
-import { beforeAll, describe, expect, it } from 'vitest';
-import shipped from '../canary.config.js';
+import { unzipSync } from 'fflate';
+import { describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../functions/lib/config.js';
+import { declareFunctions, normalizedRecordName, STATE_MACHINE_NAME, statementsOf } from '../functions/lib/stack.js';
+import example from '../local/example.config.js';
+import { stackFromDeclarations, stackFromTemplate, type PolicyStatement } from '../local/stack.js';
 import { loadDefinition } from '../local/step-functions.js';
+import { exampleConfigSource, projectWith, ROOT, sls, slsPackage } from './setup/package-stack.js';
 
-const run = promisify(execFile);
-const ROOT = new URL('..', import.meta.url).pathname;
-const SLS = join(ROOT, 'node_modules/osls/bin/serverless.js');
-const config = parseConfig(shipped);
+const config = parseConfig(example);
+const declarations = declareFunctions(config, STATE_MACHINE_NAME);
+const names = Object.keys(declarations);
+const out = join(inject('packagedProject'), 'out');
 
-/** `sls package` into a directory of its own: what `sls deploy` would upload. */
-async function slsPackage(cwd: string, out: string) {
-  return run(process.execPath, [SLS, 'package', '--package', out], { cwd, env: { ...process.env, CI: 'true', SLS_TELEMETRY_DISABLED: '1' }, timeout: 240_000 });
-}
-
-type Template = { Resources: Record<string, { Type: string; Properties: any }> };
-let template: Template;
-let out: string;
-
-beforeAll(async () => {
-  out = mkdtempSync(join(tmpdir(), 'canary-package-'));
-  await slsPackage(ROOT, out);
-  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
-}, 240_000);
+type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }> };
+const template: Template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const statements = () =>
   ofType('AWS::IAM::Role').flatMap(([role, r]) =>
-    (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => ({ role, ...s, Action: [s.Action].flat(), Resource: [s.Resource].flat() }))),
+    (r.Properties.Policies ?? []).flatMap((p: any) => [p.PolicyDocument.Statement].flat().map((s: any) => ({ role, ...s, Action: [s.Action].flat(), Resource: [s.Resource].flat() }))),
   );
+/** What serverless adds to every role for the function's own log group. */
+const withoutLogs = (policies: PolicyStatement[]) => policies.filter((s) => !s.Action.every((a) => a.startsWith('logs:')));
 
 describe('the packaged stack', () => {
   it('validates the definition with asl-validator', () => {
@@ -61,7 +53,6 @@ describe('the packaged stack', () => {
       resources: services.map((s) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:${s}` })),
       detail: { eventName: ['SERVICE_DEPLOYMENT_COMPLETED'] },
     });
-    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['StartCanaryLambdaFunction', 'Arn'] } })]);
   });
 
   it('rule 2: ABORTED, TIMED_OUT or FAILED runs of this state machine, to the safety net', () => {
@@ -76,12 +67,11 @@ describe('the packaged stack', () => {
     const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, any]];
     expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'pair', KeyType: 'HASH' }]);
     expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
-    const withTable = ofType('AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.LOCK_TABLE);
-    expect(withTable.map(([id]) => id).sort()).toEqual(['PreflightLambdaFunction', 'PromoteLambdaFunction', 'RollBackLambdaFunction', 'SafetyNetLambdaFunction']);
   });
 
   it('deploys the definition from statemachine/, each Task bound to its function', () => {
     const [[, machine]] = ofType('AWS::StepFunctions::StateMachine') as [[string, any]];
+    expect(machine.Properties.StateMachineName).toBe(STATE_MACHINE_NAME);
     const [text, params] = machine.Properties.DefinitionString['Fn::Sub'];
     // The plugin's validator marks every state with the default QueryLanguage (JSONPath); nothing else may differ.
     const deployed = JSON.parse(text, (key, value) => (key === 'QueryLanguage' && value === 'JSONPath' ? undefined : value));
@@ -102,24 +92,22 @@ describe('the packaged stack', () => {
 
   it('has no circular dependency between resources (Ref, GetAtt, ${X} in Fn::Sub, DependsOn)', () => {
     const ids = new Set(Object.keys(template.Resources));
-    const refs = (node: unknown, out = new Set<string>()): Set<string> => {
-      if (Array.isArray(node)) node.forEach((n) => refs(n, out));
+    const refs = (node: unknown, found = new Set<string>()): Set<string> => {
+      if (Array.isArray(node)) node.forEach((n) => refs(n, found));
       else if (node && typeof node === 'object') {
         for (const [k, v] of Object.entries(node)) {
-          if (k === 'Ref' && typeof v === 'string') out.add(v);
-          else if (k === 'Fn::GetAtt') out.add((Array.isArray(v) ? v[0] : String(v).split('.')[0]) as string);
+          if (k === 'Ref' && typeof v === 'string') found.add(v);
+          else if (k === 'Fn::GetAtt') found.add((Array.isArray(v) ? v[0] : String(v).split('.')[0]) as string);
           else if (k === 'Fn::Sub') {
             const text = Array.isArray(v) ? v[0] : v;
-            for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)(\.[A-Za-z]+)?\}/g)) out.add(m[1]!);
-            if (Array.isArray(v)) refs(v[1], out);
-          } else refs(v, out);
+            for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)(\.[A-Za-z]+)?\}/g)) found.add(m[1]!);
+            if (Array.isArray(v)) refs(v[1], found);
+          } else refs(v, found);
         }
       }
-      return out;
+      return found;
     };
-    const edges = new Map(
-      Object.entries(template.Resources).map(([id, r]) => [id, [...refs(r.Properties), ...[(r as any).DependsOn ?? []].flat()].filter((x) => ids.has(x))]),
-    );
+    const edges = new Map(Object.entries(template.Resources).map(([id, r]) => [id, [...refs(r.Properties), ...[r.DependsOn ?? []].flat()].filter((x) => ids.has(x as string)) as string[]]));
     const state = new Map<string, 'visiting' | 'done'>();
     const visit = (id: string, path: string[]) => {
       if (state.get(id) === 'done') return;
@@ -131,29 +119,48 @@ describe('the packaged stack', () => {
     for (const id of ids) visit(id, []);
   });
 
-  it('runs every function on nodejs22.x, each in its own role', () => {
+  it('runs every declared function on nodejs22.x, each in its own role', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions.length).toBe(8);
+    expect(functions.length).toBe(names.length);
     for (const [, f] of functions) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Role['Fn::GetAtt'][0]).not.toBe('IamRoleLambdaExecution');
     }
-    expect(new Set(functions.map(([, f]) => f.Properties.Role['Fn::GetAtt'][0])).size).toBe(8);
+    expect(new Set(functions.map(([, f]) => f.Properties.Role['Fn::GetAtt'][0])).size).toBe(names.length);
   });
 
-  it('grants no wildcard action, and Route53 writes only to the configured records, as UPSERTs', () => {
+  it('gives each function exactly the environment, role, timeout and async config its declaration says', () => {
+    const packaged = stackFromTemplate(template, names);
+    const declared = stackFromDeclarations(config);
+    for (const name of names) {
+      const { policies: p, ...rest } = packaged[name]!;
+      const { policies: d, ...declaredRest } = declared[name]!;
+      expect(rest, name).toEqual(declaredRest);
+      expect(withoutLogs(p), name).toEqual(d);
+    }
+  });
+
+  it('names a table or the state machine in a function\'s environment exactly when its role may use it', () => {
+    for (const [name, fn] of Object.entries(stackFromTemplate(template, names))) {
+      const actions = fn.policies.flatMap((s) => s.Action);
+      expect('LOCK_TABLE' in fn.environment, name).toBe(actions.some((a) => a.startsWith('dynamodb:')));
+      expect('STATE_MACHINE_ARN' in fn.environment, name).toBe(actions.includes('states:StartExecution'));
+    }
+  });
+
+  it('grants no wildcard action; Route53 writes only UPSERTs of the configured records, in partition-neutral ARNs', () => {
     const all = statements();
     for (const s of all) for (const a of s.Action) expect(a, `${s.role}: ${a}`).not.toMatch(/\*/);
+    for (const s of all.filter((x) => x.Action.some((a: string) => a.startsWith('route53:')))) {
+      for (const r of s.Resource) expect(JSON.stringify(r), s.role).toMatch(/^\{"Fn::Sub":"arn:\$\{AWS::Partition\}:route53:::(hostedzone|change)\//);
+    }
     const writes = all.filter((s) => s.Action.some((a: string) => /^route53:(Change|Create|Delete)/.test(a)));
-    expect(writes.length).toBeGreaterThan(0);
-    const zones = new Set(config.pairs.map((p) => `arn:aws:route53:::hostedzone/${p.hostedZoneId}`));
     for (const s of writes) {
       expect(s.Action).toEqual(['route53:ChangeResourceRecordSets']);
-      for (const r of s.Resource) expect(zones.has(r), `${s.role}: ${r}`).toBe(true);
-      const pair = config.pairs.find((p) => s.Resource.includes(`arn:aws:route53:::hostedzone/${p.hostedZoneId}`))!;
+      const pair = config.pairs.find((p) => JSON.stringify(s.Resource).includes(`hostedzone/${p.hostedZoneId}"`))!;
       expect(s.Condition).toEqual({
         'ForAllValues:StringEquals': {
-          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [pair.recordName.replace(/\.$/, '')],
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizedRecordName(pair.recordName)],
           'route53:ChangeResourceRecordSetsRecordTypes': [pair.recordType],
           'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
         },
@@ -161,14 +168,14 @@ describe('the packaged stack', () => {
     }
     // Only the functions that move traffic may write.
     expect(new Set(writes.map((s) => s.role))).toEqual(
-      new Set(['ShiftTrafficIamRoleLambdaExecution', 'PromoteIamRoleLambdaExecution', 'RollBackIamRoleLambdaExecution', 'SafetyNetIamRoleLambdaExecution']),
+      new Set(['ShiftTraffic', 'Promote', 'RollBack', 'SafetyNet', 'Sweep'].map((f) => `${f}IamRoleLambdaExecution`)),
     );
   });
 
-  it('scopes ECS and CloudWatch reads to the configured services and alarms', () => {
+  it('scopes DescribeAlarms to * (composite alarms are returned to no narrower permission) and other reads to the configured resources', () => {
     for (const s of statements()) {
+      if (s.Action.includes('cloudwatch:DescribeAlarms')) expect(s.Resource).toEqual(['*']);
       if (s.Action.includes('ecs:DescribeServices')) for (const r of s.Resource) expect(JSON.stringify(r)).toMatch(/:service\/shop\/shop-web-[ab]"/);
-      if (s.Action.includes('cloudwatch:DescribeAlarms')) for (const r of s.Resource) expect(JSON.stringify(r)).toMatch(/:alarm:shop-web-/);
       if (s.Action.includes('states:StartExecution')) expect(s.Resource).toEqual([{ Ref: 'CanaryStateMachine' }]);
       if (s.Action.includes('states:DescribeExecution'))
         expect(s.Resource).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:ecs-dns-canary-prod:*' }]);
@@ -176,26 +183,125 @@ describe('the packaged stack', () => {
     }
   });
 
+  it('sends what the trigger, the safety net and the sweep fail to handle to a queue with an alarm on its depth', () => {
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties);
+    expect(configs.map((c) => c.FunctionName.Ref).sort()).toEqual(['SafetyNetLambdaFunction', 'StartCanaryLambdaFunction', 'SweepLambdaFunction']);
+    for (const c of configs) expect(c.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['AsyncFailuresQueue', 'Arn'] } } });
+    const [[, alarm]] = ofType('AWS::CloudWatch::Alarm') as [[string, any]];
+    expect(alarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('runs the sweep on an EventBridge Scheduler schedule whose own role may invoke only the sweep', () => {
+    const [[, schedule]] = ofType('AWS::Scheduler::Schedule') as [[string, any]];
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(schedule.Properties.Target.Arn).toEqual({ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] });
+    const role = template.Resources[schedule.Properties.Target.RoleArn['Fn::GetAtt'][0]]!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] } },
+    ]);
+  });
 });
 
-describe('bad configuration', () => {
-  it('fails `sls package` with InvalidConfig naming the field', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'canary-badconfig-'));
+/** IAM prefix of each SDK client package a bundle may require. */
+const IAM_PREFIX: Record<string, string> = {
+  '@aws-sdk/client-route-53': 'route53',
+  '@aws-sdk/client-ecs': 'ecs',
+  '@aws-sdk/client-cloudwatch': 'cloudwatch',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/client-eventbridge': 'events',
+  '@aws-sdk/client-sfn': 'states',
+  '@aws-sdk/client-sqs': 'sqs',
+};
+
+/** The IAM actions a bundle's code can call: every SDK `XCommand` it references, per client package it requires. */
+function bundleActions(code: string): Set<string> {
+  const require = createRequire(join(ROOT, 'package.json'));
+  const packages = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!).filter((p) => p.startsWith('@aws-sdk/'));
+  const used = new Set([...code.matchAll(/\.(\w+Command)\b/g)].map((m) => m[1]!));
+  const actions = new Set<string>();
+  for (const pkg of new Set(packages)) {
+    const prefix = IAM_PREFIX[pkg];
+    expect(prefix, `a bundle requires ${pkg}: map it to its IAM prefix`).toBeDefined();
+    for (const name of Object.keys(require(pkg))) if (name.endsWith('Command') && used.has(name)) actions.add(`${prefix}:${name.replace(/Command$/, '')}`);
+  }
+  return actions;
+}
+
+describe('the zips `sls package` writes', () => {
+  const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
+
+  it('one per function, each holding its handler as CommonJS (.cjs) and requiring nothing but the AWS SDK', () => {
+    expect(zips.map((z) => z.replace(/\.zip$/, '')).sort()).toEqual([...names].sort());
+    for (const name of names) {
+      const files = unzipSync(readFileSync(join(out, `${name}.zip`)));
+      expect(Object.keys(files), name).toEqual([`${declarations[name]!.handler.replace(/\.handler$/, '')}.cjs`]);
+      const code = Buffer.from(Object.values(files)[0]!).toString('utf8');
+      const external = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!).filter((p) => !p.startsWith('node:') && !/^[a-z_]+$/.test(p));
+      for (const p of external) expect(p, name).toMatch(/^@aws-sdk\//);
+    }
+  });
+
+  it("each role grants exactly the SDK calls its bundle makes: nothing missing, nothing unused", () => {
+    const packaged = stackFromTemplate(template, names);
+    for (const name of names) {
+      const code = Buffer.from(Object.values(unzipSync(readFileSync(join(out, `${name}.zip`))))[0]!).toString('utf8');
+      const used = bundleActions(code);
+      const byLambda = new Set(declarations[name]!.access.filter((a) => a.byLambda).flatMap((a) => a.statements.flatMap((s) => s.Action)));
+      const granted = new Set(withoutLogs(packaged[name]!.policies).flatMap((s) => s.Action).filter((a) => !byLambda.has(a)));
+      expect([...used].sort(), `${name}: SDK calls in the bundle vs grants`).toEqual([...granted].sort());
+    }
+  });
+
+  it('grants sqs:SendMessage for the on-failure destination only to functions invoked asynchronously', () => {
+    for (const [name, fn] of Object.entries(declarations)) {
+      const sends = statementsOf(fn).some((s) => s.Action.includes('sqs:SendMessage'));
+      expect(sends, name).toBe(fn.async !== undefined);
+    }
+  });
+});
+
+describe('canary.config.ts errors', () => {
+  it('fail `sls package` with one clean message naming each bad field: no stack trace, nothing repeated', async () => {
+    const bad = exampleConfigSource().replace('steps: [10, 25, 50, 100]', 'steps: [10, 25, 50]').replace("recordType: 'A'", "recordType: 'MX'");
+    expect(bad).toContain('steps: [10, 25, 50]');
+    const dir = projectWith(bad);
     try {
-      for (const f of ['serverless.yml', 'serverless.vars.cjs', 'package.json', 'tsconfig.json', 'functions', 'statemachine'])
-        cpSync(join(ROOT, f), join(dir, f), { recursive: true });
-      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-      const bad = readFileSync(join(ROOT, 'canary.config.ts'), 'utf8').replace('steps: [10, 25, 50, 100]', 'steps: [10, 25, 50]');
-      expect(bad).toContain('steps: [10, 25, 50]');
-      writeFileSync(join(dir, 'canary.config.ts'), bad);
       const error = await slsPackage(dir, join(dir, 'out')).then(
         () => undefined,
         (e: { stdout: string; stderr: string }) => e,
       );
       expect(error, 'sls package should fail').toBeDefined();
-      expect(`${error!.stdout}${error!.stderr}`).toContain('pairs[0].steps: the last step must be 100');
+      const text = `${error!.stdout}${error!.stderr}`;
+      expect(text).toContain('pairs[0].steps: the last step must be 100');
+      expect(text).toContain('pairs[0].recordType:');
+      expect(text.split('the last step must be 100').length - 1).toBe(1);
+      expect(text).not.toMatch(/^\s+at /m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
+});
+
+describe('sls invoke local', () => {
+  // No credentials, as on a laptop that has none: each must fail fast with a clear message, not hang.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^AWS_/.test(k)));
+  const dir = inject('packagedProject');
+  const invoke = (fn: string, event: string) =>
+    sls(dir, ['invoke', 'local', '-f', fn, '-p', `events/${event}`], { ...env, CI: 'true', SLS_TELEMETRY_DISABLED: '1', HOME: dir }, 60_000).then(
+      (r) => ({ code: 0, text: r.stdout + r.stderr }),
+      (e: { code?: number; killed?: boolean; stdout?: string; stderr?: string }) => ({ code: e.killed ? 'TIMEOUT' : e.code, text: `${e.stdout}${e.stderr}` }),
+    );
+
+  it('loads judgeGreen on the sample task input and stops at the first AWS call, naming the missing credentials', async () => {
+    const r = await invoke('judgeGreen', 'task-judge-green.json');
+    expect(r.code).toBe(1);
+    expect(r.text).toMatch(/Could not load credentials from any providers/);
+  }, 90_000);
+
+  it('startCanary on the sample deployment event: its STATE_MACHINE_ARN needs the deployed stack, and says so', async () => {
+    const r = await invoke('startCanary', 'ecs-deployment-completed.json');
+    expect(r.code).toBe(1);
+    expect(r.text).toMatch(/STATE_MACHINE_ARN/);
+  }, 90_000);
 });

@@ -216,7 +216,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/sweep.handler',
       description: 'Canary: restores any pair whose claim belongs to an execution that is no longer running',
       timeout: SAFETY_NET_TIMEOUT_SECONDS,
-      access: [...restore, a.claims('Scan', 'GetItem', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures],
+      access: [...restore, a.claims('Scan', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures],
       schedule: { rate: `rate(${SWEEP_RATE_MINUTES} minutes)` },
       async: { maximumRetryAttempts: 0, maximumEventAge: 60 * SWEEP_RATE_MINUTES },
     },

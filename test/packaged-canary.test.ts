@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseConfig } from '../functions/lib/config.js';
+import { declareFunctions, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
+import example from '../local/example.config.js';
+import type { Handler } from '../local/lambda.js';
+import { stackFromTemplate, type LocalStack } from '../local/stack.js';
+import { handlersFromZips } from '../local/zips.js';
+import { greenSequence, weightsOf, world } from './helpers.js';
+
+/**
+ * End to end on what `sls package` wrote, not on the TypeScript sources: every function is the
+ * bundle from its zip, run with the environment and the role policies the packaged template
+ * gives it (the simulated account authorizes each call against them).
+ */
+const dir = inject('packagedProject');
+let stack: LocalStack;
+let handlers: Record<string, Handler>;
+
+beforeAll(() => {
+  const template = JSON.parse(readFileSync(join(dir, 'out', 'cloudformation-template-update-stack.json'), 'utf8'));
+  stack = stackFromTemplate(template, Object.keys(declareFunctions(parseConfig(example), STATE_MACHINE_NAME)));
+  handlers = handlersFromZips(join(dir, 'out'), stack, join(dir, `unzipped-${process.pid}`));
+});
+
+describe('the packaged zips, with the packaged environment and roles', () => {
+  it('promote green step by step', async () => {
+    const w = world({ stack, handlers });
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('SUCCEEDED');
+    expect(greenSequence(w.sim, w.pair)).toEqual([10, 25, 50, 100]);
+    expect(w.sim.events.map((e) => e.detailType)).toEqual(['Started', 'StepCompleted', 'StepCompleted', 'StepCompleted', 'StepCompleted', 'Promoted']);
+    // every call was made by a function, under its own role, and none was denied
+    const calls = w.sim.calls.filter((c) => c.caller);
+    expect(calls.length).toBeGreaterThan(50);
+    expect(calls.filter((c) => /AccessDenied/.test(c.error ?? ''))).toEqual([]);
+    expect(new Set(calls.map((c) => c.caller))).toEqual(new Set(['startCanary', 'preflight', 'shiftTraffic', 'waitForChange', 'judgeGreen', 'promote', 'sweep']));
+  });
+
+  it('roll back when an alarm fires', async () => {
+    const w = world({ stack, handlers });
+    w.whenGreenReaches(25, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'), 90_000);
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('CanaryRolledBack');
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
+  });
+
+  it.each([
+    ['the packaged safety net', false],
+    ['the packaged sweep, its status event lost', true],
+  ])('a stopped run is restored by %s', async (_, loseStatusEvents) => {
+    const w = world({ stack, handlers, start: { loseStatusEvents } });
+    w.whenGreenReaches(50, () => w.canary.executions[0]!.abort(), 30_000);
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('ABORTED');
+    if (loseStatusEvents) {
+      expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 50, green: 50 });
+      await w.clock.run(new Promise((resolve) => setTimeout(resolve, 10 * 60_000)).then(() => w.canary.settled()));
+    }
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
+    expect(w.sim.events.filter((e) => e.detailType === 'RolledBack')).toHaveLength(1);
+    expect(w.claim()).toBeUndefined();
+  });
+});
