@@ -1,11 +1,10 @@
 import * as z from 'zod/mini';
-import { waitForInsync } from './lib/aws/route53.js';
 import { PlanSchema, StatusSchema, pairRef, parseTaskInput } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { markPromoting, readClaim, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
-import { readPair, writePair } from './lib/record-pair.js';
+import { readPair } from './lib/record-pair.js';
 import { ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
 
 const Input = z.object({ plan: PlanSchema, status: StatusSchema });
@@ -19,7 +18,10 @@ export interface Promotion {
   notified: boolean;
 }
 
-/** Green has passed every step: it keeps all the traffic, and the roles swap. */
+/**
+ * Green has passed every step, the last of which (always 100 %) gave it all the traffic:
+ * DNS must still say so (drift guard), then the roles swap. Promote writes no record.
+ */
 export const handler = handled('Promote', async (input: unknown): Promise<Promotion> => {
   const { plan, status } = parseTaskInput(Input, input, 'Promote');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
@@ -27,11 +29,8 @@ export const handler = handled('Promote', async (input: unknown): Promise<Promot
   const records = await readPair(ref);
   let notified = false;
   if (await markPromoting(plan.pair, plan.executionArn)) {
-    if (!sameWeights(records.weights, ALL_GREEN)) {
-      if (!sameWeights(records.weights, status.weights))
-        fail('WeightsChangedOutside', `DNS has ${formatWeights(records.weights)} but the canary last wrote ${formatWeights(status.weights)}`);
-      await waitForInsync(await writePair(ref, records, ALL_GREEN, `${plan.pair} promoted`));
-    }
+    if (!sameWeights(records.weights, ALL_GREEN))
+      fail('WeightsChangedOutside', `DNS has ${formatWeights(records.weights)} but the canary last wrote ${formatWeights(status.weights)}`);
     logger.info('green promoted', { weights: ALL_GREEN });
     notified = await notify(logger, 'Promoted', notificationDetail(plan, { ...status, greenPercent: 100, weights: ALL_GREEN }));
     await releasePair(plan.pair, plan.executionArn);

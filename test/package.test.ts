@@ -168,7 +168,7 @@ describe('the packaged stack', () => {
     }
     // Only the functions that move traffic may write.
     expect(new Set(writes.map((s) => s.role))).toEqual(
-      new Set(['ShiftTraffic', 'Promote', 'RollBack', 'SafetyNet', 'Sweep'].map((f) => `${f}IamRoleLambdaExecution`)),
+      new Set(['ShiftTraffic', 'RollBack', 'SafetyNet', 'Sweep'].map((f) => `${f}IamRoleLambdaExecution`)),
     );
   });
 

@@ -72,6 +72,97 @@ describe('the safety net for runs that cannot Catch', () => {
   });
 });
 
+/** What an operator (or another tool) does by hand: UPSERT the pair's weights. */
+const setWeights = (w: ReturnType<typeof world>, blue: number, green: number) =>
+  w.sim.route53.changeResourceRecordSets({
+    HostedZoneId: w.pair.hostedZoneId,
+    ChangeBatch: {
+      Changes: w.sim.route53
+        .recordSets(w.pair.hostedZoneId)
+        .filter((r) => r.SetIdentifier)
+        .map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: { ...r, Weight: r.SetIdentifier === w.green.setIdentifier ? green : blue } })),
+    },
+  });
+
+describe('the sweep: no pair waits on one status event', () => {
+  const minutes = (w: ReturnType<typeof world>, n: number) => w.clock.run(new Promise((resolve) => setTimeout(resolve, n * 60_000)).then(() => w.canary.settled()));
+
+  it('a stopped run whose status event is lost is restored by the next sweep: blue 100 / green 0, RolledBack, claim released', async () => {
+    const w = world({ start: { loseStatusEvents: true } });
+    w.whenGreenReaches(50, () => w.canary.executions[0]!.abort(), 30_000);
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('ABORTED');
+    expect(w.canary.safetyNets).toHaveLength(0);
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 50, green: 50 });
+    await minutes(w, 10);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+    const rolledBack = w.sim.events.filter((e) => e.detailType === 'RolledBack');
+    expect(rolledBack).toHaveLength(1);
+    expect(rolledBack[0]!.detail.reason).toMatch(/execution ABORTED \(found by the sweep\).*was blue 50 \/ green 50/);
+    expect(w.claim()).toBeUndefined();
+  });
+
+  it('leaves running canaries alone: a sweep every 5 minutes through a whole canary changes nothing', async () => {
+    const w = world();
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('SUCCEEDED');
+    expect(w.canary.sweeps.length).toBeGreaterThanOrEqual(2);
+    const outcomes = await Promise.all(w.canary.sweeps);
+    expect(outcomes.every((o) => !(o instanceof Error) && (o as { recovered: unknown[] }).recovered.length === 0)).toBe(true);
+    expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
+  });
+
+  it.each([
+    [10, 'leaves it to the safety net that fenced it', { blue: 75, green: 25 }],
+    [20 * 60, 'takes over when the fence is older than a safety-net run', ALL_BLUE],
+  ])('a stopped run fenced %i s ago: %s', async (ago, _, after) => {
+    const w = world({ start: { sweep: false } });
+    await w.completedDeployment();
+    const executionArn = 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:stopped';
+    w.sim.executions.set('stopped', { executionArn, name: 'stopped', input: '{}', startedAt: Date.now(), status: 'ABORTED' });
+    const claim = claimFor(
+      { pair: w.pair.name, executionArn, deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
+      3600,
+    );
+    w.seedClaim({ ...claim, phase: 'STOPPED', stoppedAt: Math.floor(Date.now() / 1000) - ago });
+    setWeights(w, 75, 25);
+    await w.clock.run(w.canary.sweepNow());
+    expect(weightsOf(w.sim, w.pair)).toEqual(after);
+  });
+
+  it('restores the pair of an execution Step Functions does not know', async () => {
+    const w = world();
+    await w.completedDeployment();
+    const claim = claimFor(
+      { pair: w.pair.name, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:vanished', deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
+      3600,
+    );
+    w.seedClaim(claim);
+    setWeights(w, 75, 25);
+    const outcome = await w.clock.run(w.canary.sweepNow());
+    expect(outcome).toMatchObject({ claims: 1, running: 0, recovered: [{ action: 'ROLLED_BACK', why: expect.stringContaining('execution DOES_NOT_EXIST') }] });
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+    expect(w.claim()).toBeUndefined();
+  });
+});
+
+describe('asynchronous invocations that fail every attempt', () => {
+  it('the safety net failing three times: its event lands on the failures queue (which has an alarm), as its role allows', async () => {
+    const w = world({ start: { sweep: false } });
+    w.whenGreenReaches(50, () => {
+      w.canary.executions[0]!.abort();
+      w.sim.inject({ service: 'dynamodb', command: 'GetItem', error: 'InternalServerError', httpStatusCode: 500 });
+    }, 30_000);
+    await w.runCanary();
+    const [net] = await Promise.all(w.canary.safetyNets);
+    expect(net).toBeInstanceOf(Error);
+    const [queue] = [...w.sim.queues.values()];
+    expect(queue).toHaveLength(1);
+    const record = JSON.parse(queue![0]!.body);
+    expect(record).toMatchObject({ requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: { detail: { status: 'ABORTED' } } });
+  });
+});
+
 describe('one canary per pair', () => {
   it('a newer deployment of the same green supersedes: the running canary rolls back, then the new one runs', async () => {
     const w = world();

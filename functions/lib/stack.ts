@@ -194,9 +194,9 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
     },
     promote: {
       handler: 'functions/promote.handler',
-      description: 'Canary: green 100 / blue 0 and the Promoted notification',
-      timeout: 290,
-      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem')],
+      description: 'Canary: confirms green 100 / blue 0, swaps the roles, sends Promoted',
+      timeout: 50,
+      access: [a.readRecords, a.putEvents, a.claims('GetItem', 'UpdateItem', 'DeleteItem')],
     },
     rollBack: {
       handler: 'functions/roll-back.handler',

@@ -1,0 +1,215 @@
+import { parseConfig } from '../functions/lib/config.js';
+import { claimFor } from '../functions/lib/pair-lock.js';
+import { declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
+import example from './example.config.js';
+import type { LocalStack } from './stack.js';
+import type { TaskHandler } from './step-functions.js';
+import { createWorld, weightsOf, type World, type WorldOptions } from './world.js';
+
+/**
+ * Proof that the local world enforces what AWS enforces: for every function, each environment
+ * variable its grants set and each IAM action of its role is removed from the stack, one at a
+ * time, and at least one named scenario must then fail. A removal no scenario notices is
+ * either not needed (drop it from the declaration) or not tested (add a scenario).
+ */
+export interface Mutation {
+  fn: string;
+  removed: string;
+  apply(stack: LocalStack): void;
+}
+
+export function mutations(): Mutation[] {
+  const declarations = declareFunctions(parseConfig(example), STATE_MACHINE_NAME);
+  const out: Mutation[] = [];
+  for (const [fn, declaration] of Object.entries(declarations)) {
+    for (const name of Object.keys(environmentOf(declaration)))
+      out.push({ fn, removed: `env ${name}`, apply: (stack) => void delete stack[fn]!.environment[name] });
+    const actions = [...new Set(declaration.access.flatMap((a) => a.statements.flatMap((s) => s.Action)))];
+    for (const action of actions)
+      out.push({
+        fn,
+        removed: action,
+        apply: (stack) => {
+          const policies = stack[fn]!.policies;
+          for (const s of policies) s.Action = s.Action.filter((a) => a !== action);
+          stack[fn]!.policies = policies.filter((s) => s.Action.length > 0);
+        },
+      });
+  }
+  return out;
+}
+
+class ScenarioFailed extends Error {}
+const check = (ok: boolean, what: string) => {
+  if (!ok) throw new ScenarioFailed(what);
+};
+const ALL_BLUE = { blue: 100, green: 0 };
+const ALL_GREEN = { blue: 0, green: 100 };
+const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
+const notifications = (w: World) => w.sim.events.map((e) => e.detailType).join(',');
+const after = (w: World, minutes: number) => w.clock.run(new Promise((resolve) => setTimeout(resolve, minutes * 60_000)).then(() => w.canary.settled()));
+
+/** Every asynchronous invocation ended without an error. */
+const asyncOk = async (w: World) => {
+  for (const outcome of await Promise.all([...w.canary.safetyNets, ...w.canary.sweeps])) check(!(outcome instanceof Error), `an asynchronous invocation failed: ${(outcome as Error)?.message}`);
+  check(w.sim.queues.values().next().value?.length === 0, 'something landed on the failures queue');
+};
+
+/** The stack as packaged is never denied a call. */
+const nothingDenied = (w: World) => {
+  const denied = w.sim.calls.find((c) => c.caller && /AccessDenied/.test(c.error ?? ''));
+  check(!denied, `${denied?.caller} was denied ${denied?.service}:${denied?.command}`);
+};
+
+/** Each scenario runs a whole world and throws ScenarioFailed naming what was wrong. */
+export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>> = {
+  async 'a canary promotes green, notifying every step'(options) {
+    const w = createWorld(options);
+    try {
+      const [result] = await w.runCanary();
+      check(result?.status === 'SUCCEEDED', `execution ${result?.status} ${result?.error ?? ''}: ${result?.cause ?? ''}`);
+      check(same(weightsOf(w.sim, w.pair), ALL_GREEN), 'not all green');
+      check(notifications(w) === 'Started,StepCompleted,StepCompleted,StepCompleted,StepCompleted,Promoted', `notifications ${notifications(w)}`);
+      check(w.claim() === undefined, 'claim not released');
+      await asyncOk(w);
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+
+  async 'an alarm rolls the canary back'(options) {
+    const w = createWorld(options);
+    try {
+      w.whenGreenReaches(25, () => w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'Threshold Crossed'), 90_000);
+      const [result] = await w.runCanary();
+      check(result?.error === 'CanaryRolledBack' && /is in ALARM/.test(result.cause ?? ''), `execution ${result?.status} ${result?.error}: ${result?.cause}`);
+      check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
+      check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
+      check(w.claim() === undefined, 'claim not released');
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+
+  async 'a firing alarm refuses the canary and frees the pair'(options) {
+    const w = createWorld(options);
+    try {
+      w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'Threshold Crossed');
+      const [result] = await w.runCanary();
+      check(result?.error === 'AlarmAlreadyFiring', `execution ${result?.status} ${result?.error}: ${result?.cause}`);
+      check(w.route53Writes() === 0, 'DNS was written');
+      check(w.claim() === undefined, 'claim not released');
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+
+  async 'the safety net restores a stopped run'(options) {
+    const w = createWorld({ ...options, start: { ...options.start, sweep: false } });
+    try {
+      w.whenGreenReaches(50, () => w.canary.executions[0]!.abort(), 30_000);
+      await w.runCanary();
+      const [net] = await Promise.all(w.canary.safetyNets);
+      check(!(net instanceof Error) && net?.action === 'ROLLED_BACK', `safety net: ${net instanceof Error ? `${net.name}: ${net.message}` : net?.action}`);
+      check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
+      check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
+      check(w.claim() === undefined, 'claim not released');
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+
+  async 'the sweep restores a stopped run whose status event was lost'(options) {
+    const w = createWorld({ ...options, start: { ...options.start, loseStatusEvents: true } });
+    try {
+      w.whenGreenReaches(50, () => w.canary.executions[0]!.abort(), 30_000);
+      await w.runCanary();
+      await after(w, 10);
+      check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
+      check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
+      check(w.claim() === undefined, 'claim not released');
+      await asyncOk(w);
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+
+  async 'a claim left by an ended run is taken over'(options) {
+    const w = createWorld(options);
+    try {
+      const event = await w.completedDeployment();
+      const stale = `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE_NAME}:gone`;
+      w.seedClaim(claimFor({ pair: w.pair.name, executionArn: stale, deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: [10, 100] } as never, 3600));
+      const result = await w.runExecution(event, `${w.pair.name}--takeover`);
+      check(result.status === 'SUCCEEDED', `execution ${result.status} ${result.error}: ${result.cause}`);
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+
+  async 'a Promote retried after its response was lost still promotes'(options) {
+    let failures = 1;
+    const wrap = (name: string, handler: TaskHandler): TaskHandler =>
+      name !== 'Promote'
+        ? handler
+        : async (input) => {
+            const out = await handler(input);
+            if (failures-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+            return out;
+          };
+    const w = createWorld({ ...options, start: { ...options.start, wrap } });
+    try {
+      const [result] = await w.runCanary();
+      check(result?.status === 'SUCCEEDED', `execution ${result?.status} ${result?.error}: ${result?.cause}`);
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+
+  async 'what the trigger, the safety net and the sweep cannot do reaches the failures queue'(options) {
+    const w = createWorld({ ...options, start: { ...options.start, sweep: false } });
+    try {
+      const queue = () => [...w.sim.queues.values()][0]!;
+      const failing = async (fn: string, fault: Parameters<World['sim']['inject']>[0], run: () => Promise<unknown>) => {
+        w.sim.inject({ ...fault, times: 3 });
+        const before = queue().length;
+        await w.clock.run(run());
+        check(queue().length === before + 1, `${fn}'s failed event did not reach the queue`);
+      };
+      const event = await w.completedDeployment();
+      await failing('startCanary', { service: 'sfn', command: 'StartExecution', error: 'ServiceUnavailable', httpStatusCode: 400 }, () => w.canary.deliver(event));
+      await failing('sweep', { service: 'dynamodb', command: 'Scan', error: 'ValidationException' }, () => w.canary.sweepNow());
+      const status = { source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: { executionArn: `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE_NAME}:gone`, status: 'ABORTED' } };
+      await failing('safetyNet', { service: 'sfn', command: 'DescribeExecution', error: 'ServiceUnavailable', httpStatusCode: 400 }, () => w.canary.invokeAsync('safetyNet', status));
+      nothingDenied(w);
+    } finally {
+      w.dispose();
+    }
+  },
+};
+
+export interface MutationResult {
+  fn: string;
+  removed: string;
+  /** The first scenario that failed, with why; undefined when none did. */
+  caughtBy?: { scenario: string; why: string };
+}
+
+/** Runs the scenarios against one mutation until one fails. */
+export async function runMutation(m: Mutation): Promise<MutationResult> {
+  for (const [scenario, run] of Object.entries(SCENARIOS)) {
+    try {
+      await run({ mutate: m.apply });
+    } catch (e) {
+      return { fn: m.fn, removed: m.removed, caughtBy: { scenario, why: (e as Error).message } };
+    }
+  }
+  return { fn: m.fn, removed: m.removed };
+}
