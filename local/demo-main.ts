@@ -1,14 +1,17 @@
 import { parseArgs } from 'node:util';
-import shipped from '../canary.config.js';
-import { parseConfig } from '../functions/lib/config.js';
+import userConfig from '../canary.config.js';
+import { configProblems, parseConfig } from '../functions/lib/config.js';
+import example from './example.config.js';
 import type { EventLog, ExecutionResult } from './step-functions.js';
 import { createWorld, type World } from './world.js';
 
 export const USAGE = `usage: npm run demo -- [options]
 
-Runs one canary of the example pair (canary.config.ts) on the in-process simulated AWS
-account, in virtual time: a new task definition is pushed to the idle service, ECS finishes
-the deployment, and the real state machine shifts the Route53 weights step by step.
+Runs one canary of the example pair (shop-web, local/example.config.ts) on the in-process
+simulated AWS account, in virtual time: a new task definition is pushed to the idle service,
+ECS finishes the deployment, and the real state machine shifts the Route53 weights step by
+step. Every function runs with the environment and the IAM role the packaged stack gives it.
+Your own pairs in canary.config.ts are checked first (exit 2 if they are invalid).
 
 options:
   --fail-at PERCENT       an alarm goes to ALARM during the step that reaches PERCENT
@@ -116,7 +119,12 @@ export function timeline(points: { atMs: number; green: number }[], endMs: numbe
 }
 
 export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean }): Promise<number> {
-  const config = parseConfig(shipped);
+  const problems = configProblems(userConfig);
+  if (problems.length > 0) {
+    process.stderr.write(`demo: canary.config.ts: invalid canary configuration:\n  ${problems.join('\n  ')}\n`);
+    return 2;
+  }
+  const config = parseConfig(example);
   const pair = config.pairs[0]!;
   const steps = Array.isArray(pair.steps) ? pair.steps : [];
   let options: Options | 'help';

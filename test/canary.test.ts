@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefinition, taskFunctions, type TaskHandler } from '../local/step-functions.js';
+import { invoke } from '../local/lambda.js';
+import { LOCAL_RESOURCES } from '../local/stack.js';
 import { greenSequence, weightsOf, world } from './helpers.js';
 
 const STEPS = [10, 25, 50, 100];
@@ -283,5 +285,80 @@ describe('figures', () => {
     console.log(`4-step canary: ${route53.length} Route53 calls ${JSON.stringify(byCommand)}, ${result!.transitions} state transitions, ${w.clock.elapsedMs() / 1000} virtual s`);
     expect(byCommand.ChangeResourceRecordSets).toBe(4);
     expect(result!.transitions).toBeGreaterThan(0);
+  });
+});
+
+describe('IAM as AWS enforces it (each function runs with its packaged role)', () => {
+  it('a wildcard record (*.shop.example.com): the grant names it as Route53 normalizes it (\\052), and the canary promotes', async () => {
+    const w = world({ pair: { recordName: '*.shop.example.com' } });
+    const write = w.stack.shiftTraffic!.policies.find((s) => s.Action.includes('route53:ChangeResourceRecordSets'))!;
+    expect(write.Condition!['ForAllValues:StringEquals']!['route53:ChangeResourceRecordSetsNormalizedRecordNames']).toEqual(['\\052.shop.example.com']);
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('SUCCEEDED');
+    expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
+  });
+
+  it('the same wildcard pair granted its name as written (*.shop...) is denied its first shift, and nothing changes', async () => {
+    const w = world({
+      pair: { recordName: '*.shop.example.com' },
+      mutate: (stack) => {
+        for (const s of stack.shiftTraffic!.policies) if (s.Condition) s.Condition['ForAllValues:StringEquals']!['route53:ChangeResourceRecordSetsNormalizedRecordNames'] = ['*.shop.example.com'];
+      },
+    });
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('CanaryRolledBack');
+    expect(result!.cause).toMatch(/AccessDenied: .*not authorized to perform: route53:ChangeResourceRecordSets/);
+    expect(greenSequence(w.sim, w.pair)).toEqual([]);
+  });
+
+  it('a role that may write only other record names, types or actions is denied (the condition keys are evaluated)', async () => {
+    const w = world({
+      mutate: (stack) => {
+        for (const s of stack.shiftTraffic!.policies) if (s.Condition) s.Condition['ForAllValues:StringEquals']!['route53:ChangeResourceRecordSetsRecordTypes'] = ['AAAA'];
+      },
+    });
+    const [result] = await w.runCanary();
+    expect(result!.cause).toMatch(/AccessDenied/);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+  });
+
+  it('DescribeAlarms scoped to alarm ARNs hides composite alarms (as CloudWatch does): Preflight reports the composite missing', async () => {
+    const alarmArns = ['shop-web-5xx-rate', 'shop-web-health'].map((a) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${a}`);
+    const w = world({
+      mutate: (stack) => {
+        for (const s of stack.preflight!.policies) if (s.Action.includes('cloudwatch:DescribeAlarms')) s.Resource = alarmArns;
+      },
+    });
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('AlarmNotFound');
+    expect(result!.cause).toMatch(/shop-web-health/);
+    expect(w.route53Writes()).toBe(0);
+  });
+
+  it('a denied GetChange ends the wait at once under its own name (not a 240 s timeout), and the canary rolls back', async () => {
+    const w = world({
+      mutate: (stack) => {
+        stack.waitForChange!.policies = [];
+      },
+    });
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('CanaryRolledBack');
+    expect(result!.cause).toMatch(/AccessDenied: .*route53:GetChange/);
+    const waited = result!.events.filter((e) => e.state?.name === 'Wait for Route53 INSYNC');
+    expect(waited.at(-1)!.timestamp - waited[0]!.timestamp).toBeLessThan(60_000);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+  });
+
+  it('a function sees its own environment, not the host process\'s: what its declaration does not give it is missing', async () => {
+    const w = world();
+    process.env.LOCK_TABLE = 'set-on-the-host';
+    try {
+      const read = async () => ({ table: process.env.LOCK_TABLE, name: process.env.AWS_LAMBDA_FUNCTION_NAME, home: process.env.HOME });
+      expect(await invoke(w.stack.judgeGreen!, read, {})).toEqual({ table: undefined, name: 'ecs-dns-canary-prod-judgeGreen' });
+      expect(await invoke(w.stack.shiftTraffic!, read, {})).toEqual({ table: LOCAL_RESOURCES.claimsTable, name: 'ecs-dns-canary-prod-shiftTraffic' });
+      expect(process.env.LOCK_TABLE).toBe('set-on-the-host');
+    } finally {
+      delete process.env.LOCK_TABLE;
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import shipped from '../canary.config.js';
+import shipped from '../local/example.config.js';
 import { findPairByService, parseConfig } from '../functions/lib/config.js';
 import { examplePair } from './helpers.js';
 
@@ -14,7 +14,7 @@ const errorOf = (input: unknown) => {
 };
 
 describe('configuration', () => {
-  it('the shipped example is valid, with defaults and a normalized record name', () => {
+  it('the example pair is valid, with defaults and a normalized record name', () => {
     const config = parseConfig(shipped);
     expect(config.pairs).toHaveLength(1);
     expect(config.pairs[0]!.recordName).toBe('shop.example.com.');

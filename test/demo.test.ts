@@ -1,5 +1,12 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main, timeline, type DemoSummary } from '../local/demo-main.js';
+import { exampleConfigSource, projectWith } from './setup/package-stack.js';
+
+const run = promisify(execFile);
 
 async function demo(...args: string[]): Promise<{ code: number; text: string; summary?: DemoSummary }> {
   let text = '';
@@ -53,4 +60,26 @@ describe('timeline', () => {
     expect(rows[0]).toBe(' 100 % |     █████');
     expect(rows[1]).toBe('  10 % |██████████');
   });
+});
+
+describe('the demo with an invalid canary.config.ts', () => {
+  it('exits 2 with one line per bad field, no stack trace, before running anything', async () => {
+    const bad = exampleConfigSource().replace('steps: [10, 25, 50, 100]', 'steps: [10, 25, 50]').replace("hostedZoneId: 'Z0EXAMPLE12345'", "hostedZoneId: 'nope'");
+    const dir = projectWith(bad);
+    try {
+      const result = await run(process.execPath, [join(dir, 'node_modules/tsx/dist/cli.mjs'), 'local/demo.ts', '--json'], { cwd: dir }).then(
+        () => ({ code: 0, stderr: '', stdout: '' }),
+        (e: { code: number; stderr: string; stdout: string }) => e,
+      );
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toEqual([
+        'demo: canary.config.ts: invalid canary configuration:',
+        '  pairs[0].hostedZoneId: hostedZoneId must look like Z0123456789ABCDEFGHIJ',
+        '  pairs[0].steps: the last step must be 100',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -109,12 +109,17 @@ export const defineConfig = (config: CanaryConfigInput): CanaryConfigInput => co
 const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 
-/** Validates configuration; the error names every offending field, e.g. `pairs[0].steps: the last step must be 100`. */
+/** What is wrong with a configuration, one line per bad field (`pairs[0].steps: the last step must be 100`); empty when valid. */
+export function configProblems(input: unknown): string[] {
+  const result = Config.safeParse(input);
+  return result.success ? [] : [...new Set(result.error.issues.map((issue) => `${formatPath(issue.path) || '(config)'}: ${issue.message}`))];
+}
+
+/** Validates configuration; the error names every offending field, once. */
 export function parseConfig(input: unknown): CanaryConfig {
   const result = Config.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `${formatPath(issue.path) || '(config)'}: ${issue.message}`);
-  throw new CanaryError('InvalidConfig', `invalid canary configuration:\n  ${lines.join('\n  ')}`);
+  throw new CanaryError('InvalidConfig', `invalid canary configuration:\n  ${configProblems(input).join('\n  ')}`);
 }
 
 /** The configured pair that owns an ECS service, with the service's index in that pair. */
