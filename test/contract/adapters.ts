@@ -18,7 +18,7 @@ import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
 import { describeService, ecs } from '../../functions/lib/aws/ecs.js';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
 import { readRecordSets, route53, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
-import { claimPair, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
+import { claimPair, listClaims, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
 import { readPair, writePair, type PairRef } from '../../functions/lib/record-pair.js';
 import type { SimulatedAccount } from '../../local/sim/account.js';
 import { VirtualClock } from '../../local/virtual-time.js';
@@ -358,6 +358,20 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
       expect(await claimPair(claim('new'))).toEqual({ claimed: true });
       expect((await readClaim('shop'))?.executionArn).toBe('new');
       await releasePair('shop', 'new');
+    });
+
+    it('lists every claim (the sweep), with the time a stopped run was fenced', async () => {
+      const other = (pair: string, executionArn: string) => ({ ...claim(executionArn), pair });
+      for (let i = 0; i < 3; i++) expect(await claimPair(other(`pair-${i}`, `run-${i}`))).toEqual({ claimed: true });
+      const before = Math.floor(Date.now() / 1000);
+      expect(await markStopped('pair-1', 'run-1')).toBe(true);
+      const listed = await listClaims();
+      expect(listed.map((c) => c.pair).sort()).toEqual(['pair-0', 'pair-1', 'pair-2']);
+      const stopped = listed.find((c) => c.pair === 'pair-1')!;
+      expect(stopped.phase).toBe('STOPPED');
+      expect(stopped.stoppedAt).toBeGreaterThanOrEqual(before);
+      for (let i = 0; i < 3; i++) await releasePair(`pair-${i}`, `run-${i}`);
+      expect(await listClaims()).toEqual([]);
     });
   });
 }
