@@ -1,9 +1,9 @@
 import { parseConfig } from '../functions/lib/config.js';
-import { claimFor } from '../functions/lib/pair-lock.js';
 import { declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import example from './example.config.js';
 import type { LocalStack } from './stack.js';
-import type { TaskHandler } from './step-functions.js';
+import type { Fault } from './sim/account.js';
+import { loseFirstResponse, type ExecutionResult } from './step-functions.js';
 import { createWorld, weightsOf, type World, type WorldOptions } from './world.js';
 
 /**
@@ -61,55 +61,52 @@ const nothingDenied = (w: World) => {
   check(!denied, `${denied?.caller} was denied ${denied?.service}:${denied?.command}`);
 };
 
+/** A world for one scenario: `body` runs on it, then nothing may have been denied; it is always disposed. */
+async function scenario(options: WorldOptions, body: (w: World) => Promise<void>): Promise<void> {
+  const w = createWorld(options);
+  try {
+    await body(w);
+    nothingDenied(w);
+  } finally {
+    w.dispose();
+  }
+}
+
+const settled = (result: ExecutionResult | undefined) => `execution ${result?.status} ${result?.error ?? ''}: ${result?.cause ?? ''}`;
+
 /** Each scenario runs a whole world and throws ScenarioFailed naming what was wrong. */
 export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>> = {
-  async 'a canary promotes green, notifying every step'(options) {
-    const w = createWorld(options);
-    try {
+  'a canary promotes green, notifying every step': (options) =>
+    scenario(options, async (w) => {
       const [result] = await w.runCanary();
-      check(result?.status === 'SUCCEEDED', `execution ${result?.status} ${result?.error ?? ''}: ${result?.cause ?? ''}`);
+      check(result?.status === 'SUCCEEDED', settled(result));
       check(same(weightsOf(w.sim, w.pair), ALL_GREEN), 'not all green');
       check(notifications(w) === 'Started,StepCompleted,StepCompleted,StepCompleted,StepCompleted,Promoted', `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
       await asyncOk(w);
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+    }),
 
-  async 'an alarm rolls the canary back'(options) {
-    const w = createWorld(options);
-    try {
+  'an alarm rolls the canary back': (options) =>
+    scenario(options, async (w) => {
       w.whenGreenReaches(25, () => w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'Threshold Crossed'), 90_000);
       const [result] = await w.runCanary();
-      check(result?.error === 'CanaryRolledBack' && /is in ALARM/.test(result.cause ?? ''), `execution ${result?.status} ${result?.error}: ${result?.cause}`);
+      check(result?.error === 'CanaryRolledBack' && /is in ALARM/.test(result.cause ?? ''), settled(result));
       check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
       check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+    }),
 
-  async 'a firing alarm refuses the canary and frees the pair'(options) {
-    const w = createWorld(options);
-    try {
+  'a firing alarm refuses the canary and frees the pair': (options) =>
+    scenario(options, async (w) => {
       w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'Threshold Crossed');
       const [result] = await w.runCanary();
-      check(result?.error === 'AlarmAlreadyFiring', `execution ${result?.status} ${result?.error}: ${result?.cause}`);
+      check(result?.error === 'AlarmAlreadyFiring', settled(result));
       check(w.route53Writes() === 0, 'DNS was written');
       check(w.claim() === undefined, 'claim not released');
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+    }),
 
-  async 'the safety net restores a stopped run'(options) {
-    const w = createWorld({ ...options, start: { ...options.start, sweep: false } });
-    try {
+  'the safety net restores a stopped run': (options) =>
+    scenario({ ...options, start: { ...options.start, sweep: false } }, async (w) => {
       w.whenGreenReaches(50, () => w.canary.executions[0]!.abort(), 30_000);
       await w.runCanary();
       const [net] = await Promise.all(w.canary.safetyNets);
@@ -117,15 +114,10 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
       check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+    }),
 
-  async 'the sweep restores a stopped run whose status event was lost'(options) {
-    const w = createWorld({ ...options, start: { ...options.start, loseStatusEvents: true } });
-    try {
+  'the sweep restores a stopped run whose status event was lost': (options) =>
+    scenario({ ...options, start: { ...options.start, loseStatusEvents: true } }, async (w) => {
       w.whenGreenReaches(50, () => w.canary.executions[0]!.abort(), 30_000);
       await w.runCanary();
       await after(w, 10);
@@ -133,66 +125,37 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
       await asyncOk(w);
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+    }),
 
-  async 'a claim left by an ended run is taken over'(options) {
-    const w = createWorld(options);
-    try {
+  'a claim left by an ended run is taken over': (options) =>
+    scenario(options, async (w) => {
       const event = await w.completedDeployment();
-      const stale = `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE_NAME}:gone`;
-      w.seedClaim(claimFor({ pair: w.pair.name, executionArn: stale, deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: [10, 100] } as never, 3600));
+      w.seedClaim(`arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE_NAME}:gone`);
       const result = await w.runExecution(event, `${w.pair.name}--takeover`);
-      check(result.status === 'SUCCEEDED', `execution ${result.status} ${result.error}: ${result.cause}`);
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+      check(result.status === 'SUCCEEDED', settled(result));
+    }),
 
-  async 'a Promote retried after its response was lost still promotes'(options) {
-    let failures = 1;
-    const wrap = (name: string, handler: TaskHandler): TaskHandler =>
-      name !== 'Promote'
-        ? handler
-        : async (input) => {
-            const out = await handler(input);
-            if (failures-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
-            return out;
-          };
-    const w = createWorld({ ...options, start: { ...options.start, wrap } });
-    try {
+  'a Promote retried after its response was lost still promotes': (options) =>
+    scenario({ ...options, start: { ...options.start, wrap: loseFirstResponse('Promote') } }, async (w) => {
       const [result] = await w.runCanary();
-      check(result?.status === 'SUCCEEDED', `execution ${result?.status} ${result?.error}: ${result?.cause}`);
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+      check(result?.status === 'SUCCEEDED', settled(result));
+    }),
 
-  async 'what the trigger, the safety net and the sweep cannot do reaches the failures queue'(options) {
-    const w = createWorld({ ...options, start: { ...options.start, sweep: false } });
-    try {
+  'what the trigger, the safety net and the sweep cannot do reaches the failures queue': (options) =>
+    scenario({ ...options, start: { ...options.start, sweep: false } }, async (w) => {
       const queue = () => [...w.sim.queues.values()][0]!;
-      const failing = async (fn: string, fault: Parameters<World['sim']['inject']>[0], run: () => Promise<unknown>) => {
+      const failing = async (fn: string, fault: Fault, run: () => Promise<unknown>) => {
         w.sim.inject({ ...fault, times: 3 });
         const before = queue().length;
         await w.clock.run(run());
         check(queue().length === before + 1, `${fn}'s failed event did not reach the queue`);
       };
       const event = await w.completedDeployment();
-      await failing('startCanary', { service: 'sfn', command: 'StartExecution', error: 'ServiceUnavailable', httpStatusCode: 400 }, () => w.canary.deliver(event));
+      await failing('startCanary', { service: 'sfn', command: 'StartExecution', error: 'ServiceUnavailable' }, () => w.canary.deliver(event));
       await failing('sweep', { service: 'dynamodb', command: 'Scan', error: 'ValidationException' }, () => w.canary.sweepNow());
       const status = { source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: { executionArn: `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE_NAME}:gone`, status: 'ABORTED' } };
-      await failing('safetyNet', { service: 'sfn', command: 'DescribeExecution', error: 'ServiceUnavailable', httpStatusCode: 400 }, () => w.canary.invokeAsync('safetyNet', status));
-      nothingDenied(w);
-    } finally {
-      w.dispose();
-    }
-  },
+      await failing('safetyNet', { service: 'sfn', command: 'DescribeExecution', error: 'ServiceUnavailable' }, () => w.canary.invokeAsync('safetyNet', status));
+    }),
 };
 
 export interface MutationResult {

@@ -56,6 +56,18 @@ export function taskFunctions(definition: AslDefinition): Record<string, string>
   return out;
 }
 
+/** A `wrap` whose Task state `state` does its work, then reports a Lambda service error once (a lost response). */
+export const loseFirstResponse =
+  (state: string, times = 1) =>
+  (name: string, handler: TaskHandler): TaskHandler =>
+    name !== state
+      ? handler
+      : async (input) => {
+          const out = await handler(input);
+          if (times-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+          return out;
+        };
+
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
 export interface ExecutionResult {

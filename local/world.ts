@@ -1,6 +1,6 @@
 /** A simulated account seeded with one pair, virtual time, and the stack wired in process: for tests, the demo and the fault matrix. */
 import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
-import { claimItem, claimOf, type PairClaim } from '../functions/lib/pair-lock.js';
+import { claimFor, claimItem, claimOf, type PairClaim } from '../functions/lib/pair-lock.js';
 import { useConfig } from '../functions/lib/pairs.js';
 import { declareFunctions, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import example from './example.config.js';
@@ -54,8 +54,10 @@ export interface World {
   whenGreenReaches(percent: number, action: () => void, delayMs?: number): void;
   /** The pair's claim as DynamoDB holds it now (read by the operator, outside any function). */
   claim(): PairClaim | undefined;
-  /** Puts a claim in the table, as if a canary had written it. */
-  seedClaim(claim: PairClaim): void;
+  /** Puts a claim of the pair (blue live) by `executionArn` in the table, as if that canary had written it. */
+  seedClaim(executionArn: string, patch?: Partial<PairClaim>): void;
+  /** What an operator (or another tool) does by hand: UPSERT the pair's weights. */
+  setWeights(blue: number, green: number): void;
   /** The functions as they run here: environment, role, timeout. */
   stack: LocalStack;
   /** Invoke a function as Lambda would (its environment, its role). */
@@ -106,7 +108,17 @@ export function createWorld(options: WorldOptions = {}): World {
     stack,
     lambda: (name) => canary.lambda(name),
     claim: () => sim.dynamodb.items(LOCAL_RESOURCES.claimsTable).map(claimOf).find((c) => c?.pair === pair.name),
-    seedClaim: (claim) => void sim.dynamodb.putItem({ TableName: LOCAL_RESOURCES.claimsTable, Item: claimItem(claim) }),
+    seedClaim(executionArn, patch = {}) {
+      const plan = { ...pair, pair: pair.name, executionArn, deploymentId: 'ecs-svc/1', blue: pair.services[live], green: { ...green, taskDefinition: 'x' }, steps: [10, 100] };
+      sim.dynamodb.putItem({ TableName: LOCAL_RESOURCES.claimsTable, Item: claimItem({ ...claimFor(plan as never, 3600), ...patch }) });
+    },
+    setWeights(blue, greenWeight) {
+      const changes = sim.route53
+        .recordSets(pair.hostedZoneId)
+        .filter((r) => r.SetIdentifier && r.Name === pair.recordName && r.Type === pair.recordType)
+        .map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: { ...r, Weight: r.SetIdentifier === green.setIdentifier ? greenWeight : blue } }));
+      sim.route53.changeResourceRecordSets({ HostedZoneId: pair.hostedZoneId, ChangeBatch: { Changes: changes } });
+    },
     live,
     green,
     deployGreen,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDefinition, taskFunctions, type TaskHandler } from '../local/step-functions.js';
+import { loadDefinition, loseFirstResponse, taskFunctions, type TaskHandler } from '../local/step-functions.js';
 import { invoke } from '../local/lambda.js';
 import { LOCAL_RESOURCES } from '../local/stack.js';
 import { greenSequence, weightsOf, world } from './helpers.js';
@@ -163,16 +163,7 @@ describe('rollback on any task error after the first shift', () => {
   });
 
   it('a Promote retried after a Lambda service error still promotes (its claim is idempotent)', async () => {
-    let failures = 1;
-    const wrap = (name: string, handler: TaskHandler): TaskHandler =>
-      name !== 'Promote'
-        ? handler
-        : async (input) => {
-            const out = await handler(input);
-            if (failures-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
-            return out;
-          };
-    const w = world({ start: { wrap } });
+    const w = world({ start: { wrap: loseFirstResponse('Promote') } });
     const [result] = await w.runCanary();
     expect(result!.status).toBe('SUCCEEDED');
     expect(result!.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Promote')).toHaveLength(1);
@@ -206,16 +197,7 @@ describe('rollback on any task error after the first shift', () => {
 describe('drift guard', () => {
   it('weights changed by someone else between steps: WeightsChangedOutside, then rollback', async () => {
     const w = world();
-    w.whenGreenReaches(25, () =>
-      w.sim.route53.changeResourceRecordSets({
-        HostedZoneId: w.pair.hostedZoneId,
-        ChangeBatch: {
-          Changes: w.sim.route53
-            .recordSets(w.pair.hostedZoneId)
-            .filter((r) => r.SetIdentifier)
-            .map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: { ...r, Weight: r.SetIdentifier === w.green.setIdentifier ? 40 : 60 } })),
-        },
-      }),
+    w.whenGreenReaches(25, () => w.setWeights(60, 40),
     );
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');

@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ROUTE53_MAX_ATTEMPTS } from '../functions/lib/aws/route53.js';
 import { logger } from '../functions/lib/log.js';
-import { claimFor } from '../functions/lib/pair-lock.js';
 import { runMatrix } from '../local/fault-matrix.js';
 import { executionStatusEvent, taskDefinitionArn } from '../local/local-canary.js';
 import { LOCAL_RESOURCES } from '../local/stack.js';
@@ -72,18 +71,6 @@ describe('the safety net for runs that cannot Catch', () => {
   });
 });
 
-/** What an operator (or another tool) does by hand: UPSERT the pair's weights. */
-const setWeights = (w: ReturnType<typeof world>, blue: number, green: number) =>
-  w.sim.route53.changeResourceRecordSets({
-    HostedZoneId: w.pair.hostedZoneId,
-    ChangeBatch: {
-      Changes: w.sim.route53
-        .recordSets(w.pair.hostedZoneId)
-        .filter((r) => r.SetIdentifier)
-        .map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: { ...r, Weight: r.SetIdentifier === w.green.setIdentifier ? green : blue } })),
-    },
-  });
-
 describe('the sweep: no pair waits on one status event', () => {
   const minutes = (w: ReturnType<typeof world>, n: number) => w.clock.run(new Promise((resolve) => setTimeout(resolve, n * 60_000)).then(() => w.canary.settled()));
 
@@ -120,12 +107,8 @@ describe('the sweep: no pair waits on one status event', () => {
     await w.completedDeployment();
     const executionArn = 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:stopped';
     w.sim.executions.set('stopped', { executionArn, name: 'stopped', input: '{}', startedAt: Date.now(), status: 'ABORTED' });
-    const claim = claimFor(
-      { pair: w.pair.name, executionArn, deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
-      3600,
-    );
-    w.seedClaim({ ...claim, phase: 'STOPPED', stoppedAt: Math.floor(Date.now() / 1000) - ago });
-    setWeights(w, 75, 25);
+    w.seedClaim(executionArn, { phase: 'STOPPED', stoppedAt: Math.floor(Date.now() / 1000) - ago });
+    w.setWeights(75, 25);
     await w.clock.run(w.canary.sweepNow());
     expect(weightsOf(w.sim, w.pair)).toEqual(after);
   });
@@ -133,12 +116,8 @@ describe('the sweep: no pair waits on one status event', () => {
   it('restores the pair of an execution Step Functions does not know', async () => {
     const w = world();
     await w.completedDeployment();
-    const claim = claimFor(
-      { pair: w.pair.name, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:vanished', deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
-      3600,
-    );
-    w.seedClaim(claim);
-    setWeights(w, 75, 25);
+    w.seedClaim('arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:vanished');
+    w.setWeights(75, 25);
     const outcome = await w.clock.run(w.canary.sweepNow());
     expect(outcome).toMatchObject({ claims: 1, running: 0, recovered: [{ action: 'ROLLED_BACK', why: expect.stringContaining('execution DOES_NOT_EXIST') }] });
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
@@ -205,11 +184,7 @@ describe('one canary per pair', () => {
   it('takes over a claim left by a run that is no longer running', async () => {
     const w = world();
     const event = await w.completedDeployment();
-    const stale = claimFor(
-      { pair: w.pair.name, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:gone', deploymentId: 'ecs-svc/1', blue: w.pair.services[0], green: { ...w.green, taskDefinition: 'x' }, hostedZoneId: w.pair.hostedZoneId, recordName: w.pair.recordName, recordType: w.pair.recordType, steps: STEPS } as never,
-      3600,
-    );
-    w.seedClaim(stale);
+    w.seedClaim('arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:gone');
     const result = await w.runExecution(event, `${w.pair.name}--takeover`);
     expect(result.status).toBe('SUCCEEDED');
     expect(w.claim()).toBeUndefined();
