@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import shipped from '../local/example.config.js';
 import { findPairByService, parseConfig } from '../functions/lib/config.js';
+import { normalizedRecordName } from '../functions/lib/stack.js';
 import { examplePair } from './helpers.js';
 
 const withPair = (patch: Record<string, unknown>) => ({ pairs: [{ ...examplePair(), ...patch }] });
@@ -58,4 +59,15 @@ describe('configuration', () => {
     expect(findPairByService(config, 'shop', 'shop-web-b')).toMatchObject({ index: 1, pair: { name: 'shop-web' } });
     expect(findPairByService(config, 'shop', 'other')).toBeUndefined();
   });
+});
+
+describe('record names as IAM compares them (route53:ChangeResourceRecordSetsNormalizedRecordNames)', () => {
+  it.each([
+    ['shop.example.com.', 'shop.example.com'],
+    ['Shop.Example.COM', 'shop.example.com'],
+    ['*.example.com', '\\052.example.com'],
+    ['\\052.example.com.', '\\052.example.com'],
+    ['my_app-1.example.com', 'my_app-1.example.com'],
+    ['a@b.example.com', 'a\\100b.example.com'],
+  ])('%s -> %s', (name, normalized) => expect(normalizedRecordName(name)).toBe(normalized));
 });

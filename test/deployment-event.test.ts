@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import * as z from 'zod/mini';
 import { describe, expect, it } from 'vitest';
+import { JudgementSchema, parseTaskInput, PlanSchema, StatusSchema } from '../functions/lib/canary-state.js';
 import completed from '../events/ecs-deployment-completed.json' with { type: 'json' };
 import { executionName, parseDeploymentEvent } from '../functions/lib/deployment-event.js';
+
+const sampleEvent = (file: string): unknown => JSON.parse(readFileSync(new URL(`../events/${file}`, import.meta.url), 'utf8'));
 
 describe('parseDeploymentEvent', () => {
   it('reads the sample event', () => {
@@ -40,8 +45,12 @@ describe('the sample events', () => {
   it.each([
     ['ecs-deployment-in-progress.json', 'SERVICE_DEPLOYMENT_IN_PROGRESS'],
     ['ecs-deployment-failed.json', 'SERVICE_DEPLOYMENT_FAILED'],
-  ])('%s parses as %s', async (file, eventName) => {
-    const { default: sample } = await import(`../events/${file}`, { with: { type: 'json' } });
-    expect(parseDeploymentEvent(sample)).toMatchObject({ eventName, service: 'shop-web-b' });
+  ])('%s parses as %s', (file, eventName) => {
+    expect(parseDeploymentEvent(sampleEvent(file))).toMatchObject({ eventName, service: 'shop-web-b' });
+  });
+
+  it('the sample Task input (sls invoke local -f judgeGreen) is what Judge green reads', () => {
+    const sample = sampleEvent('task-judge-green.json');
+    expect(() => parseTaskInput(z.object({ plan: PlanSchema, status: StatusSchema, judgement: z.nullable(JudgementSchema) }), sample, 'Judge green')).not.toThrow();
   });
 });
