@@ -117,6 +117,8 @@ export class LocalCanary {
   readonly safetyNets: Promise<AsyncOutcome<Recovery>>[] = [];
   readonly sweeps: Promise<AsyncOutcome>[] = [];
   readonly deploymentEvents: EcsDeploymentEvent[] = [];
+  /** Every function invocation, with how long it ran in virtual time (what Lambda bills). */
+  readonly invocations: { fn: string; ms: number }[] = [];
   /** When false, deployment events are recorded but not delivered (to drive executions by hand). */
   trigger = true;
   private deploymentPattern: Record<string, unknown>;
@@ -163,7 +165,12 @@ export class LocalCanary {
     const fn = this.stack[name];
     const handler = this.handlers[name];
     if (!fn || !handler) throw new Error(`the stack has no function ${name}`);
-    return (event) => invoke(fn, handler, event);
+    return (event) => {
+      const started = Date.now();
+      const record = { fn: name, ms: 0 };
+      this.invocations.push(record);
+      return invoke(fn, handler, event).finally(() => (record.ms = Date.now() - started));
+    };
   }
 
   /** What EventBridge does with a matching deployment event: invoke startCanary, asynchronously. */

@@ -15,6 +15,20 @@ import { VirtualClock } from './virtual-time.js';
 
 export const examplePair = (): CanaryConfigInput['pairs'][number] => structuredClone(example.pairs[0]!) as CanaryConfigInput['pairs'][number];
 
+/** The k-th of many pairs like the example (k = 0 is the example itself): its own zone, record, services and alarms. */
+export function nthPair(k: number): CanaryConfigInput['pairs'][number] {
+  const pair = examplePair();
+  if (k === 0) return pair;
+  return {
+    ...pair,
+    name: `shop-web-${k}`,
+    hostedZoneId: `Z0EXAMPLE${12345 + k}`,
+    recordName: `shop${k}.example.com`,
+    services: pair.services.map((s) => ({ ...s, service: `${s.service}-${k}`, setIdentifier: `${s.setIdentifier}-${k}` })) as typeof pair.services,
+    alarms: (pair.alarms ?? []).map((a) => a.replace('shop-web', `shop-web-${k}`)),
+  };
+}
+
 /** The weights of the pair as (blue, green), blue being the service live before the canary. */
 export function weightsOf(sim: SimulatedAccount, pair: PairConfig, live: 0 | 1 = 0) {
   const w = sim.route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
@@ -34,6 +48,8 @@ export function greenSequence(sim: SimulatedAccount, pair: PairConfig, live: 0 |
 export interface World {
   sim: SimulatedAccount;
   pair: PairConfig;
+  /** Every pair of the account (`pairs` option); `pair` is the first. */
+  pairs: PairConfig[];
   clock: VirtualClock;
   canary: LocalCanary;
   live: 0 | 1;
@@ -68,6 +84,10 @@ export interface World {
 
 export interface WorldOptions {
   pair?: Partial<CanaryConfigInput['pairs'][number]>;
+  /** How many pairs the account has (like the example, see nthPair); default 1. */
+  pairs?: number;
+  /** AWS's own throttling in the simulated account; default on. */
+  throttling?: boolean;
   seed?: SeedOptions;
   start?: LocalCanaryOptions;
   faultSeed?: number;
@@ -82,7 +102,7 @@ export interface WorldOptions {
 /** A simulated account seeded with one pair (blue live), virtual time, and the stack wired in process. */
 export function createWorld(options: WorldOptions = {}): World {
   const cleanups: (() => void)[] = [];
-  const config = { pairs: [{ ...examplePair(), ...options.pair }] };
+  const config = { pairs: Array.from({ length: options.pairs ?? 1 }, (_, k) => ({ ...nthPair(k), ...(k === 0 ? options.pair : {}) })) };
   useConfig(config);
   cleanups.push(() => useConfig(example));
   const parsed = parseConfig(config);
@@ -90,8 +110,8 @@ export function createWorld(options: WorldOptions = {}): World {
   const declarations = declareFunctions(parsed, STATE_MACHINE_NAME);
   const stack = structuredClone(options.stack ?? stackFromDeclarations(parsed, declarations));
   options.mutate?.(stack);
-  const sim = new SimulatedAccount({ seed: options.faultSeed });
-  seedPair(sim, pair, options.seed);
+  const sim = new SimulatedAccount({ seed: options.faultSeed, throttling: options.throttling });
+  for (const p of parsed.pairs) seedPair(sim, p, options.seed);
   cleanups.push(sim.install());
   const clock = VirtualClock.install(Date.parse('2026-11-23T09:00:00Z'));
   cleanups.push(() => clock.uninstall());
@@ -103,6 +123,7 @@ export function createWorld(options: WorldOptions = {}): World {
   return {
     sim,
     pair,
+    pairs: parsed.pairs,
     clock,
     canary,
     stack,

@@ -8,6 +8,7 @@ import { EcsModel } from './ecs.js';
 import { awsError, SimulatedAwsError } from './errors.js';
 import { allows, accessDenied, authorize } from './iam.js';
 import { Route53Model } from './route53.js';
+import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
 import { realWork } from '../virtual-time.js';
 
 export { SIM_ACCOUNT, SIM_REGION };
@@ -131,8 +132,42 @@ export class SimulatedAccount {
   private random: () => number;
   private startListeners: ((e: SimExecution) => void)[] = [];
 
-  constructor(options: { seed?: number } = {}) {
+  /** AWS's own throttling (token buckets at the documented rates); on unless turned off. */
+  private throttling: boolean;
+  private buckets = new Map<string, TokenBucket>();
+
+  constructor(options: { seed?: number; throttling?: boolean } = {}) {
     this.random = randomFrom(options.seed ?? 1);
+    this.throttling = options.throttling ?? true;
+  }
+
+  private bucket(key: string, spec: BucketSpec): TokenBucket {
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(spec)));
+    return bucket;
+  }
+
+  /** Throws what AWS throws when a call finds its token buckets empty (see throttle.ts). */
+  private throttle(service: ServiceName, command: string, input: any): void {
+    if (!this.throttling) return;
+    let draws: [TokenBucket, number][] = [];
+    let error = ['Throttling', 'Rate exceeded'];
+    if (service === 'route53') {
+      draws = [
+        [this.bucket('route53', ROUTE53_LIMITS.account), 1],
+        [this.bucket(`route53:${command}`, ROUTE53_LIMITS.perAction), 1],
+      ];
+      if (command === 'ChangeResourceRecordSets') {
+        const changes: { Action?: string }[] = input.ChangeBatch?.Changes ?? [];
+        draws.push([this.bucket('route53:changes', ROUTE53_LIMITS.changes), changes.reduce((n, c) => n + (CHANGE_TOKENS[c.Action ?? ''] ?? 1), 0)]);
+      }
+    } else if (service === 'ecs' && command === 'DescribeServices') {
+      draws = [[this.bucket('ecs:DescribeServices', ECS_DESCRIBE_SERVICES), 1]];
+      error = ['ThrottlingException', 'Rate exceeded'];
+    } else if (service === 'cloudwatch' && command === 'DescribeAlarms') {
+      draws = [[this.bucket('cloudwatch:DescribeAlarms', CLOUDWATCH_DESCRIBE_ALARMS), 1]];
+    }
+    if (draws.length > 0 && !takeAll(draws)) throw new SimulatedAwsError(error[0]!, error[1]!, 400);
   }
 
   inject(fault: Fault): void {
@@ -190,6 +225,7 @@ export class SimulatedAccount {
     try {
       const granted = caller ? await realWork(authorize(caller, service, command, input)) : { compositeAlarmsVisible: true };
       this.maybeFail(service, command);
+      this.throttle(service, command, input);
       const output =
         service === 'cloudwatch' && command === 'DescribeAlarms'
           ? this.cloudwatch.describeAlarms(input, { composites: granted.compositeAlarmsVisible !== false })
