@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { describeAlarms } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
+import { describeTargetHealth } from './lib/aws/elbv2.js';
 import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, type Judgement } from './lib/canary-state.js';
 import { judgeGreen } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
@@ -9,7 +10,8 @@ import { notificationDetail, notify } from './lib/notify.js';
 const Input = z.object({ plan: PlanSchema, status: StatusSchema, judgement: z.nullable(JudgementSchema) });
 
 /**
- * One check of green during a step's bake: alarms and ECS health. The bake of a step starts
+ * One check of green during a step's bake: alarms, ECS health, and the health of every target
+ * registered in green's target groups. The bake of a step starts
  * at its first check; the step is complete once a healthy check comes at or after the end.
  */
 export const handler = handled('Judge green', async (input: unknown): Promise<Judgement> => {
@@ -24,7 +26,8 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
     describeService(plan.green.cluster, plan.green.service),
     describeAlarms(plan.alarms),
   ]);
-  const { reasons } = judgeGreen({ alarms, service, expected: { deploymentId: plan.deploymentId, taskDefinition: plan.green.taskDefinition } });
+  const targets = (await Promise.all(service.targetGroups.map(describeTargetHealth))).flat();
+  const { reasons } = judgeGreen({ alarms, service, targets, expected: { deploymentId: plan.deploymentId, taskDefinition: plan.green.taskDefinition } });
   for (const name of missing) reasons.push(`alarm ${name} no longer exists`);
   if (now > Date.parse(plan.deadline)) reasons.push(`the canary ran past its execution timeout (deadline ${plan.deadline})`);
 

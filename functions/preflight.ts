@@ -50,7 +50,11 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
   const primary = primaryOf(service);
   if (primary?.id !== deployment.deploymentId)
     fail('DeploymentMismatch', `the primary deployment of ${green.cluster}/${green.service} is ${primary?.id ?? 'missing'}, not ${deployment.deploymentId} from the event (an older or superseded event)`);
-  const unsteady = steadyReasons(service, deployment.deploymentId);
+  // A side scaled down after the last promotion (idleAfterPromotion) comes back up to the live
+  // side's count before anything else; until then it only needs its new deployment rolled out.
+  const live = config.idleAfterPromotion ? await describeService(blue.cluster, blue.service) : undefined;
+  const scaleUp = live && service.desiredCount < live.desiredCount ? { desiredCount: live.desiredCount } : undefined;
+  const unsteady = steadyReasons(service, deployment.deploymentId, { scalingUp: scaleUp !== undefined });
   if (unsteady.length > 0) fail('GreenNotSteady', `green is not steady: ${unsteady.join('; ')}`);
 
   const steps = expandSteps(config.steps);
@@ -69,6 +73,13 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     pollSeconds: config.pollSeconds,
     dnsWaitSeconds: 0,
     deadline: new Date(Date.now() + config.executionTimeoutSeconds * 1000).toISOString(),
+    ...(config.smokeTest
+      ? { smokeTest: { ...config.smokeTest, url: typeof config.smokeTest.url === 'string' ? config.smokeTest.url : config.smokeTest.url[green.service]! } }
+      : {}),
+    ...(config.hooks ? { hooks: config.hooks } : {}),
+    ...(scaleUp ? { scaleUp } : {}),
+    ...(config.idleAfterPromotion ? { idle: { desiredCount: config.idleAfterPromotion.desiredCount } } : {}),
+    idleWaitSeconds: 0,
   };
   await claimForCanary(plan, config.executionTimeoutSeconds, deployment);
 
@@ -88,6 +99,8 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     if (firing.length > 0) fail('AlarmAlreadyFiring', `an alarm is already in ALARM before any traffic moved: ${firing.join('; ')}`);
 
     plan.dnsWaitSeconds = dnsWaitSeconds(records, config.minWaitSeconds);
+    // The old side keeps serving for at least one DNS wait after it stops getting traffic.
+    if (config.idleAfterPromotion) plan.idleWaitSeconds = Math.max(config.idleAfterPromotion.afterSeconds, plan.dnsWaitSeconds);
     const status: Status = { step: 0, of: steps.length, greenPercent: 0, weights, changeId: null };
     logger.info('preflight passed', { steps, weights, dnsWaitSeconds: plan.dnsWaitSeconds });
     await notify(logger, 'Started', notificationDetail(plan, status));

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CaughtErrorSchema, JudgementSchema, PlanSchema, StatusSchema, pairRef, parseTaskInput, stepLabel, type CaughtError } from './lib/canary-state.js';
+import { CaughtErrorSchema, errorText, JudgementSchema, PlanSchema, StatusSchema, pairRef, parseTaskInput, stepLabel } from './lib/canary-state.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { readClaim, releasePair } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
@@ -19,18 +19,6 @@ export interface Rollback {
   weights: Weights;
   changeId: string | null;
   notified: boolean;
-}
-
-/** Lambda puts {errorType, errorMessage, trace} JSON in Cause; other errors carry plain text. */
-export function errorText(error: CaughtError): string {
-  let message = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(message) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === 'string') message = parsed.errorMessage;
-  } catch {
-    // plain text
-  }
-  return message ? `${error.Error}: ${message}` : error.Error;
 }
 
 /**

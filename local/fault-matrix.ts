@@ -6,6 +6,10 @@ import { loadDefinition, taskFunctions, type TaskHandler } from './step-function
  * The fault matrix: for every Task state of the definition, four ways for it to go wrong,
  * each run as a full canary on the simulated account. A case passes when DNS ends all blue
  * (blue 100 / green 0), or all green after a completed promotion: never split.
+ *
+ * States before the first shift are hit on their first run; the others once traffic is
+ * split. `Roll back` is reached through an alarm during the second step, `Refuse` through a
+ * smoke test that fails.
  */
 export const FAULTS = ['throws', 'hangs', 'throttled', 'stopped'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -30,11 +34,20 @@ export const matrixCases = (): MatrixCase[] =>
 /** Throttling enough Route53 calls to exhaust a state's retries (SDK attempts × Step Functions attempts). */
 const throttleBudget = (state: string) => ROUTE53_MAX_ATTEMPTS * (state === 'Roll back' ? 9 : 4);
 
+/** The states a run goes through before its first shift (from StartAt to Shift traffic). */
+export function preTrafficStates(definition = loadDefinition()): string[] {
+  const out: string[] = [];
+  for (let name = definition.StartAt; name && name !== 'Shift traffic'; name = definition.States[name]!.Next as string) out.push(name);
+  return out;
+}
+
 export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult> {
-  let armed = state === 'Preflight';
+  let armed = preTrafficStates().includes(state) || state === 'Refuse';
   let w!: World;
   const hit = () => armed;
   const wrap = (name: string, handler: TaskHandler): TaskHandler => {
+    if (state === 'Refuse' && name === 'Smoke test green')
+      return () => Promise.reject(Object.assign(new Error('GET http://green/health answered 503'), { name: 'SmokeTestFailed' }));
     if (name !== state || (fault !== 'throws' && fault !== 'hangs')) return handler;
     return async (input) => {
       if (!hit()) return handler(input);
@@ -63,7 +76,8 @@ export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult>
     const [result] = await w.runCanary();
     const weights = weightsOf(w.sim, w.pair);
     const blue = weights.blue === 100 && weights.green === 0;
-    const promoted = weights.blue === 0 && weights.green === 100 && (result?.status === 'SUCCEEDED' || w.sim.events.some((e) => e.detailType === 'Promoted'));
+    // all green is a promotion once Promote has confirmed it (what follows only tidies up)
+    const promoted = weights.blue === 0 && weights.green === 100 && (result?.events ?? []).some((e) => e.type === 'StateExited' && e.state?.name === 'Promote');
     const nets = await Promise.all(w.canary.safetyNets);
     return {
       state,

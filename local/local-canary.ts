@@ -54,7 +54,10 @@ export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedO
       })),
     },
   });
-  for (const s of pair.services) sim.ecs.createService({ cluster: s.cluster, service: s.service, taskDefinition: taskDefinitionArn(s.service, 1), desiredCount });
+  for (const s of pair.services) {
+    sim.ecs.createService({ cluster: s.cluster, service: s.service, taskDefinition: taskDefinitionArn(s.service, 1), desiredCount, targetGroupArn: targetGroupArn(s.service) });
+    sim.http.serve(endpointOf(s.service), { status: 200, body: 'ok' });
+  }
   pair.alarms.forEach((name, i) => {
     if (i === pair.alarms.length - 1 && pair.alarms.length > 1) {
       const children = [`${name}-unhealthy-hosts`, `${name}-latency-p99`];
@@ -66,6 +69,11 @@ export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedO
     }
   });
 }
+
+export const targetGroupArn = (service: string) => `arn:aws:elasticloadbalancing:${SIM_REGION}:${SIM_ACCOUNT}:targetgroup/${service}/${Buffer.from(service).toString('hex').padEnd(16, '0').slice(0, 16)}`;
+
+/** A service's own health endpoint (its load balancer's, reaching only that service). */
+export const endpointOf = (service: string) => `http://${service}.lb.internal.example.com/health`;
 
 export const taskDefinitionArn = (family: string, revision: number) => `arn:aws:ecs:${SIM_REGION}:${SIM_ACCOUNT}:task-definition/${family}:${revision}`;
 

@@ -135,12 +135,38 @@ describe('rollback when green fails', () => {
   });
 });
 
-describe('rollback on any task error after the first shift', () => {
-  const tasks = Object.keys(taskFunctions(loadDefinition())).filter((s) => s !== 'Preflight' && s !== 'Roll back');
+const definition = loadDefinition();
+const catchesTo = (target: string) =>
+  Object.entries(definition.States)
+    .filter(([, st]) => st.Type === 'Task' && ((st.Catch as { Next: string }[] | undefined) ?? []).some((c) => c.Next === target))
+    .map(([name]) => name);
 
-  it('covers every Task state between the first shift and the end', () => {
-    expect(tasks.sort()).toEqual(['Judge green', 'Promote', 'Shift traffic', 'Wait for Route53 INSYNC']);
+describe('every Task state has its way out', () => {
+  it('before any traffic moves a failure refuses green; after the first shift it rolls back; the rest end the run', () => {
+    expect(catchesTo('Refuse')).toEqual(['Scale up green', 'Smoke test green', 'Pre-traffic hook']);
+    expect(catchesTo('Roll back')).toEqual(['Shift traffic', 'Wait for Route53 INSYNC', 'Judge green', 'Promote', 'Post-traffic hook']);
+    const rest = Object.keys(taskFunctions(definition)).filter((s) => !catchesTo('Refuse').includes(s) && !catchesTo('Roll back').includes(s));
+    // Preflight fails closed by itself; the old side's scale-down goes on to Finish; the ends end.
+    expect(rest).toEqual(['Preflight', 'Scale down the old side', 'Finish', 'Refuse', 'Roll back']);
   });
+});
+
+describe('refusal on any task error before the first shift', () => {
+  it.each(catchesTo('Refuse'))('%s throws: the run ends with that error, DNS untouched, the pair released, Refused sent', async (state) => {
+    const wrap = (name: string, handler: TaskHandler): TaskHandler => (name !== state ? handler : async () => Promise.reject(Object.assign(new Error('injected failure'), { name: 'InjectedError' })));
+    const w = world({ start: { wrap } });
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('FAILED');
+    expect(result!.error).toBe('InjectedError');
+    expect(result!.cause).toBe('InjectedError: injected failure');
+    expect(w.route53Writes()).toBe(0);
+    expect(w.claim()).toBeUndefined();
+    expect(w.sim.events.map((e) => e.detailType)).toEqual(['Started', 'Refused']);
+  });
+});
+
+describe('rollback on any task error after the first shift', () => {
+  const tasks = catchesTo('Roll back');
 
   it.each(tasks)('%s throws (after the first shift): blue 100 / green 0 and CanaryRolledBack', async (state) => {
     // The second call of Shift traffic is the first one after a shift; every other state's first call is.

@@ -10,6 +10,7 @@ const service = (patch: Partial<ServiceStatus> = {}, deployment: Partial<Service
   desiredCount: 3,
   runningCount: 3,
   taskDefinition: TD,
+  targetGroups: [],
   deployments: [{ id: DEP, status: 'PRIMARY', rolloutState: 'COMPLETED', taskDefinition: TD, desiredCount: 3, runningCount: 3, failedTasks: 0, ...deployment }],
   ...patch,
 });
@@ -61,5 +62,26 @@ describe('steadyReasons (preflight)', () => {
     expect(steadyReasons(two, DEP).join()).toMatch(/has 2 deployments/);
     expect(steadyReasons(service({ runningCount: 2 }), DEP).join()).toMatch(/runs 2 of 3/);
     expect(steadyReasons(service(), 'ecs-svc/9').join()).toMatch(/primary deployment of c\/s is ecs-svc\/1111111111111111111, not ecs-svc\/9/);
+  });
+});
+
+describe('target-group health', () => {
+  const tg = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-web-b/0123456789abcdef';
+  it('every registered target must be healthy; the others are named with their reason', () => {
+    const v = judgeGreen({
+      alarms: [],
+      service: service(),
+      expected: { deploymentId: DEP, taskDefinition: TD },
+      targets: [
+        { targetGroupArn: tg, target: '10.0.1.5:8080', state: 'healthy', reason: '' },
+        { targetGroupArn: tg, target: '10.0.1.6:8080', state: 'unhealthy', reason: 'Target.ResponseCodeMismatch: Health checks failed with these codes: [502]' },
+        { targetGroupArn: tg, target: '10.0.1.7:8080', state: 'initial', reason: 'Elb.RegistrationInProgress' },
+      ],
+    });
+    expect(v.healthy).toBe(false);
+    expect(v.reasons).toEqual([
+      'target 10.0.1.6:8080 of targetgroup/shop-web-b/0123456789abcdef is unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [502])',
+      'target 10.0.1.7:8080 of targetgroup/shop-web-b/0123456789abcdef is initial (Elb.RegistrationInProgress)',
+    ]);
   });
 });

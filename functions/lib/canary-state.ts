@@ -25,6 +25,24 @@ export const PlanSchema = z.strictObject({
   pollSeconds: z.int().check(z.minimum(1)),
   dnsWaitSeconds: z.int().check(z.minimum(0)),
   deadline: z.string(),
+  /** Green's own endpoint, checked before any traffic moves. */
+  smokeTest: z.optional(
+    z.strictObject({
+      url: z.string(),
+      expectStatus: z.array(z.int()),
+      bodyIncludes: z.optional(z.string()),
+      successes: z.int().check(z.minimum(1)),
+      intervalSeconds: z.int().check(z.minimum(1)),
+      timeoutSeconds: z.int().check(z.minimum(1)),
+      secret: z.optional(z.string()),
+    }),
+  ),
+  hooks: z.optional(z.strictObject({ preTraffic: z.optional(z.string()), postTraffic: z.optional(z.string()), timeoutSeconds: z.int().check(z.minimum(1)) })),
+  /** Green is brought up to this count (the live side's) before the smoke test. */
+  scaleUp: z.optional(z.strictObject({ desiredCount: z.int().check(z.minimum(1)) })),
+  /** After the promotion, the old side goes to this count, idleWaitSeconds later. */
+  idle: z.optional(z.strictObject({ desiredCount: z.int().check(z.minimum(0)) })),
+  idleWaitSeconds: z.int().check(z.minimum(0)),
 });
 
 export const StatusSchema = z.strictObject({
@@ -72,6 +90,18 @@ export function parseTaskInput<T extends z.ZodMiniType>(schema: T, input: unknow
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   return fail('MalformedEvent', `${task} got an input it cannot read: ${issue.path.join('.') || '(input)'}: ${issue.message}`);
+}
+
+/** Lambda puts {errorType, errorMessage, trace} JSON in Cause; other errors carry plain text. */
+export function errorText(error: CaughtError): string {
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // plain text
+  }
+  return message ? `${error.Error}: ${message}` : error.Error;
 }
 
 export const stepLabel = (status: Status) =>

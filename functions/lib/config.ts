@@ -20,6 +20,38 @@ const Service = z.strictObject({
   setIdentifier: z.string().check(z.minLength(1, 'setIdentifier must not be empty'), z.maxLength(128)),
 });
 
+const FunctionArn = z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, 'must be a Lambda function ARN (arn:aws:lambda:region:account:function:name)'));
+const Url = z.string().check(z.regex(/^https?:\/\/[^\s/$.?#][^\s]*$/, 'must be an http(s) URL'));
+
+/**
+ * Before any weight moves, green's own endpoint (one that reaches only green, such as its load
+ * balancer's name) must answer `successes` checks in a row, `intervalSeconds` apart, within
+ * `timeoutSeconds`. `url` is one URL, or one per service name. No credentials here: `secret`
+ * names a Secrets Manager secret whose value is sent as the Authorization header.
+ */
+const SmokeTest = z.strictObject({
+  url: z.union([Url, z.record(z.string(), Url)]),
+  expectStatus: z._default(z.array(int(100, 599)).check(z.minLength(1)), [200]),
+  bodyIncludes: z.optional(z.string().check(z.minLength(1), z.maxLength(1_000))),
+  successes: z._default(int(1, 100), 3),
+  intervalSeconds: z._default(int(1, 300), 5),
+  timeoutSeconds: z._default(int(1, 840), 120),
+  secret: z.optional(z.string().check(z.regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name or ARN'))),
+});
+
+/** Lambda functions invoked with the plan: before any traffic moves, and after the promotion. */
+const Hooks = z.strictObject({
+  preTraffic: z.optional(FunctionArn),
+  postTraffic: z.optional(FunctionArn),
+  timeoutSeconds: z._default(int(1, 840), 300),
+});
+
+/** After a promotion the old side is scaled to `desiredCount`, `afterSeconds` later (at least one DNS wait). */
+const IdleAfterPromotion = z.strictObject({
+  desiredCount: z._default(int(0, 5_000), 0),
+  afterSeconds: int(0, 86_400),
+});
+
 const Steps = z
   .union([z.array(z.number()), z.strictObject({ canary: int(1, 99) }), z.strictObject({ linear: int(1, 100) })])
   .check(
@@ -51,6 +83,9 @@ const Pair = z
     minWaitSeconds: z._default(int(0, 3_600), 60),
     /** A canary that runs longer than this rolls back. */
     executionTimeoutSeconds: z._default(int(60, 86_400), 4 * 3_600),
+    smokeTest: z.optional(SmokeTest),
+    hooks: z.optional(Hooks),
+    idleAfterPromotion: z.optional(IdleAfterPromotion),
   })
   .check(
     z.superRefine((pair, ctx) => {
@@ -59,6 +94,16 @@ const Pair = z
       if (a.cluster === b.cluster && a.service === b.service) issue('services', 'the two services must differ');
       if (a.setIdentifier === b.setIdentifier) issue('services', 'the two setIdentifiers must differ');
       if (new Set(pair.alarms).size !== pair.alarms.length) issue('alarms', 'alarm names must be unique');
+      if (pair.smokeTest && typeof pair.smokeTest.url === 'object') {
+        const named = Object.keys(pair.smokeTest.url);
+        const missing = pair.services.map((s) => s.service).filter((s) => !named.includes(s));
+        const unknown = named.filter((n) => !pair.services.some((s) => s.service === n));
+        if (missing.length || unknown.length)
+          issue('smokeTest', `url must name exactly the pair's two services (${pair.services.map((s) => s.service).join(', ')})${unknown.length ? `, not ${unknown.join(', ')}` : ''}`);
+      }
+      if (pair.idleAfterPromotion && pair.idleAfterPromotion.afterSeconds < pair.minWaitSeconds)
+        issue('idleAfterPromotion', `afterSeconds must be at least one DNS wait (minWaitSeconds, ${pair.minWaitSeconds} s): clients may still resolve to the old side until then`);
+      if (pair.hooks && !pair.hooks.preTraffic && !pair.hooks.postTraffic) issue('hooks', 'name preTraffic, postTraffic or both');
       // Each check is three states (Task, Choice, Wait); a standard workflow keeps at most 25,000 history events.
       const checks = expandSteps(pair.steps).length * Math.ceil(pair.bakeSeconds / pair.pollSeconds);
       if (checks > MAX_CHECKS)

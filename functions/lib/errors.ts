@@ -25,12 +25,15 @@ export const ERROR_NAMES = [
   'DeploymentMismatch',
   'AlarmNotFound',
   'AlarmAlreadyFiring',
+  'SmokeTestFailed',
+  'HookFailed',
   // During the canary: each one sends the run to the rollback path.
   'WeightsChangedOutside',
   'ClaimLost',
   'Route53Throttled',
   'Route53ChangeNotInSync',
-  // How a rolled-back run ends.
+  // How a refused or rolled-back run ends.
+  'CanaryRefused',
   'CanaryRolledBack',
   'RollbackFailed',
 ] as const;

@@ -27,7 +27,17 @@ export interface ServiceStatus {
   desiredCount: number;
   runningCount: number;
   taskDefinition: string;
+  /** ARNs of the target groups the service registers its tasks with. */
+  targetGroups: string[];
   deployments: DeploymentStatus[];
+}
+
+export interface TargetStatus {
+  targetGroupArn: string;
+  /** `id:port` */
+  target: string;
+  state: string; // initial | healthy | unhealthy | unused | draining | unavailable
+  reason: string;
 }
 
 export interface Verdict {
@@ -70,19 +80,27 @@ export function serviceReasons(s: ServiceStatus, expected: { deploymentId: strin
   return reasons;
 }
 
+/** Every registered target of green's target groups must be healthy; the others are named. */
+export function targetReasons(targets: readonly TargetStatus[]): string[] {
+  return targets
+    .filter((t) => t.state !== 'healthy')
+    .map((t) => `target ${t.target} of ${t.targetGroupArn.split(':').at(-1)} is ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
+}
+
 export function judgeGreen(input: {
   alarms: readonly AlarmStatus[];
   service: ServiceStatus;
+  targets?: readonly TargetStatus[];
   expected: { deploymentId: string; taskDefinition: string };
 }): Verdict {
-  return verdict([...alarmReasons(input.alarms), ...serviceReasons(input.service, input.expected)]);
+  return verdict([...alarmReasons(input.alarms), ...serviceReasons(input.service, input.expected), ...targetReasons(input.targets ?? [])]);
 }
 
 /**
  * Green before the first shift must be steady on exactly the deployment the event names:
  * one deployment, PRIMARY, COMPLETED, every desired task running.
  */
-export function steadyReasons(s: ServiceStatus, deploymentId: string): string[] {
+export function steadyReasons(s: ServiceStatus, deploymentId: string, { scalingUp = false } = {}): string[] {
   const name = `${s.cluster}/${s.service}`;
   const primary = primaryOf(s);
   if (!primary) return [`service ${name} has no primary deployment`];
@@ -91,6 +109,8 @@ export function steadyReasons(s: ServiceStatus, deploymentId: string): string[] 
   if (primary.rolloutState !== 'COMPLETED') reasons.push(`deployment ${primary.id} of ${name} is ${primary.rolloutState}, not COMPLETED`);
   if (s.deployments.length > 1) reasons.push(`service ${name} has ${s.deployments.length} deployments; wait until only the new one remains`);
   if (s.status !== 'ACTIVE') reasons.push(`service ${name} is ${s.status}`);
+  // a side about to be scaled up may run fewer tasks (even none) until then
+  if (scalingUp) return reasons;
   if (s.desiredCount === 0) reasons.push(`service ${name} has no desired tasks`);
   else if (s.runningCount !== s.desiredCount) reasons.push(`service ${name} runs ${s.runningCount} of ${s.desiredCount} desired tasks`);
   return reasons;

@@ -5,7 +5,7 @@ import type { Plan, Status } from './canary-state.js';
 /** EventBridge `source` of every notification the canary sends (on the default bus). */
 export const NOTIFICATION_SOURCE = 'ecs-dns-canary';
 
-export type NotificationType = 'Started' | 'StepCompleted' | 'Promoted' | 'RolledBack';
+export type NotificationType = 'Started' | 'StepCompleted' | 'Promoted' | 'RolledBack' | 'Refused';
 
 /** The `detail` of every notification; documented in the README. */
 export interface NotificationDetail {

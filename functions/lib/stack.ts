@@ -148,7 +148,31 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
       statements: [allow(['sqs:SendMessage'], [{ 'Fn::GetAtt': [RESOURCES.failuresQueue, 'Arn'] }])],
       byLambda: true,
     } as Access,
+    // DescribeTargetHealth has no resource-level permissions (Service Authorization Reference).
+    describeTargetHealth: { statements: [allow(['elasticloadbalancing:DescribeTargetHealth'], ['*'])] } as Access,
+    // Only the services of pairs that scale their idle side.
+    scaleServices: optional(
+      config.pairs.filter((p) => p.idleAfterPromotion).flatMap((p) => p.services.map((s) => serviceArn(s.cluster, s.service))),
+      (services) => [allow(['ecs:UpdateService', 'ecs:DescribeServices'], services)],
+    ),
+    // Exactly the configured hook functions.
+    invokeHooks: optional(
+      [...new Set(config.pairs.flatMap((p) => [p.hooks?.preTraffic, p.hooks?.postTraffic]).filter((a): a is string => Boolean(a)))],
+      (arns) => [allow(['lambda:InvokeFunction'], arns)],
+    ),
+    // Exactly the configured smoke-test secrets (a name matches the ARN's random suffix).
+    readSecrets: optional(
+      [...new Set(config.pairs.map((p) => p.smokeTest?.secret).filter((s): s is string => Boolean(s)))].map((s) =>
+        s.startsWith('arn:') ? s : sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${s}-??????`),
+      ),
+      (secrets) => [allow(['secretsmanager:GetSecretValue'], secrets)],
+    ),
   };
+}
+
+/** Grants that exist only when the configuration names what they are for. */
+function optional<T>(things: T[], statements: (things: T[]) => Statement[]): Access {
+  return { statements: things.length ? statements(things) : [] };
 }
 
 /**
@@ -188,15 +212,39 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
     },
     judgeGreen: {
       handler: 'functions/judge-green.handler',
-      description: 'Canary: CloudWatch alarms and ECS health of green',
+      description: 'Canary: CloudWatch alarms, ECS health and target-group health of green',
       timeout: 50,
-      access: [a.describeServices, a.describeAlarms, a.putEvents],
+      access: [a.describeServices, a.describeAlarms, a.describeTargetHealth, a.putEvents],
+    },
+    scaleService: {
+      handler: 'functions/scale-service.handler',
+      description: 'Canary: brings green back up before traffic; scales the old side down after a promotion',
+      timeout: 900,
+      access: [a.scaleServices],
+    },
+    smokeTest: {
+      handler: 'functions/smoke-test.handler',
+      description: "Canary: checks green's own endpoint before any traffic moves",
+      timeout: 900,
+      access: [a.readSecrets],
+    },
+    runHook: {
+      handler: 'functions/run-hook.handler',
+      description: 'Canary: invokes the pre-traffic or post-traffic hook of the pair',
+      timeout: 900,
+      access: [a.invokeHooks],
     },
     promote: {
       handler: 'functions/promote.handler',
-      description: 'Canary: confirms green 100 / blue 0, swaps the roles, sends Promoted',
+      description: 'Canary: confirms green 100 / blue 0 and marks the pair promoting',
       timeout: 50,
-      access: [a.readRecords, a.putEvents, a.claims('GetItem', 'UpdateItem', 'DeleteItem')],
+      access: [a.readRecords, a.claims('UpdateItem')],
+    },
+    release: {
+      handler: 'functions/release.handler',
+      description: 'Canary: releases the pair after a promotion or a refusal, and says so',
+      timeout: 50,
+      access: [a.putEvents, a.claims('DeleteItem')],
     },
     rollBack: {
       handler: 'functions/roll-back.handler',

@@ -8,12 +8,13 @@ import { EcsModel } from './ecs.js';
 import { awsError, SimulatedAwsError } from './errors.js';
 import { allows, accessDenied, authorize } from './iam.js';
 import { Route53Model } from './route53.js';
+import { Elbv2Model, HttpModel, LambdaModel, SecretsModel } from './more.js';
 import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
 import { realWork } from '../virtual-time.js';
 
 export { SIM_ACCOUNT, SIM_REGION };
 
-export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs';
+export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs' | 'elbv2' | 'lambda' | 'secretsmanager';
 
 /** The SDK client class names, as middleware sees them, of the services the account models. */
 const SERVICES: Record<string, ServiceName> = {
@@ -24,6 +25,9 @@ const SERVICES: Record<string, ServiceName> = {
   SFNClient: 'sfn',
   DynamoDBClient: 'dynamodb',
   SQSClient: 'sqs',
+  ElasticLoadBalancingV2Client: 'elbv2',
+  LambdaClient: 'lambda',
+  SecretsManagerClient: 'secretsmanager',
 };
 
 export interface CallRecord {
@@ -112,6 +116,22 @@ function hookClients(): void {
 }
 
 /**
+ * `fetch` to a host the active account serves (a service's own endpoint) is answered by it, with
+ * no network; anything else goes where it would have gone.
+ */
+function hookFetch(): void {
+  const original = globalThis.fetch as typeof fetch & { [HOOKED]?: true };
+  if (original[HOOKED]) return;
+  const hooked = async (resource: string | URL | Request, init?: RequestInit) => {
+    const url = typeof resource === 'string' ? resource : resource instanceof URL ? resource.href : resource.url;
+    if (!active?.http.knows(url)) return original(resource, init);
+    init?.signal?.throwIfAborted();
+    return active.http.fetch(url, Object.fromEntries(new Headers(init?.headers).entries()));
+  };
+  globalThis.fetch = Object.assign(hooked, { [HOOKED]: true as const }) as typeof fetch;
+}
+
+/**
  * The embedded AWS account: stateful models of the services the canary calls, wired in at
  * the SDK boundary. A middleware in each client's deserialize step answers from the model
  * instead of sending HTTP, so everything above it (endpoint, signing, the retry strategy with
@@ -123,6 +143,10 @@ export class SimulatedAccount {
   readonly ecs = new EcsModel(SIM_ACCOUNT, SIM_REGION);
   readonly cloudwatch = new CloudWatchModel(SIM_ACCOUNT, SIM_REGION);
   readonly dynamodb = new DynamoDbModel();
+  readonly elbv2 = new Elbv2Model(this.ecs);
+  readonly lambda = new LambdaModel();
+  readonly secrets = new SecretsModel(SIM_ACCOUNT, SIM_REGION);
+  readonly http = new HttpModel();
   readonly events: CapturedEvent[] = [];
   readonly calls: CallRecord[] = [];
   /** Queues by ARN (created by the stack; see createQueue). */
@@ -184,6 +208,7 @@ export class SimulatedAccount {
     process.env.AWS_ACCESS_KEY_ID ??= 'AKIDSIMULATED';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'simulated';
     hookClients();
+    hookFetch();
     active = this;
     return () => this.uninstall();
   }
@@ -223,13 +248,15 @@ export class SimulatedAccount {
     const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}) };
     this.calls.push(record);
     try {
-      const granted = caller ? await realWork(authorize(caller, service, command, input)) : { compositeAlarmsVisible: true };
+      const granted = caller ? await realWork(authorize(caller, service, command, input, { secretArn: (id) => this.secrets.arnOf(id) })) : { compositeAlarmsVisible: true };
       this.maybeFail(service, command);
       this.throttle(service, command, input);
       const output =
         service === 'cloudwatch' && command === 'DescribeAlarms'
           ? this.cloudwatch.describeAlarms(input, { composites: granted.compositeAlarmsVisible !== false })
-          : this.handle(service, command, input);
+          : service === 'lambda' && command === 'Invoke'
+            ? await this.lambda.invoke(input)
+            : this.handle(service, command, input);
       return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
     } catch (e) {
       record.error = (e as Error).name;
@@ -298,6 +325,12 @@ export class SimulatedAccount {
         return this.dynamodb.scan(input);
       case 'sqs:SendMessageCommand':
         return this.sendMessage(input);
+      case 'ecs:UpdateServiceCommand':
+        return this.ecs.updateService(input);
+      case 'elbv2:DescribeTargetHealthCommand':
+        return this.elbv2.describeTargetHealth(input);
+      case 'secretsmanager:GetSecretValueCommand':
+        return this.secrets.getSecretValue(input);
       default:
         return unsupported();
     }

@@ -24,6 +24,8 @@ export interface SimService {
   runningCount: number;
   taskDefinition: string;
   deployments: SimDeployment[];
+  /** The target groups its tasks register with. */
+  loadBalancers: { targetGroupArn: string; containerName: string; containerPort: number }[];
 }
 
 /** `ECS Deployment State Change` as EventBridge delivers it. */
@@ -46,6 +48,8 @@ export interface EcsDeploymentEvent {
  */
 export class EcsModel {
   rolloutMs = 90_000;
+  /** How long a change of desired count takes to be running. */
+  scaleMs = 30_000;
   private services = new Map<string, SimService>();
   private counter = 0;
   private listeners: ((e: EcsDeploymentEvent) => void)[] = [];
@@ -74,7 +78,7 @@ export class EcsModel {
     return { id, status: 'PRIMARY', taskDefinition, desiredCount, runningCount: running, pendingCount: desiredCount - running, failedTasks: 0, rolloutState, rolloutStateReason: rolloutState === 'COMPLETED' ? 'ECS deployment completed.' : 'ECS deployment in progress.', createdAt: now, updatedAt: now };
   }
 
-  createService(input: { cluster: string; service: string; taskDefinition: string; desiredCount: number }): SimService {
+  createService(input: { cluster: string; service: string; taskDefinition: string; desiredCount: number; targetGroupArn?: string }): SimService {
     const s: SimService = {
       cluster: input.cluster,
       serviceName: input.service,
@@ -84,10 +88,16 @@ export class EcsModel {
       runningCount: input.desiredCount,
       taskDefinition: input.taskDefinition,
       deployments: [this.newDeployment(input.taskDefinition, input.desiredCount, 'COMPLETED')],
+      loadBalancers: input.targetGroupArn ? [{ targetGroupArn: input.targetGroupArn, containerName: input.service, containerPort: 8080 }] : [],
     };
     this.clusters.add(this.clusterName(input.cluster));
     this.services.set(this.key(input.cluster, input.service), s);
     return s;
+  }
+
+  /** The service whose tasks register with this target group. */
+  serviceWithTargetGroup(targetGroupArn: string): SimService | undefined {
+    return [...this.services.values()].find((s) => s.loadBalancers.some((lb) => lb.targetGroupArn === targetGroupArn));
   }
 
   deleteService(cluster: string, service: string): void {
@@ -158,6 +168,33 @@ export class EcsModel {
     return d.id;
   }
 
+  /**
+   * UpdateService with a desired count only: no new deployment, the current one scales; its
+   * tasks start (or stop) over `scaleMs`. (Also what `aws ecs update-service --desired-count` does.)
+   */
+  updateService(input: { cluster?: string; service?: string; desiredCount?: number; taskDefinition?: string }) {
+    const cluster = input.cluster ?? 'default';
+    if (!this.clusters.has(this.clusterName(cluster))) return awsError('ClusterNotFoundException', 'Cluster not found.');
+    const s = this.services.get(this.key(cluster, input.service ?? ''));
+    if (!s) return awsError('ServiceNotFoundException', 'Service not found.');
+    if (input.taskDefinition) return awsError('InvalidParameterException', 'the simulated UpdateService changes desiredCount only; use deploy()');
+    if (input.desiredCount !== undefined) {
+      const desired = input.desiredCount;
+      s.desiredCount = desired;
+      const primary = s.deployments.find((d) => d.status === 'PRIMARY')!;
+      primary.desiredCount = desired;
+      primary.pendingCount = Math.max(0, desired - primary.runningCount);
+      const timer = setTimeout(() => {
+        if (s.desiredCount !== desired) return;
+        primary.runningCount = desired;
+        primary.pendingCount = 0;
+        s.runningCount = desired;
+      }, this.scaleMs);
+      (timer as { unref?: () => void }).unref?.();
+    }
+    return { service: this.describeServices({ cluster, services: [input.service!] }).services[0] };
+  }
+
   /** Tasks stop (or come back): running count of the service and its primary deployment. */
   setRunningCount(cluster: string, service: string, running: number): void {
     const s = this.service(cluster, service);
@@ -220,6 +257,7 @@ export class EcsModel {
           runningCount: s.runningCount,
           pendingCount: Math.max(0, s.desiredCount - s.runningCount),
           taskDefinition: s.taskDefinition,
+          loadBalancers: structuredClone(s.loadBalancers),
           deployments: structuredClone(s.deployments),
         });
     }

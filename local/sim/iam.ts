@@ -20,8 +20,13 @@ export interface IamRequest {
 const arn = (service: string, rest: string, region = SIM_REGION) => `arn:aws:${service}:${region}:${SIM_ACCOUNT}:${rest}`;
 const nameOf = (value: string | undefined, fallback: string) => (value ?? fallback).split(/[/:]/).at(-1)!;
 
+/** What the account knows that IAM needs to build a resource ARN (a secret's name -> its ARN). */
+export interface Lookup {
+  secretArn(id: string): string | undefined;
+}
+
 /** The IAM request(s) a call makes; undefined for a call no function of ours may make. */
-export function iamRequestOf(service: string, command: string, input: any): IamRequest | undefined {
+export function iamRequestOf(service: string, command: string, input: any, lookup?: Lookup): IamRequest | undefined {
   switch (`${service}:${command}`) {
     case 'route53:ListResourceRecordSets':
       return { action: 'route53:ListResourceRecordSets', resources: [`arn:aws:route53:::hostedzone/${nameOf(input.HostedZoneId, '')}`] };
@@ -62,6 +67,18 @@ export function iamRequestOf(service: string, command: string, input: any): IamR
       return { action: `dynamodb:${command}`, resources: [arn('dynamodb', `table/${input.TableName}`)] };
     case 'sqs:SendMessage':
       return { action: 'sqs:SendMessage', resources: [arn('sqs', nameOf(input.QueueUrl, ''))] };
+    case 'ecs:UpdateService': {
+      const cluster = nameOf(input.cluster, 'default');
+      return { action: 'ecs:UpdateService', resources: [input.service.startsWith('arn:') ? input.service : arn('ecs', `service/${cluster}/${input.service}`)] };
+    }
+    case 'elbv2:DescribeTargetHealth':
+      return { action: 'elasticloadbalancing:DescribeTargetHealth', resources: ['*'] };
+    case 'lambda:Invoke':
+      return { action: 'lambda:InvokeFunction', resources: [input.FunctionName.startsWith('arn:') ? input.FunctionName : arn('lambda', `function:${input.FunctionName}`)] };
+    case 'secretsmanager:GetSecretValue': {
+      const id: string = input.SecretId ?? '';
+      return { action: 'secretsmanager:GetSecretValue', resources: [lookup?.secretArn(id) ?? (id.startsWith('arn:') ? id : arn('secretsmanager', `secret:${id}-AAAAAA`))] };
+    }
     default:
       return undefined;
   }
@@ -72,6 +89,8 @@ const DENIED: Record<string, [string, number]> = {
   route53: ['AccessDenied', 403],
   cloudwatch: ['AccessDenied', 403],
   sqs: ['AccessDenied', 403],
+  elbv2: ['AccessDenied', 403],
+  lambda: ['AccessDeniedException', 403],
 };
 
 export function accessDenied(fn: LocalFunction, service: string, action: string, resource: string): SimulatedAwsError {
@@ -102,6 +121,10 @@ const WARM_UP: [string, string][] = [
   ['states:DescribeExecution', arn('states', 'execution:m:e')],
   ['dynamodb:GetItem', arn('dynamodb', 'table/t')],
   ['sqs:SendMessage', arn('sqs', 'q')],
+  ['ecs:UpdateService', arn('ecs', 'service/c/s')],
+  ['elasticloadbalancing:DescribeTargetHealth', '*'],
+  ['lambda:InvokeFunction', arn('lambda', 'function:f')],
+  ['secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:s-AAAAAA')],
 ];
 await Promise.all(
   WARM_UP.map(([action, resource]) =>
@@ -145,8 +168,8 @@ export async function allows(fn: LocalFunction, action: string, resource: string
  * CloudWatch: composite alarms are visible only to a permission scoped to `*` (the request
  * still succeeds; they are left out), so the caller learns whether they may be listed.
  */
-export async function authorize(fn: LocalFunction, service: string, command: string, input: unknown): Promise<{ compositeAlarmsVisible?: boolean }> {
-  const request = iamRequestOf(service, command, input);
+export async function authorize(fn: LocalFunction, service: string, command: string, input: unknown, lookup?: Lookup): Promise<{ compositeAlarmsVisible?: boolean }> {
+  const request = iamRequestOf(service, command, input, lookup);
   if (!request) throw new Error(`${fn.name} called ${service}:${command}, which the simulated account has no IAM model for: add it to local/sim/iam.ts`);
   for (const resource of request.resources) {
     if (!(await allows(fn, request.action, resource, request.context))) throw accessDenied(fn, service, request.action, resource);

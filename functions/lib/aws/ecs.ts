@@ -1,4 +1,4 @@
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { fail } from '../errors.js';
 import type { ServiceStatus } from '../judge.js';
 
@@ -22,6 +22,7 @@ export async function describeService(cluster: string, service: string): Promise
     desiredCount: s.desiredCount ?? 0,
     runningCount: s.runningCount ?? 0,
     taskDefinition: s.taskDefinition ?? '',
+    targetGroups: (s.loadBalancers ?? []).map((lb) => lb.targetGroupArn).filter((arn): arn is string => Boolean(arn)),
     deployments: (s.deployments ?? []).map((d) => ({
       id: d.id ?? '',
       status: d.status ?? '',
@@ -33,4 +34,9 @@ export async function describeService(cluster: string, service: string): Promise
       failedTasks: d.failedTasks ?? 0,
     })),
   };
+}
+
+/** Sets a service's desired count (no new deployment: the current one scales). */
+export async function setDesiredCount(cluster: string, service: string, desiredCount: number): Promise<void> {
+  await ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount }));
 }
