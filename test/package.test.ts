@@ -212,6 +212,9 @@ const IAM_PREFIX: Record<string, string> = {
   '@aws-sdk/client-eventbridge': 'events',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  '@aws-sdk/client-lambda': 'lambda',
+  '@aws-sdk/client-secrets-manager': 'secretsmanager',
 };
 
 /** The IAM actions a bundle's code can call: every SDK `XCommand` it references, per client package it requires. */
@@ -227,6 +230,32 @@ function bundleActions(code: string): Set<string> {
   }
   return actions;
 }
+
+describe('grants that exist only when configured', () => {
+  it('name exactly the configured hooks, secrets and idle-scaled services', () => {
+    const full = parseConfig({
+      pairs: [
+        {
+          ...example.pairs[0],
+          smokeTest: { url: 'https://green.example.com/health', secret: 'shop/smoke-token' },
+          hooks: { preTraffic: 'arn:aws:lambda:eu-west-1:123456789012:function:pre', postTraffic: 'arn:aws:lambda:eu-west-1:123456789012:function:post' },
+          idleAfterPromotion: { desiredCount: 0, afterSeconds: 300 },
+        },
+      ],
+    });
+    const stack = declareFunctions(full, STATE_MACHINE_NAME);
+    expect(statementsOf(stack.runHook!)).toEqual([
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: ['arn:aws:lambda:eu-west-1:123456789012:function:pre', 'arn:aws:lambda:eu-west-1:123456789012:function:post'] },
+    ]);
+    expect(statementsOf(stack.smokeTest!)).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:shop/smoke-token-??????' }] },
+    ]);
+    expect(statementsOf(stack.scaleService!)[0]!.Action).toEqual(['ecs:UpdateService', 'ecs:DescribeServices']);
+    expect(statementsOf(stack.scaleService!)[0]!.Resource).toHaveLength(2);
+    // and nothing at all without them
+    for (const fn of ['runHook', 'smokeTest', 'scaleService']) expect(statementsOf(declarations[fn]!), fn).toEqual([]);
+  });
+});
 
 describe('the zips `sls package` writes', () => {
   const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
@@ -246,9 +275,13 @@ describe('the zips `sls package` writes', () => {
     const packaged = stackFromTemplate(template, names);
     for (const name of names) {
       const code = Buffer.from(Object.values(unzipSync(readFileSync(join(out, `${name}.zip`))))[0]!).toString('utf8');
-      const used = bundleActions(code);
+      // Invoke needs lambda:InvokeFunction (the one action not named after its command).
+      const used = new Set([...bundleActions(code)].map((a) => (a === 'lambda:Invoke' ? 'lambda:InvokeFunction' : a)));
       const byLambda = new Set(declarations[name]!.access.filter((a) => a.byLambda).flatMap((a) => a.statements.flatMap((s) => s.Action)));
       const granted = new Set(withoutLogs(packaged[name]!.policies).flatMap((s) => s.Action).filter((a) => !byLambda.has(a)));
+      // what the example configures nothing for (hooks, secrets, idle scaling) is granted only when configured
+      const whenConfigured = declarations[name]!.access.flatMap((a) => a.whenConfigured ?? []);
+      for (const action of whenConfigured) used.delete(action);
       expect([...used].sort(), `${name}: SDK calls in the bundle vs grants`).toEqual([...granted].sort());
     }
   });

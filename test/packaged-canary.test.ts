@@ -35,7 +35,7 @@ describe('the packaged zips, with the packaged environment and roles', () => {
     const calls = w.sim.calls.filter((c) => c.caller);
     expect(calls.length).toBeGreaterThan(50);
     expect(calls.filter((c) => /AccessDenied/.test(c.error ?? ''))).toEqual([]);
-    expect(new Set(calls.map((c) => c.caller))).toEqual(new Set(['startCanary', 'preflight', 'shiftTraffic', 'waitForChange', 'judgeGreen', 'promote', 'sweep']));
+    expect(new Set(calls.map((c) => c.caller))).toEqual(new Set(['startCanary', 'preflight', 'shiftTraffic', 'waitForChange', 'judgeGreen', 'promote', 'release', 'sweep']));
   });
 
   it('roll back when an alarm fires', async () => {

@@ -25,6 +25,8 @@ export interface Access {
   environment?: Record<string, CfnValue>;
   /** Used by the Lambda service on the function's behalf (the async on-failure destination), not by its code. */
   byLambda?: true;
+  /** Actions granted only when a pair configures what they are for; none are granted now. */
+  whenConfigured?: string[];
 }
 
 export interface FunctionDeclaration {
@@ -151,28 +153,28 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
     // DescribeTargetHealth has no resource-level permissions (Service Authorization Reference).
     describeTargetHealth: { statements: [allow(['elasticloadbalancing:DescribeTargetHealth'], ['*'])] } as Access,
     // Only the services of pairs that scale their idle side.
-    scaleServices: optional(
+    scaleServices: whenConfigured(
+      ['ecs:UpdateService', 'ecs:DescribeServices'],
       config.pairs.filter((p) => p.idleAfterPromotion).flatMap((p) => p.services.map((s) => serviceArn(s.cluster, s.service))),
-      (services) => [allow(['ecs:UpdateService', 'ecs:DescribeServices'], services)],
     ),
     // Exactly the configured hook functions.
-    invokeHooks: optional(
+    invokeHooks: whenConfigured(
+      ['lambda:InvokeFunction'],
       [...new Set(config.pairs.flatMap((p) => [p.hooks?.preTraffic, p.hooks?.postTraffic]).filter((a): a is string => Boolean(a)))],
-      (arns) => [allow(['lambda:InvokeFunction'], arns)],
     ),
     // Exactly the configured smoke-test secrets (a name matches the ARN's random suffix).
-    readSecrets: optional(
+    readSecrets: whenConfigured(
+      ['secretsmanager:GetSecretValue'],
       [...new Set(config.pairs.map((p) => p.smokeTest?.secret).filter((s): s is string => Boolean(s)))].map((s) =>
         s.startsWith('arn:') ? s : sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${s}-??????`),
       ),
-      (secrets) => [allow(['secretsmanager:GetSecretValue'], secrets)],
     ),
   };
 }
 
-/** Grants that exist only when the configuration names what they are for. */
-function optional<T>(things: T[], statements: (things: T[]) => Statement[]): Access {
-  return { statements: things.length ? statements(things) : [] };
+/** Actions on exactly the resources the configuration names; with none named, nothing is granted. */
+function whenConfigured(actions: string[], resources: CfnValue[]): Access {
+  return resources.length ? { statements: [allow(actions, resources)] } : { statements: [], whenConfigured: actions };
 }
 
 /**

@@ -25,7 +25,8 @@ export class Elbv2Model {
     return {
       TargetHealthDescriptions: Array.from({ length: service.runningCount }, (_, k) => {
         const failing = bad !== undefined && k < bad.count;
-        const [reason, description] = failing ? bad.reason.split(': ') : [];
+        const at = failing ? bad.reason.indexOf(': ') : -1;
+        const [reason, description] = failing ? (at < 0 ? [bad.reason, undefined] : [bad.reason.slice(0, at), bad.reason.slice(at + 2)]) : [];
         return {
           Target: { Id: `10.0.${index}.${10 + k}`, Port: 8080 },
           HealthCheckPort: '8080',
