@@ -3,6 +3,7 @@ import userConfig from '../canary.config.js';
 import { configProblems, parseConfig } from '../functions/lib/config.js';
 import example from './example.config.js';
 import type { EventLog, ExecutionResult } from './step-functions.js';
+import { endpointOf, targetGroupArn } from './local-canary.js';
 import { createWorld, type World } from './world.js';
 
 export const USAGE = `usage: npm run demo -- [options]
@@ -16,6 +17,11 @@ Your own pairs in canary.config.ts are checked first (exit 2 if they are invalid
 options:
   --fail-at PERCENT       an alarm goes to ALARM during the step that reaches PERCENT
   --unhealthy-at PERCENT  green's ECS service loses tasks during the step that reaches PERCENT
+  --targets-unhealthy-at PERCENT
+                          a target in green's target group fails its health checks during that step
+  --smoke-fail            green's endpoint answers 503 to the smoke test: green is refused, DNS untouched
+  --hook-fail pre|post    the pre-traffic hook fails (green refused) or the post-traffic hook fails (rollback)
+  --idle-after-promotion  after the promotion the old side is scaled to 0 tasks, 120 s later
   --json                  print one JSON summary as the last line
   --speed N|max           virtual seconds per wall second (default: 60 on a terminal, max otherwise)
   --logs                  also print the functions' structured logs
@@ -23,7 +29,7 @@ options:
 `;
 
 export interface DemoSummary {
-  outcome: 'PROMOTED' | 'ROLLED_BACK';
+  outcome: 'PROMOTED' | 'ROLLED_BACK' | 'REFUSED';
   reason: string | null;
   weights: { blue: number; green: number };
   steps: number[];
@@ -31,6 +37,8 @@ export interface DemoSummary {
   wallSeconds: number;
   route53Changes: number;
   transitions: number;
+  /** The old live side's desired task count at the end. */
+  idleDesiredCount: number;
 }
 
 class UsageError extends Error {}
@@ -38,6 +46,10 @@ class UsageError extends Error {}
 interface Options {
   failAt?: number;
   unhealthyAt?: number;
+  targetsUnhealthyAt?: number;
+  smokeFail: boolean;
+  hookFail?: 'pre' | 'post';
+  idleAfterPromotion: boolean;
   json: boolean;
   speed?: number;
   logs: boolean;
@@ -53,6 +65,10 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
       options: {
         'fail-at': { type: 'string' },
         'unhealthy-at': { type: 'string' },
+        'targets-unhealthy-at': { type: 'string' },
+        'smoke-fail': { type: 'boolean', default: false },
+        'hook-fail': { type: 'string' },
+        'idle-after-promotion': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         speed: { type: 'string' },
         logs: { type: 'boolean', default: false },
@@ -75,7 +91,19 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
     else if (/^\d+(\.\d+)?$/.test(values.speed) && Number(values.speed) > 0) speed = Number(values.speed);
     else throw new UsageError(`--speed must be a positive number or max, got ${values.speed}`);
   }
-  return { failAt: percent('fail-at', values['fail-at']), unhealthyAt: percent('unhealthy-at', values['unhealthy-at']), json: values.json, speed, logs: values.logs };
+  const hookFail = values['hook-fail'];
+  if (hookFail !== undefined && hookFail !== 'pre' && hookFail !== 'post') throw new UsageError(`--hook-fail must be pre or post, got ${hookFail}`);
+  return {
+    failAt: percent('fail-at', values['fail-at']),
+    unhealthyAt: percent('unhealthy-at', values['unhealthy-at']),
+    targetsUnhealthyAt: percent('targets-unhealthy-at', values['targets-unhealthy-at']),
+    smokeFail: values['smoke-fail'],
+    hookFail,
+    idleAfterPromotion: values['idle-after-promotion'],
+    json: values.json,
+    speed,
+    logs: values.logs,
+  };
 }
 
 const clockText = (ms: number) => {
@@ -172,14 +200,33 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
         const j = output.judgement;
         if (j.verdict === 'UNHEALTHY') say(`  judge green: UNHEALTHY: ${j.reasons.join('; ')}`);
         else say(`  judge green: healthy (check ${j.checks}${j.bakeComplete ? ', bake complete' : `, bake ends ${clockText(Date.parse(j.bakeEndsAt) - world.clock.startedAt)}`})`);
-      } else if (name === 'Promote') say(`Promoted: ${output.outcome.live.service} is live; ${output.outcome.idle.service} stays running at weight 0 for the next deployment`);
+      } else if (name === 'Scale up green' && output.scaleUp?.scaled) say(`Scaled up green: ${output.scaleUp.service} to ${output.scaleUp.desiredCount} tasks, steady`);
+      else if (name === 'Smoke test green' && output.smokeTest?.url) say(`Smoke test passed: ${output.smokeTest.url}, ${output.smokeTest.checks} checks`);
+      else if ((name === 'Pre-traffic hook' || name === 'Post-traffic hook') && output[name === 'Pre-traffic hook' ? 'preTrafficHook' : 'postTrafficHook']?.ran) say(`${name} passed`);
+      else if (name === 'Promote') say(`Promoted: ${output.outcome.live.service} is live; ${output.outcome.idle.service} is idle at weight 0 for the next deployment`);
+      else if (name === 'Scale down the old side' && output.scaleDown?.scaled) say(`Scaled down the old side: ${output.scaleDown.service} to ${output.scaleDown.desiredCount} tasks`);
       else if (name === 'Roll back') say(`Rolled back to blue 100 / green 0: ${output.rollback.reason}`);
+      else if (name === 'Refuse') say(`Refused before any traffic moved: ${output.refusal.cause}`);
     }
     refresh();
   };
-  world = createWorld({ start: { onEvent } });
+  // The flags that need configuration the example pair does not have add it for this run.
+  const [blueConfig, greenConfig] = pair.services;
+  const hookArn = (which: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${pair.name}-${which}-traffic`;
+  const overrides = {
+    ...(opts.smokeFail ? { smokeTest: { url: { [blueConfig.service]: endpointOf(blueConfig.service), [greenConfig.service]: endpointOf(greenConfig.service) }, successes: 3, intervalSeconds: 5, timeoutSeconds: 60 } } : {}),
+    ...(opts.hookFail ? { hooks: { [`${opts.hookFail}Traffic`]: hookArn(opts.hookFail), timeoutSeconds: 60 } } : {}),
+    ...(opts.idleAfterPromotion ? { idleAfterPromotion: { desiredCount: 0, afterSeconds: 120 } } : {}),
+  };
+  world = createWorld({ pair: overrides, start: { onEvent } });
   const { sim, clock, canary } = world;
   const [blue, green] = world.pair.services;
+  if (opts.smokeFail) sim.http.serve(endpointOf(green.service), { status: 503, body: 'no healthy upstream' });
+  if (opts.hookFail)
+    sim.lambda.define(hookArn(opts.hookFail), () => {
+      say(`  (scripted) the ${opts.hookFail}-traffic hook fails`);
+      throw Object.assign(new Error(opts.hookFail === 'pre' ? 'database migration 42 not applied' : 'synthetic checkout returned 500'), { name: 'HookError' });
+    });
 
   // Failures scripted by the flags: they start a little after the shift that reaches the step.
   const greenId = green.setIdentifier;
@@ -188,6 +235,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     world.whenGreenReaches(opts.failAt, () => (sim.cloudwatch.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'), say(`  (scripted) alarm ${alarm} → ALARM`)), 90_000);
   if (opts.unhealthyAt !== undefined)
     world.whenGreenReaches(opts.unhealthyAt, () => (sim.ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
+  if (opts.targetsUnhealthyAt !== undefined)
+    world.whenGreenReaches(opts.targetsUnhealthyAt, () => (sim.elbv2.setUnhealthy(targetGroupArn(green.service), 1), say(`  (scripted) a target of ${green.service}'s target group fails its health checks`)), 90_000);
 
   let result: ExecutionResult;
   try {
@@ -208,8 +257,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       atMs: c.at - clock.startedAt,
       green: c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === greenId)?.ResourceRecordSet?.Weight ?? 0,
     }));
+    const refused = result.events.some((e) => e.type === 'StateEntered' && e.state?.name === 'Refuse');
     const summary: DemoSummary = {
-      outcome: result.status === 'SUCCEEDED' ? 'PROMOTED' : 'ROLLED_BACK',
+      outcome: result.status === 'SUCCEEDED' ? 'PROMOTED' : refused ? 'REFUSED' : 'ROLLED_BACK',
       reason: result.status === 'SUCCEEDED' ? null : (result.cause ?? result.error ?? null),
       weights: final,
       steps: changes.map((c) => c.green).filter((g) => g > 0),
@@ -217,13 +267,14 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
       route53Changes: sim.count('route53', 'ChangeResourceRecordSets'),
       transitions: result.transitions,
+      idleDesiredCount: sim.ecs.service(blue.cluster, blue.service).desiredCount,
     };
 
     out.write('\n');
     out.write(
       summary.outcome === 'PROMOTED'
-        ? `PROMOTED: ${green.service} serves 100 % of ${pair.recordName.replace(/\.$/, '')} (blue ${blue.service} at 0 %, still running)\n`
-        : `ROLLED BACK (${result.error}): ${summary.reason}\n  DNS: blue ${blue.service} ${final.blue} / green ${green.service} ${final.green}\n`,
+        ? `PROMOTED: ${green.service} serves 100 % of ${pair.recordName.replace(/\.$/, '')} (blue ${blue.service} at 0 %, ${summary.idleDesiredCount} tasks)\n`
+        : `${summary.outcome === 'REFUSED' ? 'REFUSED' : 'ROLLED BACK'} (${result.error}): ${summary.reason}\n  DNS: blue ${blue.service} ${final.blue} / green ${green.service} ${final.green}\n`,
     );
     out.write(
       `execution ${result.executionArn.split(':').at(-1)}: ${result.status}${result.error ? ` (${result.error})` : ''}; canary ran ${clockText(clock.elapsedMs() - canaryStart).slice(1)} of virtual time; virtual clock ${t()} in ${summary.wallSeconds} s of wall time\n`,

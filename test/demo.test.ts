@@ -17,11 +17,27 @@ async function demo(...args: string[]): Promise<{ code: number; text: string; su
 }
 
 describe('npm run demo', () => {
+  it.each<[string[], Partial<DemoSummary>]>([
+    [['--smoke-fail'], { outcome: 'REFUSED', route53Changes: 0, weights: { blue: 100, green: 0 }, idleDesiredCount: 3 }],
+    [['--hook-fail', 'pre'], { outcome: 'REFUSED', route53Changes: 0, weights: { blue: 100, green: 0 } }],
+    [['--hook-fail', 'post'], { outcome: 'ROLLED_BACK', weights: { blue: 100, green: 0 }, idleDesiredCount: 3 }],
+    [['--targets-unhealthy-at', '25'], { outcome: 'ROLLED_BACK', steps: [10, 25], weights: { blue: 100, green: 0 } }],
+    [['--idle-after-promotion'], { outcome: 'PROMOTED', weights: { blue: 0, green: 100 }, idleDesiredCount: 0 }],
+  ])('%j --json', async (flags, expected) => {
+    const { code, summary } = await demo(...flags, '--json');
+    expect(code).toBe(0);
+    expect(summary).toMatchObject(expected);
+  });
+
+  it('--hook-fail takes pre or post', async () => {
+    expect((await demo('--hook-fail', 'during')).code).toBe(2);
+  });
+
   it('--json: the last line says PROMOTED with the schedule, weights and figures', async () => {
     const { code, text, summary } = await demo('--json');
     expect(code).toBe(0);
     expect(summary).toMatchObject({ outcome: 'PROMOTED', reason: null, weights: { blue: 0, green: 100 }, steps: [10, 25, 50, 100], route53Changes: 4 });
-    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions']);
+    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions', 'idleDesiredCount']);
     expect(summary!.virtualSeconds).toBeGreaterThan(4 * (60 + 120));
     expect(summary!.transitions).toBeGreaterThan(0);
     expect(text).toContain('Step 3/4: shift traffic → blue 50 / green 50');
