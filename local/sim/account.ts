@@ -331,6 +331,8 @@ export class SimulatedAccount {
         return this.elbv2.describeTargetHealth(input);
       case 'secretsmanager:GetSecretValueCommand':
         return this.secrets.getSecretValue(input);
+      case 'secretsmanager:CreateSecretCommand':
+        return { ARN: this.secrets.put(input.Name, input.SecretString), Name: input.Name };
       default:
         return unsupported();
     }

@@ -125,14 +125,14 @@ export class EcsModel {
    * CreateService as ECS answers it: the first deployment is PRIMARY and IN_PROGRESS with no
    * task running yet; it completes after `rolloutMs` (createService() above seeds a steady one).
    */
-  createServiceCommand(input: { cluster?: string; serviceName?: string; taskDefinition?: string; desiredCount?: number }) {
+  createServiceCommand(input: { cluster?: string; serviceName?: string; taskDefinition?: string; desiredCount?: number; loadBalancers?: { targetGroupArn?: string }[] }) {
     const cluster = this.clusterName(input.cluster ?? 'default');
     if (!this.clusters.has(cluster)) return awsError('ClusterNotFoundException', 'Cluster not found.');
     const family = input.taskDefinition!.replace(/^.*task-definition\//, '').split(':')[0]!;
     const revision = Number(input.taskDefinition!.split(':').at(-1)) || this.taskDefinitions.get(family);
     if (!revision) return awsError('ClientException', `Unable to describe task definition ${input.taskDefinition}.`);
     const taskDefinition = `arn:aws:ecs:${this.region}:${this.account}:task-definition/${family}:${revision}`;
-    const s = this.createService({ cluster, service: input.serviceName!, taskDefinition, desiredCount: input.desiredCount ?? 0 });
+    const s = this.createService({ cluster, service: input.serviceName!, taskDefinition, desiredCount: input.desiredCount ?? 0, targetGroupArn: input.loadBalancers?.[0]?.targetGroupArn });
     const d = s.deployments[0]!;
     Object.assign(d, { rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment in progress.', runningCount: 0, pendingCount: d.desiredCount });
     s.runningCount = 0;

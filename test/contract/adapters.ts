@@ -15,7 +15,11 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cloudwatch, describeAlarms } from '../../functions/lib/aws/cloudwatch.js';
 import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
-import { describeService, ecs } from '../../functions/lib/aws/ecs.js';
+import { describeService, ecs, setDesiredCount } from '../../functions/lib/aws/ecs.js';
+import { describeTargetHealth } from '../../functions/lib/aws/elbv2.js';
+import { invokeFunction } from '../../functions/lib/aws/lambda.js';
+import { secrets, secretValue } from '../../functions/lib/aws/secrets.js';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
 import { readRecordSets, route53, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
 import { claimPair, listClaims, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
@@ -247,6 +251,60 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
           });
         });
       });
+  });
+
+  describe(`ECS scaling, target health, hooks and secrets [${backend}]`, () => {
+    let cluster: string;
+    beforeAll(async () => {
+      cluster = `shop-${unique()}`;
+      await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+      await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }));
+    });
+
+    it('sets a service\'s desired count (UpdateService)', async () => {
+      await ecs.send(new CreateServiceCommand({ cluster, serviceName: 'idle', taskDefinition: 'web', desiredCount: 3 }));
+      await setDesiredCount(cluster, 'idle', 0);
+      expect(await describeService(cluster, 'idle')).toMatchObject({ desiredCount: 0 });
+    });
+
+    it('reads a secret by name and by ARN; a missing one is ResourceNotFoundException', async () => {
+      const name = `smoke/${unique()}`;
+      const created = await secrets.send(new CreateSecretCommand({ Name: name, SecretString: 'Bearer t0ken' }));
+      expect(await secretValue(name)).toBe('Bearer t0ken');
+      expect(await secretValue(created.ARN!)).toBe('Bearer t0ken');
+      expect(created.ARN).toMatch(new RegExp(`:secret:${name}-[A-Za-z0-9]{6}$`));
+      await expect(secretValue(`nope/${unique()}`)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    });
+
+    if (simulatorOnly) {
+      it("reads the health of every target of a service's target group, naming the unhealthy ones [simulator only: moto's ECS registers no tasks with target groups]", async () => {
+        const tg = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-${unique()}/0123456789abcdef`;
+        await inVirtualTime(async (clock) => {
+          await clock.run(ecs.send(new CreateServiceCommand({ cluster, serviceName: 'lb', taskDefinition: 'web', desiredCount: 2, loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: 8080 }] })));
+          await clock.advance(sim().ecs.rolloutMs);
+          expect((await clock.run(describeService(cluster, 'lb'))).targetGroups).toEqual([tg]);
+          sim().elbv2.setUnhealthy(tg, 1);
+          expect(await clock.run(describeTargetHealth(tg))).toEqual([
+            { targetGroupArn: tg, target: expect.stringMatching(/:8080$/), state: 'unhealthy', reason: 'Target.ResponseCodeMismatch: Health checks failed with these codes: [502]' },
+            { targetGroupArn: tg, target: expect.stringMatching(/:8080$/), state: 'healthy', reason: '' },
+          ]);
+        });
+      });
+
+      it('invokes a hook: its answer, its error (FunctionError), a missing function, no answer in time [simulator only: moto runs Lambda functions in Docker, which this machine lacks]', async () => {
+        const arn = (n: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${n}-${unique()}`;
+        const [ok, failing, slow] = [arn('ok'), arn('failing'), arn('slow')];
+        sim().lambda.define(ok, (event) => ({ seen: event }));
+        sim().lambda.define(failing, () => Promise.reject(Object.assign(new Error('boom'), { name: 'CheckFailed' })));
+        sim().lambda.define(slow, () => new Promise(() => undefined));
+        expect(await invokeFunction(ok, { a: 1 }, 5_000)).toEqual({ payload: { seen: { a: 1 } } });
+        expect(await invokeFunction(failing, {}, 5_000)).toMatchObject({ functionError: 'CheckFailed: boom' });
+        await expect(invokeFunction(arn('missing'), {}, 5_000)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+        await inVirtualTime(async (clock) => {
+          await expect(clock.run(invokeFunction(slow, {}, 30_000))).rejects.toThrow('no answer within 30 s');
+        });
+      });
+    }
   });
 
   describe(`CloudWatch adapter [${backend}]`, () => {
