@@ -1,6 +1,7 @@
 import { parseConfig } from '../functions/lib/config.js';
 import { declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import example from './example.config.js';
+import { endpointOf } from './local-canary.js';
 import type { LocalStack } from './stack.js';
 import type { Fault } from './sim/account.js';
 import { loseFirstResponse, type ExecutionResult } from './step-functions.js';
@@ -16,10 +17,27 @@ export interface Mutation {
   fn: string;
   removed: string;
   apply(stack: LocalStack): void;
+  /** Run against FULL_PAIR's scenario. */
+  full?: boolean;
 }
 
-export function mutations(): Mutation[] {
-  const declarations = declareFunctions(parseConfig(example), STATE_MACHINE_NAME);
+/**
+ * The example pair with every optional check configured: green scaled down after an earlier
+ * promotion, a smoke test with a secret, both hooks, and the idle side scaled down again.
+ */
+export const FULL_PAIR = {
+  smokeTest: { url: endpointOf('shop-web-b'), secret: 'shop/smoke-token', successes: 2, intervalSeconds: 5, timeoutSeconds: 60 },
+  hooks: { preTraffic: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-pre', postTraffic: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-post', timeoutSeconds: 60 },
+  idleAfterPromotion: { desiredCount: 0, afterSeconds: 120 },
+};
+
+const FULL_SCENARIO = 'with every option, green is scaled up, smoke-tested, hooked, promoted and the old side scaled down';
+
+/** `full`: the removals of what only FULL_PAIR's options are granted (the hooks, the secret, the scaling). */
+export function mutations({ full = false } = {}): Mutation[] {
+  const config = full ? { pairs: [{ ...example.pairs[0], ...FULL_PAIR }] } : example;
+  const declarations = declareFunctions(parseConfig(config), STATE_MACHINE_NAME);
+  const base = full ? new Set(mutations().map((m) => `${m.fn} ${m.removed}`)) : new Set<string>();
   const out: Mutation[] = [];
   for (const [fn, declaration] of Object.entries(declarations)) {
     for (const name of Object.keys(environmentOf(declaration)))
@@ -36,7 +54,7 @@ export function mutations(): Mutation[] {
         },
       });
   }
-  return out;
+  return out.filter((m) => !base.has(`${m.fn} ${m.removed}`)).map((m) => (full ? { ...m, full } : m));
 }
 
 class ScenarioFailed extends Error {}
@@ -141,6 +159,21 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(result?.status === 'SUCCEEDED', settled(result));
     }),
 
+  [FULL_SCENARIO]: (options) =>
+    scenario({ ...options, pair: { ...FULL_PAIR, ...options.pair } }, async (w) => {
+      w.sim.secrets.put('shop/smoke-token', 'Bearer s3cr3t');
+      w.sim.lambda.define(FULL_PAIR.hooks.preTraffic, () => ({ ok: true }));
+      w.sim.lambda.define(FULL_PAIR.hooks.postTraffic, () => ({ ok: true }));
+      w.sim.ecs.updateService({ cluster: w.green.cluster, service: w.green.service, desiredCount: 0 });
+      await w.clock.advance(60_000);
+      const [result] = await w.runCanary();
+      check(result?.status === 'SUCCEEDED', settled(result));
+      check(w.sim.ecs.service(w.green.cluster, w.green.service).runningCount === 3, 'green was not scaled up');
+      check(w.sim.http.requests.length >= 2 && w.sim.http.requests.every((r) => r.headers.authorization === 'Bearer s3cr3t'), 'the smoke test did not run with the secret');
+      check(w.sim.lambda.invocations.length === 2, `hooks invoked ${w.sim.lambda.invocations.length} times`);
+      check(w.sim.ecs.service(w.pair.services[0].cluster, w.pair.services[0].service).desiredCount === 0, 'the old side was not scaled down');
+    }),
+
   'what the trigger, the safety net and the sweep cannot do reaches the failures queue': (options) =>
     scenario({ ...options, start: { ...options.start, sweep: false } }, async (w) => {
       const queue = () => [...w.sim.queues.values()][0]!;
@@ -168,6 +201,7 @@ export interface MutationResult {
 /** Runs the scenarios against one mutation until one fails. */
 export async function runMutation(m: Mutation): Promise<MutationResult> {
   for (const [scenario, run] of Object.entries(SCENARIOS)) {
+    if (m.full && scenario !== FULL_SCENARIO) continue;
     try {
       await run({ mutate: m.apply });
     } catch (e) {

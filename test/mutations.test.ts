@@ -12,7 +12,7 @@ describe('the mutation scenarios', () => {
 });
 
 describe('every environment variable and IAM action a function is given is needed', () => {
-  it.each(mutations().map((m) => [m.fn, m.removed, m] as const))('%s without %s: a scenario fails', async (_, __, m) => {
+  it.each([...mutations(), ...mutations({ full: true })].map((m) => [m.fn, m.removed, m] as const))('%s without %s: a scenario fails', async (_, __, m) => {
     const result = await runMutation(m);
     expect(result.caughtBy, `removing ${m.removed} from ${m.fn} went unnoticed by every scenario`).toBeDefined();
   });
