@@ -23,7 +23,7 @@ export interface CaseResult extends MatrixCase {
   status: string;
   error?: string;
   weights: { blue: number; green: number };
-  ending: 'ALL_BLUE' | 'PROMOTED' | 'SPLIT';
+  ending: 'ALL_BLUE' | 'PROMOTED' | 'NOT_PROMOTED' | 'SPLIT';
   safetyNet: string;
   passed: boolean;
 }
@@ -76,16 +76,21 @@ export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult>
     const [result] = await w.runCanary();
     const weights = weightsOf(w.sim, w.pair);
     const blue = weights.blue === 100 && weights.green === 0;
-    // all green is a promotion once Promote has confirmed it (what follows only tidies up)
-    const promoted = weights.blue === 0 && weights.green === 100 && (result?.events ?? []).some((e) => e.type === 'StateExited' && e.state?.name === 'Promote');
     const nets = await Promise.all(w.canary.safetyNets);
+    // All green is a completed promotion once Promote has confirmed it (what follows only tidies
+    // up), or once the safety net found the run's claim PROMOTING and released it as such: a run
+    // stopped while its Promote Lambda was still running may go either way, both safe.
+    const promoted =
+      weights.blue === 0 &&
+      weights.green === 100 &&
+      ((result?.events ?? []).some((e) => e.type === 'StateExited' && e.state?.name === 'Promote') || nets.some((n) => !(n instanceof Error) && n.action === 'RELEASED'));
     return {
       state,
       fault,
       status: result?.status ?? 'NOT STARTED',
       error: result?.error,
       weights,
-      ending: blue ? 'ALL_BLUE' : promoted ? 'PROMOTED' : 'SPLIT',
+      ending: blue ? 'ALL_BLUE' : promoted ? 'PROMOTED' : weights.blue > 0 && weights.green > 0 ? 'SPLIT' : 'NOT_PROMOTED',
       safetyNet: nets.map((n) => (n instanceof Error ? `error ${n.name}` : n.action)).join(',') || '-',
       passed: blue || promoted,
     };
