@@ -4,14 +4,13 @@ import { PlanSchema, parseTaskInput } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { steadyReasons } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
+import { sleep } from './lib/sleep.js';
 
 const Input = z.object({ plan: PlanSchema, action: z.enum(['up', 'down']) });
 
 /** How long green may take to be steady at its new count, and how often it is looked at. */
 export const SCALE_UP_WAIT_SECONDS = 600;
 export const SCALE_UP_POLL_SECONDS = 10;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface Scaling {
   scaled: boolean;

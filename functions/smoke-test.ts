@@ -3,13 +3,12 @@ import { secretValue } from './lib/aws/secrets.js';
 import { PlanSchema, parseTaskInput } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
+import { sleep } from './lib/sleep.js';
 
 const Input = z.object({ plan: PlanSchema });
 
 /** One request of the smoke test may take this long. */
 export const REQUEST_TIMEOUT_MS = 10_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface SmokeTestResult {
   passed: boolean;

@@ -5,6 +5,7 @@ import { notificationDetail, notify } from './notify.js';
 import { markStopped, releasePair, type PairClaim } from './pair-lock.js';
 import { readPair, restoreBlue } from './record-pair.js';
 import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, type Weights } from './schedule.js';
+import { sleep } from './sleep.js';
 
 /** Longer than a shift task may run (its Lambda timeout is 50 s). */
 export const SETTLE_SECONDS = 60;
@@ -15,8 +16,6 @@ export const SETTLE_SECONDS = 60;
  * to PERSIST_SECONDS, 2 s doubling to 30 s between rounds, with full jitter.
  */
 export const PERSIST_SECONDS = 600;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function persistently<T>(run: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + PERSIST_SECONDS * 1000;

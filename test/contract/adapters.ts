@@ -41,6 +41,14 @@ async function inVirtualTime<T>(work: (clock: VirtualClock) => Promise<T>): Prom
 
 const unique = () => Math.random().toString(36).slice(2, 8);
 
+/** A new ECS cluster with the task definition family `web` registered. */
+async function newCluster(): Promise<string> {
+  const cluster = `shop-${unique()}`;
+  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }));
+  return cluster;
+}
+
 const alias = (id: string, weight: number, lb: string, evaluate: boolean): ResourceRecordSet => ({
   Name: 'app.{zone}',
   Type: 'A',
@@ -216,9 +224,7 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
   describe(`ECS adapter [${backend}]`, () => {
     let cluster: string;
     beforeAll(async () => {
-      cluster = `shop-${unique()}`;
-      await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-      await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }));
+      cluster = await newCluster();
     });
 
     it('reads a new service: status, counts, task definition and its PRIMARY deployment', async () => {
@@ -256,9 +262,7 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
   describe(`ECS scaling, target health, hooks and secrets [${backend}]`, () => {
     let cluster: string;
     beforeAll(async () => {
-      cluster = `shop-${unique()}`;
-      await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-      await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }));
+      cluster = await newCluster();
     });
 
     it('sets a service\'s desired count (UpdateService)', async () => {

@@ -6,6 +6,7 @@ import {
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
 import { CanaryError, fail } from '../errors.js';
+import { sleep } from '../sleep.js';
 
 /**
  * Attempts per Route53 request. The SDK's standard retry strategy treats `Throttling` and
@@ -84,8 +85,6 @@ export async function upsertRecordSets(hostedZoneId: string, sets: ResourceRecor
 /** Seconds between GetChange polls, plus up to INSYNC_JITTER_SECONDS of random jitter. */
 export const INSYNC_POLL_SECONDS = 2;
 export const INSYNC_JITTER_SECONDS = 1;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls GetChange until the change is INSYNC on every Route53 name server. Unlike the SDK's
