@@ -48,7 +48,7 @@ const one = levels[0]!;
 const cost = costOf(one);
 say(`one 4-step canary: ${one.canarySeconds[0]} s (floor ${one.floorSeconds} s, +${((one.canarySeconds[0]! / one.floorSeconds - 1) * 100).toFixed(2)} %)`);
 say(`cost of one canary at list prices (${PRICES.source}):`);
-for (const item of cost.items) say(`  ${item.what.padEnd(58)} ${item.quantity.toFixed(item.quantity < 10 ? 3 : 0).padStart(9)}  $${item.usd.toFixed(6)}`);
+for (const item of cost.items) say(`  ${item.what.padEnd(58)} ${(Number.isInteger(item.quantity) ? String(item.quantity) : item.quantity.toFixed(2)).padStart(7)}  $${item.usd.toFixed(6)}`);
 say(`  total $${cost.totalUsd.toFixed(6)}; biggest item: ${cost.biggest}`);
 say(`  INSYNC by a service integration (aws-sdk:route53:getChange, a Wait and a Choice per poll, no Lambda): ${cost.integration.transitions} more transitions = $${cost.integration.usd.toFixed(6)}, against $${cost.integration.lambdaUsd.toFixed(6)} for the waitForChange Lambda it replaces`);
 say(`  the sweep, every ${cost.sweep.everyMinutes} minutes whether or not a canary runs: about $${cost.sweep.usdPerMonth.toFixed(4)} a month`);

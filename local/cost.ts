@@ -45,7 +45,17 @@ export function costOf(run: ConcurrencyRun) {
   const total = (command: string) => functions.reduce((n, fn) => n + (run.calls[fn]?.[command] ?? 0), 0);
   const writes = total('dynamodb:PutItem') + total('dynamodb:UpdateItem') + total('dynamodb:DeleteItem');
   const reads = total('dynamodb:GetItem');
-  const free = ['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange', 'ecs:DescribeServices', 'cloudwatch:DescribeAlarms', 'sfn:StartExecution', 'sfn:DescribeExecution'];
+  const free = [
+    'route53:ListResourceRecordSets',
+    'route53:ChangeResourceRecordSets',
+    'route53:GetChange',
+    'ecs:DescribeServices',
+    'ecs:UpdateService',
+    'cloudwatch:DescribeAlarms',
+    'elbv2:DescribeTargetHealth',
+    'sfn:StartExecution',
+    'sfn:DescribeExecution',
+  ];
   const items: CostItem[] = [
     { what: 'Step Functions state transitions (retries included)', quantity: result.transitions, usd: result.transitions * PRICES.stateTransition },
     { what: `Lambda GB-seconds (arm64; waits in virtual time + ${CALL_MS} ms per AWS call)`, quantity: lambdaGbSeconds, usd: lambdaGbSeconds * PRICES.lambdaArmGbSecond },

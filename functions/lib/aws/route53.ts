@@ -83,8 +83,8 @@ export async function upsertRecordSets(hostedZoneId: string, sets: ResourceRecor
 }
 
 /** Seconds between GetChange polls, plus up to INSYNC_JITTER_SECONDS of random jitter. */
-export const INSYNC_POLL_SECONDS = 2;
-export const INSYNC_JITTER_SECONDS = 1;
+export const INSYNC_POLL_SECONDS = 1.75;
+export const INSYNC_JITTER_SECONDS = 0.5;
 
 /**
  * Polls GetChange until the change is INSYNC on every Route53 name server. Unlike the SDK's
