@@ -1,4 +1,4 @@
-/** A simulated account seeded with one pair, virtual time, and the stack wired in process: for tests, the demo and the fault matrix. */
+/** A simulated account seeded with one pair or many (blue live), virtual time, and the stack wired in process: for tests, the demo, the fault matrix and the benchmark. */
 import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
 import { claimFor, claimItem, claimOf, type PairClaim } from '../functions/lib/pair-lock.js';
 import { useConfig } from '../functions/lib/pairs.js';
@@ -99,7 +99,7 @@ export interface WorldOptions {
   handlers?: Record<string, Handler>;
 }
 
-/** A simulated account seeded with one pair (blue live), virtual time, and the stack wired in process. */
+/** A simulated account seeded with its pairs (blue live), virtual time, and the stack wired in process. */
 export function createWorld(options: WorldOptions = {}): World {
   const cleanups: (() => void)[] = [];
   const config = { pairs: Array.from({ length: options.pairs ?? 1 }, (_, k) => ({ ...nthPair(k), ...(k === 0 ? options.pair : {}) })) };
