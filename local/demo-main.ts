@@ -244,7 +244,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     world.deployGreen(revision);
     say(`Pushed task definition ${green.service}:${revision} to the idle service ${green.cluster}/${green.service} (live: ${blue.service})`);
     refresh();
-    const started = new Promise<void>((resolve) => sim.onStartExecution((x) => (say(`ECS deployment COMPLETED → EventBridge rule → start-canary → execution ${x.name}`), resolve())));
+    const started = new Promise<void>((resolve) => sim.onStartExecution((x) => (say(`ECS deployment COMPLETED → EventBridge rule → startCanary → execution ${x.name}`), resolve())));
     await clock.run(started, { speed: opts.speed });
     const canaryStart = clock.elapsedMs();
     const results = await clock.run(canary.settled(), { speed: opts.speed });
