@@ -35,7 +35,7 @@ export const matrixCases = (): MatrixCase[] =>
 const throttleBudget = (state: string) => ROUTE53_MAX_ATTEMPTS * (state === 'Roll back' ? 9 : 4);
 
 /** The states a run goes through before its first shift (from StartAt to Shift traffic). */
-export function preTrafficStates(definition = loadDefinition()): string[] {
+function preTrafficStates(definition = loadDefinition()): string[] {
   const out: string[] = [];
   for (let name = definition.StartAt; name && name !== 'Shift traffic'; name = definition.States[name]!.Next as string) out.push(name);
   return out;

@@ -30,7 +30,7 @@ const PRESENTATION = ['POWERTOOLS_LOG_LEVEL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_W
 let isolated = false;
 
 /** Makes `process.env` per invocation (idempotent; for the life of the process). */
-export function isolateEnvironment(): void {
+function isolateEnvironment(): void {
   if (isolated) return;
   isolated = true;
   const host = process.env;
@@ -75,7 +75,7 @@ function runtimeEnvironment(fn: LocalFunction): Record<string, string> {
 export type Handler = (event: unknown, context?: object) => Promise<unknown>;
 
 /** Lambda's error when a function runs past its timeout (Step Functions shows it as the task's Error). */
-export class LambdaTimeout extends Error {
+class LambdaTimeout extends Error {
   constructor(fn: LocalFunction) {
     super(`${fn.functionName}: Task timed out after ${fn.timeout}.00 seconds`);
     this.name = 'Sandbox.Timedout';

@@ -105,6 +105,18 @@ export function accessDenied(fn: LocalFunction, service: string, action: string,
 
 const decisions = new Map<string, boolean>();
 
+/** One evaluation of `action` on `resource` by a principal whose identity policies are `policies`. */
+const simulate = (principal: string, policies: object[], action: string, resource: string, context: Record<string, string[]> = {}) =>
+  runSimulation(
+    {
+      request: { principal, action, resource: { resource, accountId: SIM_ACCOUNT }, contextVariables: context },
+      identityPolicies: [{ name: 'role', policy: { Version: '2012-10-17', Statement: policies } }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    { simulationMode: 'Strict' },
+  );
+
 /**
  * The evaluator reads its service data from disk on first use. Virtual time does not wait
  * for real I/O, so every modeled service's data is read here, once, before any run.
@@ -126,34 +138,14 @@ const WARM_UP: [string, string][] = [
   ['lambda:InvokeFunction', arn('lambda', 'function:f')],
   ['secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:s-AAAAAA')],
 ];
-await Promise.all(
-  WARM_UP.map(([action, resource]) =>
-    runSimulation(
-      {
-        request: { principal: `arn:aws:iam::${SIM_ACCOUNT}:role/warm-up`, action, resource: { resource, accountId: SIM_ACCOUNT }, contextVariables: {} },
-        identityPolicies: [{ name: 'role', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] } }],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-      },
-      { simulationMode: 'Strict' },
-    ),
-  ),
-);
+await Promise.all(WARM_UP.map(([action, resource]) => simulate(`arn:aws:iam::${SIM_ACCOUNT}:role/warm-up`, [{ Effect: 'Allow', Action: action, Resource: '*' }], action, resource)));
 
 /** Whether the role's policies allow `action` on `resource` with `context` (cached per policy set). */
 export async function allows(fn: LocalFunction, action: string, resource: string, context: Record<string, string[]> = {}, policies: PolicyStatement[] = fn.policies): Promise<boolean> {
   const key = JSON.stringify([fn.roleArn, policies, action, resource, context]);
   const cached = decisions.get(key);
   if (cached !== undefined) return cached;
-  const result = await runSimulation(
-    {
-      request: { principal: fn.roleArn, action, resource: { resource, accountId: SIM_ACCOUNT }, contextVariables: context },
-      identityPolicies: [{ name: 'role', policy: { Version: '2012-10-17', Statement: policies } }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-    },
-    { simulationMode: 'Strict' },
-  );
+  const result = await simulate(fn.roleArn, policies, action, resource, context);
   // A request the evaluator cannot place is a bug in iamRequestOf, never a decision.
   if (result.resultType === 'error') throw new Error(`IAM simulation of ${action} on ${resource} failed: ${JSON.stringify(result.errors)}`);
   const ignored = result.resultType === 'single' ? result.result.ignoredContextKeys : [];

@@ -86,15 +86,15 @@ export async function upsertRecordSets(hostedZoneId: string, sets: ResourceRecor
 export const INSYNC_POLL_SECONDS = 1.75;
 export const INSYNC_JITTER_SECONDS = 0.5;
 
+/** Long enough for Route53's usual minute, short of the 300 s the state machine gives a task. */
+export const MAX_INSYNC_WAIT_SECONDS = 240;
+
 /**
  * Polls GetChange until the change is INSYNC on every Route53 name server. Unlike the SDK's
  * waitUntilResourceRecordSetsChanged, which treats every GetChange error as "keep waiting",
  * an error ends the wait under its own name (AccessDenied stays AccessDenied; throttling the
  * SDK could not absorb is Route53Throttled), and only a change that stays PENDING times out.
  */
-/** Long enough for Route53's usual minute, short of the 300 s the state machine gives a task. */
-export const MAX_INSYNC_WAIT_SECONDS = 240;
-
 export async function waitForInsync(changeId: string, maxWaitSeconds = MAX_INSYNC_WAIT_SECONDS): Promise<void> {
   const deadline = Date.now() + maxWaitSeconds * 1000;
   for (;;) {
