@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { PlanSchema, StatusSchema, pairRef, parseTaskInput } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { markPromoting } from './lib/pair-lock.js';
+import { claims } from './lib/pair-lock.js';
 import { readPair } from './lib/record-pair.js';
 import { ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
 
@@ -28,7 +28,7 @@ export const handler = handled('Promote', async (input: unknown): Promise<Promot
   const records = await readPair(pairRef(plan));
   if (!sameWeights(records.weights, ALL_GREEN))
     fail('WeightsChangedOutside', `DNS has ${formatWeights(records.weights)} but the canary last wrote ${formatWeights(status.weights)}`);
-  if (!(await markPromoting(plan.pair, plan.executionArn)))
+  if (!(await claims().markPromoting(plan.pair, plan.executionArn)))
     fail('ClaimLost', `this canary no longer holds pair ${plan.pair} (stopped, expired or taken over); not promoting`);
   logger.info('green promoted', { weights: ALL_GREEN });
   return {

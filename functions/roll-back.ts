@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { CaughtErrorSchema, errorText, JudgementSchema, PlanSchema, StatusSchema, pairRef, parseTaskInput, stepLabel } from './lib/canary-state.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { readClaim, releasePair } from './lib/pair-lock.js';
+import { claims } from './lib/pair-lock.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { restoreBlue } from './lib/record-pair.js';
 import { ALL_BLUE, formatWeights, type Weights } from './lib/schedule.js';
@@ -32,7 +32,7 @@ export const handler = handled('Roll back', async (input: unknown): Promise<Roll
   const reason = `${stepLabel(status)}: ${why}`.slice(0, 2000);
 
   // A canary that lost its claim (expired, taken over) leaves DNS to the one that holds it now.
-  const claim = await readClaim(plan.pair);
+  const claim = await claims().read(plan.pair);
   if (claim && claim.executionArn !== plan.executionArn) {
     logger.warn('pair is held by another canary: DNS left to it', { holder: claim.executionArn, reason });
     return { outcome: 'ROLLED_BACK', reason: `${reason} (DNS not touched: pair now held by ${claim.executionArn})`, weights: status.weights, changeId: null, notified: false };
@@ -41,6 +41,6 @@ export const handler = handled('Roll back', async (input: unknown): Promise<Roll
   const { from, changeId } = await restoreBlue(pairRef(plan), `${plan.pair} rolled back`);
   logger.warn('rolled back to blue', { reason, from: formatWeights(from), changeId });
   const notified = await notify(logger, 'RolledBack', notificationDetail(plan, { ...status, greenPercent: 0, weights: ALL_BLUE }, reason));
-  await releasePair(plan.pair, plan.executionArn);
+  await claims().release(plan.pair, plan.executionArn);
   return { outcome: 'ROLLED_BACK', reason, weights: ALL_BLUE, changeId, notified };
 });

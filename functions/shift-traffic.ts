@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { PlanSchema, StatusSchema, pairRef, parseTaskInput, type Status } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { holdsPair } from './lib/pair-lock.js';
+import { claims } from './lib/pair-lock.js';
 import { readPair, writePair } from './lib/record-pair.js';
 import { formatWeights, sameWeights, weightsFor } from './lib/schedule.js';
 
@@ -20,7 +20,7 @@ export const handler = handled('Shift traffic', async (input: unknown): Promise<
   if (greenPercent === undefined) return fail('MalformedEvent', `Shift traffic called after the last step (${status.step} of ${status.of})`);
   const target = weightsFor(greenPercent);
 
-  if (!(await holdsPair(plan.pair, plan.executionArn)))
+  if (!(await claims().holds(plan.pair, plan.executionArn)))
     fail('ClaimLost', `this canary no longer holds pair ${plan.pair} (stopped, expired or taken over); not shifting`);
   const ref = pairRef(plan);
   const records = await readPair(ref);

@@ -1,6 +1,6 @@
 import { describeExecution } from './lib/aws/stepfunctions.js';
 import { handled, logger } from './lib/log.js';
-import { listClaims, type PairClaim } from './lib/pair-lock.js';
+import { claims, type PairClaim } from './lib/pair-lock.js';
 import { recoverStoppedRun, type Recovery } from './lib/recovery.js';
 import { SAFETY_NET_TIMEOUT_SECONDS } from './lib/stack.js';
 
@@ -22,13 +22,13 @@ const beingRecovered = (claim: PairClaim, nowSeconds: number) =>
  * execution that has ended, or one Step Functions does not know.
  */
 export const handler = handled('Sweep', async (): Promise<SweepResult> => {
-  const claims = await listClaims();
+  const held = await claims().list();
   const now = Math.floor(Date.now() / 1000);
   let running = 0;
   const recovered: SweepResult['recovered'] = [];
   const failures: Error[] = [];
   await Promise.all(
-    claims.map(async (claim) => {
+    held.map(async (claim) => {
       try {
         const { status } = await describeExecution(claim.executionArn).catch((e: Error) => {
           if (e.name === 'ExecutionDoesNotExist') return { status: 'DOES_NOT_EXIST' };

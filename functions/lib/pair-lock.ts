@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { deleteIf, getItem, putIf, scanAll, updateIf, type Item } from './aws/dynamodb.js';
 import { describeExecution } from './aws/stepfunctions.js';
 import { requiredEnv } from './env.js';
@@ -13,6 +14,35 @@ import { logger } from './log.js';
  * expiring on its own after the canary's deadline (DynamoDB TTL on `expiresAt`; an expired
  * claim is free to take even before TTL deletes it).
  */
+/** Who asked, and when (ISO time). */
+export interface OperatorRequest {
+  by: string;
+  at: string;
+}
+
+/** Why the run must stop: the error and cause its rollback reports. */
+export interface StopRequest extends OperatorRequest {
+  error: string;
+  cause: string;
+}
+
+export interface Approval extends OperatorRequest {
+  step: number;
+}
+
+/** Where the run is, for `status`. */
+export interface Progress {
+  step: number;
+  of: number;
+  greenPercent: number;
+  verdict?: 'HEALTHY' | 'UNHEALTHY';
+  reasons?: string[];
+  checkedAt?: string;
+  bakeEndsAt?: string;
+  gate?: 'WAITING' | 'APPROVED' | 'TIMED_OUT';
+  gateEndsAt?: string;
+}
+
 export interface PairClaim {
   pair: string;
   executionArn: string;
@@ -27,17 +57,25 @@ export interface PairClaim {
    * PROMOTING once Promote has started: the safety net then leaves a finished promotion alone.
    * STOPPED once the safety net has taken over a stopped run: no task of that run writes any more.
    */
-  phase: 'CANARY' | 'PROMOTING' | 'STOPPED';
+  phase: 'CANARY' | 'PROMOTING' | 'ROLLING_BACK' | 'STOPPED';
   /** Epoch seconds at which the run was fenced off (phase STOPPED). */
   stoppedAt?: number;
+  /** The task token of the run's listener: failing it stops the canary at once. */
+  listenToken?: string;
+  /** The task token of the gate the run waits at: succeeding it wakes the run. */
+  gateToken?: string;
+  stopRequested?: StopRequest;
+  promoteRequested?: OperatorRequest;
+  approved?: Approval;
+  progress?: Progress;
   claimedAt: string;
   /** Epoch seconds. */
   expiresAt: number;
 }
 
-const table = () => requiredEnv('LOCK_TABLE');
 const key = (pair: string) => ({ pair: { S: pair } });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+const json = <T>(v: AttributeValue | undefined): T | undefined => (v?.S ? (JSON.parse(v.S) as T) : undefined);
 
 /** A claim as its DynamoDB item. */
 export const claimItem = (c: PairClaim): Item => ({
@@ -48,71 +86,139 @@ export const claimItem = (c: PairClaim): Item => ({
   claim: { S: JSON.stringify(c) },
 });
 
-/** The claim document, with the attributes updated in place (phase, stoppedAt). */
+/** The claim document, with the attributes updated in place (phase, tokens, requests, progress). */
 export function claimOf(item: Item | undefined): PairClaim | undefined {
   if (!item?.claim?.S) return undefined;
+  const doc = JSON.parse(item.claim.S) as PairClaim;
+  const extra = {
+    stoppedAt: item.stoppedAt?.N ? Number(item.stoppedAt.N) : undefined,
+    listenToken: item.listenToken?.S,
+    gateToken: item.gateToken?.S,
+    stopRequested: json<StopRequest>(item.stopRequested),
+    promoteRequested: json<OperatorRequest>(item.promoteRequested),
+    approved: json<Approval>(item.approved),
+    progress: json<Progress>(item.progress),
+  };
   return {
-    ...(JSON.parse(item.claim.S) as PairClaim),
+    ...doc,
     phase: (item.phase?.S as PairClaim['phase']) ?? 'CANARY',
-    ...(item.stoppedAt?.N ? { stoppedAt: Number(item.stoppedAt.N) } : {}),
+    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
   };
 }
 
-export async function readClaim(pair: string): Promise<PairClaim | undefined> {
-  return claimOf(await getItem(table(), key(pair)));
-}
-
-/** Every claim held now (one per pair with a canary, or with a run left to restore). */
-export async function listClaims(): Promise<PairClaim[]> {
-  return (await scanAll(table())).map(claimOf).filter((c): c is PairClaim => c !== undefined);
-}
-
 /**
- * Claims the pair for `claim.executionArn`: succeeds when nobody holds it, the claim has
- * expired, or this execution already holds it (a retried Preflight). Otherwise returns the holder.
+ * The claims of one table (the stack's PairClaimsTable): what the functions and the operator's
+ * CLI read and write. Every write is conditional on who holds the pair and in which phase, so
+ * two actors racing (an operator's abort and the run's promotion, an alarm and a shift) are
+ * serialized by DynamoDB: exactly one of them wins.
  */
-export async function claimPair(claim: PairClaim): Promise<{ claimed: true } | { claimed: false; holder: PairClaim | undefined }> {
-  const ok = await putIf(table(), claimItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt' }, {
-    ':me': { S: claim.executionArn },
-    ':now': { N: String(nowSeconds()) },
-  });
-  return ok ? { claimed: true } : { claimed: false, holder: await readClaim(claim.pair) };
+export class PairClaims {
+  constructor(readonly table: string) {}
+
+  async read(pair: string): Promise<PairClaim | undefined> {
+    return claimOf(await getItem(this.table, key(pair)));
+  }
+
+  /** Every claim held now (one per pair with a canary, or with a run left to restore). */
+  async list(): Promise<PairClaim[]> {
+    return (await scanAll(this.table)).map(claimOf).filter((c): c is PairClaim => c !== undefined);
+  }
+
+  /**
+   * Claims the pair for `claim.executionArn`: succeeds when nobody holds it, the claim has
+   * expired, or this execution already holds it (a retried Preflight). Otherwise returns the holder.
+   */
+  async claim(claim: PairClaim): Promise<{ claimed: true } | { claimed: false; holder: PairClaim | undefined }> {
+    const ok = await putIf(this.table, claimItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt' }, {
+      ':me': { S: claim.executionArn },
+      ':now': { N: String(nowSeconds()) },
+    });
+    return ok ? { claimed: true } : { claimed: false, holder: await this.read(claim.pair) };
+  }
+
+  /** Takes the pair over from a holder whose execution is no longer running. */
+  takeOver(claim: PairClaim, staleOwner: string): Promise<boolean> {
+    return putIf(this.table, claimItem(claim), '#owner = :stale', { '#owner': 'executionArn' }, { ':stale': { S: staleOwner } });
+  }
+
+  /** SET `assignments` while `executionArn` holds the pair and `condition` holds too; the claim after, or undefined. */
+  private async update(pair: string, executionArn: string, assignments: Record<string, AttributeValue>, condition = 'attribute_exists(#pair)'): Promise<PairClaim | undefined> {
+    const names: Record<string, string> = { '#owner': 'executionArn', '#pair': 'pair', '#phase': 'phase', '#stop': 'stopRequested' };
+    const values: Item = { ':me': { S: executionArn }, ':canary': { S: 'CANARY' }, ':promoting': { S: 'PROMOTING' } };
+    const sets = Object.entries(assignments).map(([attr, value], i) => {
+      names[`#a${i}`] = attr;
+      values[`:v${i}`] = value;
+      return `#a${i} = :v${i}`;
+    });
+    const update = `SET ${sets.join(', ')}`;
+    const where = `#owner = :me AND (${condition})`;
+    // DynamoDB refuses names and values an expression does not use.
+    const used = <T>(all: Record<string, T>) => Object.fromEntries(Object.entries(all).filter(([k]) => new RegExp(`${k}\\b`).test(`${update} ${where}`)));
+    const item = await updateIf(this.table, key(pair), update, where, used(names), used(values));
+    return item && claimOf(item);
+  }
+
+  /** While the run is still a canary (not promoting, not stopping, no stop asked for). */
+  private static readonly LIVE = '#phase = :canary AND attribute_not_exists(#stop)';
+
+  /**
+   * Promote may go ahead only while the run still holds the pair as a canary and nobody asked it
+   * to stop. Idempotent: a retried Promote finds PROMOTING and goes ahead too. Returns the claim
+   * (its listenToken: the listener to end), or undefined.
+   */
+  markPromoting(pair: string, executionArn: string): Promise<PairClaim | undefined> {
+    return this.update(pair, executionArn, { phase: { S: 'PROMOTING' } }, `${PairClaims.LIVE} OR #phase = :promoting`);
+  }
+
+  /** The rollback path fences the run off first: a shift still in flight finds it and writes nothing. */
+  markRollingBack(pair: string, executionArn: string): Promise<PairClaim | undefined> {
+    return this.update(pair, executionArn, { phase: { S: 'ROLLING_BACK' } });
+  }
+
+  /** The safety net fences a stopped run off: its in-flight tasks find STOPPED and do not write. */
+  async markStopped(pair: string, executionArn: string): Promise<boolean> {
+    return (await this.update(pair, executionArn, { phase: { S: 'STOPPED' }, stoppedAt: { N: String(nowSeconds()) } })) !== undefined;
+  }
+
+  /** Keeps a task token of the run with its claim (the listener's, or the gate's), while it is a live canary. */
+  parkToken(pair: string, executionArn: string, slot: 'listen' | 'gate', token: string): Promise<PairClaim | undefined> {
+    return this.update(pair, executionArn, { [`${slot}Token`]: { S: token } }, PairClaims.LIVE);
+  }
+
+  /** Asks the run to stop (an alarm, an ECS event, an operator's abort or reject). Only the first ask counts. */
+  requestStop(pair: string, executionArn: string, stop: StopRequest): Promise<PairClaim | undefined> {
+    return this.update(pair, executionArn, { stopRequested: { S: JSON.stringify(stop) } }, PairClaims.LIVE);
+  }
+
+  /** An operator's promote: the remaining bakes are skipped after the next healthy judgement. */
+  requestPromotion(pair: string, executionArn: string, request: OperatorRequest): Promise<PairClaim | undefined> {
+    return this.update(pair, executionArn, { promoteRequested: { S: JSON.stringify(request) } }, PairClaims.LIVE);
+  }
+
+  /** An operator's approval of the gate at `approval.step`. */
+  approve(pair: string, executionArn: string, approval: Approval): Promise<PairClaim | undefined> {
+    return this.update(pair, executionArn, { approved: { S: JSON.stringify(approval) } }, PairClaims.LIVE);
+  }
+
+  /** Where the run is (for `status`): written by Shift traffic and Judge green. */
+  async recordProgress(pair: string, executionArn: string, progress: Progress): Promise<void> {
+    await this.update(pair, executionArn, { progress: { S: JSON.stringify(progress) } });
+  }
+
+  /** Whether this run may still write the pair's records. */
+  async holds(pair: string, executionArn: string): Promise<boolean> {
+    const claim = await this.read(pair);
+    return claim?.executionArn === executionArn && claim.phase === 'CANARY' && !claim.stopRequested;
+  }
+
+  /** Releases the pair if this execution holds it; false when it did not (already released, or another's). */
+  release(pair: string, executionArn: string): Promise<boolean> {
+    return deleteIf(this.table, key(pair), '#owner = :me', { '#owner': 'executionArn' }, { ':me': { S: executionArn } });
+  }
 }
 
-/** Takes the pair over from a holder whose execution is no longer running. */
-export function takeOver(claim: PairClaim, staleOwner: string): Promise<boolean> {
-  return putIf(table(), claimItem(claim), '#owner = :stale', { '#owner': 'executionArn' }, { ':stale': { S: staleOwner } });
-}
-
-/**
- * Promote may go ahead only while the run still holds the pair and the safety net has not
- * stopped it. Idempotent: a retried Promote finds PROMOTING and goes ahead too.
- */
-export const markPromoting = (pair: string, executionArn: string) =>
-  updateIf(table(), key(pair), 'SET #phase = :phase', '#owner = :me AND #phase <> :stopped', { '#phase': 'phase', '#owner': 'executionArn' }, {
-    ':phase': { S: 'PROMOTING' },
-    ':me': { S: executionArn },
-    ':stopped': { S: 'STOPPED' },
-  });
-
-/** The safety net fences a stopped run off: its in-flight tasks find STOPPED and do not write. */
-export const markStopped = (pair: string, executionArn: string) =>
-  updateIf(table(), key(pair), 'SET #phase = :phase, #stoppedAt = :now', '#owner = :me', { '#phase': 'phase', '#owner': 'executionArn', '#stoppedAt': 'stoppedAt' }, {
-    ':phase': { S: 'STOPPED' },
-    ':me': { S: executionArn },
-    ':now': { N: String(nowSeconds()) },
-  });
-
-/** Whether this run may still write the pair's records. */
-export async function holdsPair(pair: string, executionArn: string): Promise<boolean> {
-  const claim = await readClaim(pair);
-  return claim?.executionArn === executionArn && claim.phase === 'CANARY';
-}
-
-/** Releases the pair if this execution holds it; false when it did not (already released, or another's). */
-export function releasePair(pair: string, executionArn: string): Promise<boolean> {
-  return deleteIf(table(), key(pair), '#owner = :me', { '#owner': 'executionArn' }, { ':me': { S: executionArn } });
-}
+/** The claims of the function's own table (LOCK_TABLE, set by its grant). */
+export const claims = (): PairClaims => new PairClaims(requiredEnv('LOCK_TABLE'));
 
 export function claimFor(plan: Plan, executionTimeoutSeconds: number): PairClaim {
   return {
@@ -140,12 +246,12 @@ export function claimFor(plan: Plan, executionTimeoutSeconds: number): PairClaim
  */
 export async function claimForCanary(plan: Plan, executionTimeoutSeconds: number, deployment: Pick<Deployment, 'cluster' | 'service' | 'deploymentId'>): Promise<void> {
   const wanted = claimFor(plan, executionTimeoutSeconds);
-  const result = await claimPair(wanted);
+  const result = await claims().claim(wanted);
   if (result.claimed) return;
   const holder = result.holder;
   if (!holder) {
     // released between the write and the read: try once more
-    if ((await claimPair(wanted)).claimed) return;
+    if ((await claims().claim(wanted)).claimed) return;
     fail('PairBusy', `pair ${plan.pair} is being claimed by another canary; retrying`);
   }
   // Only a definite answer frees the pair: an execution that ended, or one Step Functions does not know.
@@ -153,7 +259,7 @@ export async function claimForCanary(plan: Plan, executionTimeoutSeconds: number
     if (e.name === 'ExecutionDoesNotExist') return { status: 'DOES_NOT_EXIST' };
     throw e;
   });
-  if (status !== 'RUNNING' && (await takeOver(wanted, holder!.executionArn))) {
+  if (status !== 'RUNNING' && (await claims().takeOver(wanted, holder!.executionArn))) {
     logger.warn('took over the pair from an execution that is no longer running', { previous: holder!.executionArn, previousStatus: status });
     return;
   }

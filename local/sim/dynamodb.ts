@@ -71,6 +71,7 @@ export class DynamoDbModel {
     ConditionExpression?: string;
     ExpressionAttributeNames?: Record<string, string>;
     ExpressionAttributeValues?: Item;
+    ReturnValues?: string;
   }) {
     const table = this.table(input.TableName);
     const k = this.keyOf(table, input.Key);
@@ -87,7 +88,9 @@ export class DynamoDbModel {
       item[name] = v;
     }
     table.items.set(k, item);
-    return {};
+    if (input.ReturnValues && input.ReturnValues !== 'NONE' && input.ReturnValues !== 'ALL_NEW')
+      return awsError('ValidationException', `the simulator supports ReturnValues NONE and ALL_NEW only: ${input.ReturnValues}`);
+    return input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(item) } : {};
   }
 
   /** Scan: every item, in pages of at most `Limit` (1 MB pages are never reached by a claims table). */

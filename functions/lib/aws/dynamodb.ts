@@ -27,15 +27,23 @@ export async function putIf(table: string, item: Item, condition: string, names:
   }
 }
 
-/** UpdateItem (SET ...) under a condition; false when the condition did not hold. */
-export async function updateIf(table: string, key: Item, update: string, condition: string, names: Record<string, string>, values: Item): Promise<boolean> {
+/** UpdateItem (SET ...) under a condition: the item as it is now, or undefined when the condition did not hold. */
+export async function updateIf(table: string, key: Item, update: string, condition: string, names: Record<string, string>, values: Item): Promise<Item | undefined> {
   try {
-    await dynamodb.send(
-      new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
+    const out = await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
     );
-    return true;
+    return out.Attributes ?? {};
   } catch (e) {
-    if (isConditionFailure(e)) return false;
+    if (isConditionFailure(e)) return undefined;
     throw e;
   }
 }
