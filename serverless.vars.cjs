@@ -15,7 +15,7 @@ function loadTypeScript() {
       contents: [
         "export { parseConfig } from './functions/lib/config.ts';",
         "export { default as config } from './canary.config.ts';",
-        "export { serverlessFunctions, scheduleResources, functionOfPlaceholder, lambdaLogicalId, PROVIDER } from './functions/lib/stack.ts';",
+        "export { serverlessFunctions, scheduleResources, taskStates, lambdaLogicalId, PROVIDER } from './functions/lib/stack.ts';",
       ].join('\n'),
       resolveDir: __dirname,
       loader: 'ts',
@@ -30,13 +30,12 @@ function loadTypeScript() {
   return module.exports;
 }
 
-/** ${PreflightFunctionArn} -> { 'Fn::GetAtt': ['PreflightLambdaFunction', 'Arn'] } (the function `preflight`). */
+/** ${PreflightFunctionArn} -> { 'Fn::GetAtt': ['PreflightLambdaFunction', 'Arn'] } (the function `preflight`), in every branch. */
 function bindFunctions(ts, definition) {
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type !== 'Task') continue;
-    const fn = ts.functionOfPlaceholder(state.Resource);
-    if (!fn) throw new Error(`statemachine: Task state "${name}" must use a \${...FunctionArn} placeholder, found ${state.Resource}`);
-    state.Resource = { 'Fn::GetAtt': [ts.lambdaLogicalId(fn), 'Arn'] };
+  for (const { state, fn, token } of ts.taskStates(definition)) {
+    const arn = { 'Fn::GetAtt': [ts.lambdaLogicalId(fn), 'Arn'] };
+    if (token) state.Parameters.FunctionName = arn;
+    else state.Resource = arn;
   }
   return definition;
 }

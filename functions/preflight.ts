@@ -80,6 +80,8 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     ...(scaleUp ? { scaleUp } : {}),
     ...(config.idleAfterPromotion ? { idle: { desiredCount: config.idleAfterPromotion.desiredCount } } : {}),
     idleWaitSeconds: 0,
+    listenSeconds: config.executionTimeoutSeconds,
+    ...(config.approval ? { approval: config.approval } : {}),
   };
   await claimForCanary(plan, config.executionTimeoutSeconds, deployment);
 

@@ -1,10 +1,9 @@
 import * as z from 'zod/mini';
-import { PlanSchema, StatusSchema, pairRef, parseTaskInput } from './lib/canary-state.js';
-import { fail } from './lib/errors.js';
+import { awsCanary } from './lib/aws-canary.js';
+import { PlanSchema, StatusSchema, parseTaskInput } from './lib/canary-state.js';
+import { requiredEnv } from './lib/env.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { claims } from './lib/pair-lock.js';
-import { readPair } from './lib/record-pair.js';
-import { ALL_GREEN, formatWeights, sameWeights, type Weights } from './lib/schedule.js';
+import { ALL_GREEN, type Weights } from './lib/schedule.js';
 
 const Input = z.object({ plan: PlanSchema, status: StatusSchema });
 
@@ -19,17 +18,14 @@ export interface Promotion {
 /**
  * Green has passed every step, the last of which (always 100 %) gave it all the traffic:
  * DNS must still say so (drift guard), then the run marks its claim PROMOTING (the safety net
- * then leaves green in place) and the roles swap. Promote writes no record; the post-traffic
- * hook, the old side's scale-down and the release of the pair come after it. Idempotent.
+ * then leaves green in place; an operator's abort is refused from here on), the listener stops
+ * and the roles swap. Promote writes no record; the post-traffic hook, the old side's
+ * scale-down and the release of the pair come after it. Idempotent.
  */
 export const handler = handled('Promote', async (input: unknown): Promise<Promotion> => {
   const { plan, status } = parseTaskInput(Input, input, 'Promote');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
-  const records = await readPair(pairRef(plan));
-  if (!sameWeights(records.weights, ALL_GREEN))
-    fail('WeightsChangedOutside', `DNS has ${formatWeights(records.weights)} but the canary last wrote ${formatWeights(status.weights)}`);
-  if (!(await claims().markPromoting(plan.pair, plan.executionArn)))
-    fail('ClaimLost', `this canary no longer holds pair ${plan.pair} (stopped, expired or taken over); not promoting`);
+  await awsCanary(requiredEnv('LOCK_TABLE')).promote(plan, status);
   logger.info('green promoted', { weights: ALL_GREEN });
   return {
     outcome: 'PROMOTED',

@@ -106,6 +106,8 @@ export type AsyncOutcome<T = unknown> = T | Error;
 export interface LocalCanaryOptions extends Omit<StartOptions, 'name' | 'executionArn' | 'lambda'> {
   /** EventBridge drops every Step Functions status-change event (they are best-effort): only the sweep is left. */
   loseStatusEvents?: boolean;
+  /** EventBridge drops every alarm and ECS event meant for the signal function: only polling is left. */
+  loseSignalEvents?: boolean;
   /** Run the scheduled sweep (every SWEEP_RATE_MINUTES of virtual time); default true. */
   sweep?: boolean;
 }
@@ -124,6 +126,8 @@ export class LocalCanary {
   readonly results: Promise<ExecutionResult>[] = [];
   readonly safetyNets: Promise<AsyncOutcome<Recovery>>[] = [];
   readonly sweeps: Promise<AsyncOutcome>[] = [];
+  /** Invocations of functions by the other rules (the signal function), with the event. */
+  readonly signals: { event: unknown; at: number; outcome: Promise<AsyncOutcome> }[] = [];
   readonly deploymentEvents: EcsDeploymentEvent[] = [];
   /** Every function invocation, with how long it ran in virtual time (what Lambda bills). */
   readonly invocations: { fn: string; ms: number }[] = [];
@@ -131,6 +135,8 @@ export class LocalCanary {
   trigger = true;
   private deploymentPattern: Record<string, unknown>;
   private statusPattern: Record<string, unknown>;
+  /** Every other rule: its function and its pattern. */
+  private rules: { fn: string; pattern: Record<string, unknown> }[];
 
   constructor(
     readonly sim: SimulatedAccount,
@@ -140,18 +146,29 @@ export class LocalCanary {
     private options: LocalCanaryOptions = {},
   ) {
     [this.deploymentPattern, this.statusPattern] = ['startCanary', 'safetyNet'].map((fn) => resolve(declarations[fn]?.rules?.[0]?.pattern, fn));
+    this.rules = Object.entries(declarations)
+      .filter(([fn]) => fn !== 'startCanary' && fn !== 'safetyNet')
+      .flatMap(([fn, d]) => (d.rules ?? []).map((r) => ({ fn, pattern: resolve(r.pattern, fn) as Record<string, unknown> })));
+    sim.cloudwatch.onStateChange((event) => this.publish(event as unknown as Record<string, unknown>));
     sim.dynamodb.createTable({ TableName: LOCAL_RESOURCES.claimsTable, KeySchema: [{ AttributeName: 'pair', KeyType: 'HASH' }] });
     sim.createQueue(LOCAL_RESOURCES.failuresQueue);
     sim.ecs.onDeploymentEvent((event) => {
       this.deploymentEvents.push(event);
       if (this.trigger && matches(this.deploymentPattern, event as unknown as Record<string, unknown>)) void this.deliver(event);
+      this.publish(event as unknown as Record<string, unknown>);
     });
     sim.onStartExecution((x) => {
-      const running = startExecution(JSON.parse(x.input), { ...this.options, lambda: (fn) => this.lambda(fn), name: x.name, executionArn: x.executionArn });
+      const running = startExecution(JSON.parse(x.input), {
+        ...this.options,
+        lambda: (fn) => this.lambda(fn),
+        park: (arn, state) => sim.parkTask(arn, state),
+        name: x.name,
+        executionArn: x.executionArn,
+      });
       this.executions.push(running);
       this.results.push(
         running.result.then((result) => {
-          x.status = result.status;
+          sim.endExecution(result.executionArn, result.status, result.error, result.cause);
           const event = executionStatusEvent(result);
           if (!this.options.loseStatusEvents && matches(this.statusPattern, event)) this.safetyNets.push(this.invokeAsync('safetyNet', event) as Promise<AsyncOutcome<Recovery>>);
           return result;
@@ -184,6 +201,13 @@ export class LocalCanary {
   /** What EventBridge does with a matching deployment event: invoke startCanary, asynchronously. */
   deliver(event: EcsDeploymentEvent): Promise<AsyncOutcome> {
     return this.invokeAsync('startCanary', event);
+  }
+
+  /** EventBridge on the default bus: every other rule that matches invokes its function, asynchronously. */
+  publish(event: Record<string, unknown>): void {
+    if (this.options.loseSignalEvents) return;
+    for (const rule of this.rules)
+      if (matches(rule.pattern, event)) this.signals.push({ event, at: Date.now(), outcome: this.invokeAsync(rule.fn, event) });
   }
 
   /** What the schedule does: invoke the sweep. */
@@ -222,7 +246,7 @@ export class LocalCanary {
   /** Resolves when every execution started so far, and every safety-net and sweep run, has ended. */
   async settled(): Promise<ExecutionResult[]> {
     let count = -1;
-    const all = () => [...this.results, ...this.safetyNets, ...this.sweeps];
+    const all = () => [...this.results, ...this.safetyNets, ...this.sweeps, ...this.signals.map((s) => s.outcome)];
     while (count !== all().length) {
       count = all().length;
       await Promise.all(all());

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { functionOfPlaceholder } from '../functions/lib/stack.js';
+import { taskStates } from '../functions/lib/stack.js';
 import { LOCAL_RESOURCES } from './stack.js';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); without it every Task fails.
@@ -46,14 +46,7 @@ export const loadDefinition = (): AslDefinition => JSON.parse(readFileSync(DEFIN
 
 /** Task state name -> the function its `${XFunctionArn}` placeholder names, e.g. 'Shift traffic' -> 'shiftTraffic'. */
 export function taskFunctions(definition: AslDefinition): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type !== 'Task') continue;
-    const fn = functionOfPlaceholder(state.Resource ?? '');
-    if (!fn) throw new Error(`Task state ${name} has Resource ${state.Resource}, not a \${...FunctionArn} placeholder`);
-    out[name] = fn;
-  }
-  return out;
+  return Object.fromEntries(taskStates(definition as never).map((t) => [t.name, t.fn]));
 }
 
 /** A `wrap` whose Task state `state` does its work, then reports a Lambda service error once (a lost response). */
@@ -67,6 +60,25 @@ export const loseFirstResponse =
           if (times-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
           return out;
         };
+
+/**
+ * The definition as aws-local-stepfunctions runs it. It evaluates a Task's TimeoutSecondsPath
+ * against the effective parameters rather than the state input, so each `.waitForTaskToken`
+ * state passes its timeout in its Payload (`timeoutSeconds`) and the local handler keeps it
+ * (see startExecution); here those states lose their TimeoutSecondsPath.
+ */
+function localDefinition(definition: AslDefinition): AslDefinition {
+  const copy = structuredClone(definition);
+  for (const { name, state, token } of taskStates(copy as never)) {
+    if (!token) continue;
+    const s = state as Record<string, unknown> & { Parameters?: { Payload?: Record<string, unknown> } };
+    if (!s.TimeoutSecondsPath || s.Parameters?.Payload?.['timeoutSeconds.$'] !== s.TimeoutSecondsPath)
+      throw new Error(`state ${name}: a .waitForTaskToken state must pass its TimeoutSecondsPath as Payload.timeoutSeconds`);
+    delete s.TimeoutSecondsPath;
+    s.TimeoutSeconds = 2_000_000; // longer than any canary; a setTimeout of at most 2^31 ms
+  }
+  return copy;
+}
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
@@ -91,6 +103,8 @@ export interface StartOptions {
   onEvent?: (event: EventLog) => void;
   /** Another definition (tests that need, say, a short execution timeout); default: statemachine/. */
   definition?: AslDefinition;
+  /** Where `.waitForTaskToken` states park (the simulated account's Step Functions). */
+  park?: (executionArn: string, state: string) => { token: string; answered: Promise<unknown>; expire(): void };
 }
 
 export interface RunningExecution {
@@ -110,14 +124,37 @@ export function startExecution(input: unknown, options: StartOptions): RunningEx
   const definition = options.definition ?? loadDefinition();
   const executionArn = options.executionArn ?? `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${options.name}`;
   const handlers: Record<string, (input: any) => Promise<any>> = {};
-  for (const [stateName, fn] of Object.entries(taskFunctions(definition))) {
+  for (const { name: stateName, fn, token } of taskStates(definition as never)) {
     const real = options.lambda(fn);
-    handlers[stateName] = options.wrap ? options.wrap(stateName, real) : real;
+    const invoke = options.wrap ? options.wrap(stateName, real) : real;
+    if (!token) {
+      handlers[stateName] = invoke;
+      continue;
+    }
+    // lambda:invoke.waitForTaskToken: the function gets its Payload with a fresh token; the state
+    // waits until SendTaskSuccess / SendTaskFailure answers it, or its timeout passes (then the
+    // token expires, as in Step Functions).
+    handlers[stateName] = async (parameters: { Payload?: Record<string, unknown> }) => {
+      if (!options.park) throw new Error(`state ${stateName} waits for a task token, but nothing takes SendTask* calls here`);
+      const { token: issued, answered, expire } = options.park(executionArn, stateName);
+      const seconds = Number(parameters.Payload?.timeoutSeconds);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => (expire(), reject(Object.assign(new Error('Task timed out'), { name: 'States.Timeout' }))), seconds * 1000);
+      });
+      try {
+        await invoke({ ...parameters.Payload, token: issued });
+        return await Promise.race([answered, timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
   }
-  const machine = new StateMachine(definition as never);
+  const machine = new StateMachine(localDefinition(definition) as never);
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers },
-    context: { Execution: { Id: executionArn, Name: options.name } },
+    // $$.Task.Token must resolve; each parked state gets its own token (see above).
+    context: { Execution: { Id: executionArn, Name: options.name }, Task: { Token: 'issued-per-task' } },
   });
   const events: EventLog[] = [];
   const collected = (async () => {

@@ -43,6 +43,10 @@ export const PlanSchema = z.strictObject({
   /** After the promotion, the old side goes to this count, idleWaitSeconds later. */
   idle: z.optional(z.strictObject({ desiredCount: z.int().check(z.minimum(0)) })),
   idleWaitSeconds: z.int().check(z.minimum(0)),
+  /** How long the listener waits for an alarm or an operator: the whole canary. */
+  listenSeconds: z.int().check(z.minimum(1)),
+  /** Manual gates (see config). */
+  approval: z.optional(z.strictObject({ atPercent: z.array(z.int()), timeoutSeconds: z.int().check(z.minimum(1)), onTimeout: z.enum(['rollback', 'promote']) })),
 });
 
 export const StatusSchema = z.strictObject({
@@ -62,6 +66,13 @@ export const JudgementSchema = z.strictObject({
   bakeStartedAt: z.string(),
   bakeEndsAt: z.string(),
   bakeComplete: z.boolean(),
+  /** The reasons in one line: what the rollback reports when green is unhealthy. */
+  reason: z.string(),
+  /** NONE, or at a manual gate once the bake is complete: waiting for an operator, approved (or timed out with onTimeout promote), or timed out. */
+  gate: z.enum(['NONE', 'WAITING', 'APPROVED', 'TIMED_OUT']),
+  gateOpenedAt: z.optional(z.string()),
+  /** An operator asked to promote now: no more bakes. */
+  promoteRequested: z.optional(z.boolean()),
 });
 
 /** What a Catch puts at `$.error`. */

@@ -52,6 +52,18 @@ const IdleAfterPromotion = z.strictObject({
   afterSeconds: int(0, 86_400),
 });
 
+/**
+ * Manual gates: once green has baked at one of these percentages, the canary holds its weights,
+ * sends AwaitingApproval (with the commands) and waits for `ecs-dns-canary approve <pair>` or
+ * `reject <pair>`, still judging green. After `timeoutSeconds` without an answer it does what
+ * `onTimeout` says.
+ */
+const Approval = z.strictObject({
+  atPercent: z.array(int(1, 99)).check(z.minLength(1, 'name at least one percentage to stop at')),
+  timeoutSeconds: int(60, 86_400),
+  onTimeout: z.enum(['rollback', 'promote']),
+});
+
 const Steps = z
   .union([z.array(z.number()), z.strictObject({ canary: int(1, 99) }), z.strictObject({ linear: int(1, 100) })])
   .check(
@@ -86,6 +98,7 @@ const Pair = z
     smokeTest: z.optional(SmokeTest),
     hooks: z.optional(Hooks),
     idleAfterPromotion: z.optional(IdleAfterPromotion),
+    approval: z.optional(Approval),
   })
   .check(
     z.superRefine((pair, ctx) => {
@@ -104,6 +117,11 @@ const Pair = z
       if (pair.idleAfterPromotion && pair.idleAfterPromotion.afterSeconds < pair.minWaitSeconds)
         issue('idleAfterPromotion', `afterSeconds must be at least one DNS wait (minWaitSeconds, ${pair.minWaitSeconds} s): clients may still resolve to the old side until then`);
       if (pair.hooks && !pair.hooks.preTraffic && !pair.hooks.postTraffic) issue('hooks', 'name preTraffic, postTraffic or both');
+      if (pair.approval) {
+        const steps = expandSteps(pair.steps);
+        const off = pair.approval.atPercent.filter((p) => !steps.includes(p));
+        if (off.length) issue('approval', `atPercent ${off.join(', ')} is not a step of this pair (${steps.join(', ')}); a gate holds the weights of a step`);
+      }
       // Each check is three states (Task, Choice, Wait); a standard workflow keeps at most 25,000 history events.
       const checks = expandSteps(pair.steps).length * Math.ceil(pair.bakeSeconds / pair.pollSeconds);
       if (checks > MAX_CHECKS)
@@ -121,8 +139,9 @@ const Pair = z
 export const MAX_CHECKS = 2_000;
 
 /** The least time a canary of this pair can take, before INSYNC waits. */
-export function minimumRunSeconds(pair: { steps: z.infer<typeof Steps>; minWaitSeconds: number; bakeSeconds: number }): number {
-  return expandSteps(pair.steps).length * (pair.minWaitSeconds + pair.bakeSeconds);
+export function minimumRunSeconds(pair: { steps: z.infer<typeof Steps>; minWaitSeconds: number; bakeSeconds: number; approval?: z.infer<typeof Approval> }): number {
+  const gates = pair.approval?.onTimeout === 'promote' ? pair.approval.atPercent.length * pair.approval.timeoutSeconds : 0;
+  return expandSteps(pair.steps).length * (pair.minWaitSeconds + pair.bakeSeconds) + gates;
 }
 
 const Config = z.strictObject({ pairs: z.array(Pair).check(z.minLength(1, 'declare at least one pair')) }).check(

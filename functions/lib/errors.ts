@@ -32,6 +32,20 @@ export const ERROR_NAMES = [
   'ClaimLost',
   'Route53Throttled',
   'Route53ChangeNotInSync',
+  // What stops a running canary at once (the listener's task fails with it), or at a gate.
+  'GreenUnhealthy',
+  'AlarmFired',
+  'GreenDeploymentFailed',
+  'GreenTasksFailing',
+  'AbortedByOperator',
+  'RejectedByOperator',
+  'ApprovalTimedOut',
+  // What an operator's command is refused with (the CLI exits 2).
+  'UnknownPair',
+  'PairIdle',
+  'CanaryEnding',
+  'NotAtGate',
+  'UsageError',
   // How a refused or rolled-back run ends.
   'CanaryRefused',
   'CanaryRolledBack',

@@ -5,7 +5,7 @@ import type { Plan, Status } from './canary-state.js';
 /** EventBridge `source` of every notification the canary sends (on the default bus). */
 export const NOTIFICATION_SOURCE = 'ecs-dns-canary';
 
-export type NotificationType = 'Started' | 'StepCompleted' | 'Promoted' | 'RolledBack' | 'Refused';
+export type NotificationType = 'Started' | 'StepCompleted' | 'AwaitingApproval' | 'Promoted' | 'RolledBack' | 'Refused';
 
 /** The `detail` of every notification; documented in the README. */
 export interface NotificationDetail {
@@ -19,6 +19,8 @@ export interface NotificationDetail {
   greenPercent: number;
   weights: { blue: number; green: number };
   reason?: string;
+  /** AwaitingApproval: the exact commands that answer the gate. */
+  commands?: { approve: string; reject: string };
 }
 
 /** From a plan, or a pair claim (which carries the same identity), and where the canary is. */

@@ -39,7 +39,7 @@ export interface Progress {
   reasons?: string[];
   checkedAt?: string;
   bakeEndsAt?: string;
-  gate?: 'WAITING' | 'APPROVED' | 'TIMED_OUT';
+  gate?: 'NONE' | 'WAITING' | 'APPROVED' | 'TIMED_OUT';
   gateEndsAt?: string;
 }
 

@@ -1,7 +1,6 @@
 import { fail } from './errors.js';
 import { readRecordSets, upsertRecordSets, type RecordRef, type ResourceRecordSet } from './aws/route53.js';
-import { waitForInsync } from './aws/route53.js';
-import { ALL_BLUE, formatWeights, sameWeights, type Weights } from './schedule.js';
+import { formatWeights, type Weights } from './schedule.js';
 
 /**
  * The traffic router: one DNS name served by two weighted record sets, told apart by their
@@ -46,18 +45,6 @@ export const withWeights = (pair: RecordPair, weights: Weights): ResourceRecordS
 
 export function writePair(ref: PairRef, pair: RecordPair, weights: Weights, why: string): Promise<string> {
   return upsertRecordSets(ref.hostedZoneId, withWeights(pair, weights), `ecs-dns-canary: ${formatWeights(weights)} (${why})`);
-}
-
-/**
- * Blue 100 / green 0, INSYNC, unless DNS has it already (then nothing is written): what the
- * rollback and the safety net do. Returns the weights found and the change, if any.
- */
-export async function restoreBlue(ref: PairRef, why: string): Promise<{ from: Weights; changeId: string | null }> {
-  const records = await readPair(ref);
-  if (sameWeights(records.weights, ALL_BLUE)) return { from: records.weights, changeId: null };
-  const changeId = await writePair(ref, records, ALL_BLUE, why);
-  await waitForInsync(changeId);
-  return { from: records.weights, changeId };
 }
 
 /** How long clients may keep the old answer: the records' TTL, or the floor for alias records. */

@@ -3,7 +3,7 @@ import { isCanaryError } from './errors.js';
 import { logger } from './log.js';
 import { notificationDetail, notify } from './notify.js';
 import { claims, type PairClaim } from './pair-lock.js';
-import { readPair, restoreBlue } from './record-pair.js';
+import { route53Router } from './traffic/route53/route53-router.js';
 import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, type Weights } from './schedule.js';
 import { sleep } from './sleep.js';
 
@@ -47,15 +47,19 @@ export interface Recovery {
  * `ended`, and the claim released. Running it twice is harmless.
  */
 export async function recoverStoppedRun(claim: PairClaim, ended: string): Promise<Recovery> {
-  const ref = pairRef(claim);
-  const records = await persistently(() => readPair(ref));
+  const router = route53Router(pairRef(claim));
+  const records = { weights: await persistently(() => router.read()) };
   if (claim.phase === 'PROMOTING' && sameWeights(records.weights, ALL_GREEN)) {
     await claims().release(claim.pair, claim.executionArn);
     logger.info('the run had finished its promotion; claim released', { ended });
     return { action: 'RELEASED', why: `${ended} after its promotion`, weights: records.weights };
   }
   await claims().markStopped(claim.pair, claim.executionArn);
-  const restore = async (why: string) => (await persistently(() => restoreBlue(ref, why))).changeId !== null;
+  const restore = async (why: string) => {
+    const { changeId } = await persistently(() => router.set(ALL_BLUE, 'any', why));
+    if (changeId) await persistently(() => router.waitApplied(changeId));
+    return changeId !== null;
+  };
   let wrote = await restore(`${claim.pair} restored after ${ended}`);
   await sleep(SETTLE_SECONDS * 1000);
   wrote = (await restore(`${claim.pair} restored after ${ended} (second look)`)) || wrote;

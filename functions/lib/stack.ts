@@ -100,6 +100,26 @@ export function deploymentRulePattern(config: CanaryConfig) {
   };
 }
 
+/** Configured alarms going to ALARM (metric and composite alike send this event). None configured: no rule. */
+export function alarmRulePattern(config: CanaryConfig) {
+  const alarms = [...new Set(config.pairs.flatMap((p) => p.alarms))];
+  if (alarms.length === 0) return undefined;
+  return { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: alarms, state: { value: ['ALARM'] } } };
+}
+
+/** A configured service's deployment failing (sent with the circuit breaker on), or its tasks failing to start or to be placed. */
+export function greenFailureRulePatterns(config: CanaryConfig) {
+  return [
+    { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: serviceArns(config), detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] } },
+    {
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Service Action'],
+      resources: serviceArns(config),
+      detail: { eventName: ['SERVICE_TASK_START_IMPAIRED', 'SERVICE_TASK_PLACEMENT_FAILURE', 'SERVICE_TASK_CONFIGURATION_FAILURE'] },
+    },
+  ];
+}
+
 /** ABORTED, TIMED_OUT or FAILED runs of the canary's state machine: the safety net's trigger. */
 export function executionStatusRulePattern() {
   return {
@@ -146,6 +166,8 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
       statements: [allow(['states:StartExecution'], [{ Ref: RESOURCES.stateMachine }])],
       environment: { STATE_MACHINE_ARN: { Ref: RESOURCES.stateMachine } },
     } as Access,
+    // SendTask* name no resource (Service Authorization Reference): only `*` grants them.
+    answerTasks: { statements: [allow(['states:SendTaskSuccess', 'states:SendTaskFailure'], ['*'])] } as Access,
     failures: {
       statements: [allow(['sqs:SendMessage'], [{ 'Fn::GetAtt': [RESOURCES.failuresQueue, 'Arn'] }])],
       byLambda: true,
@@ -204,7 +226,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/shift-traffic.handler',
       description: 'Canary: drift guard and one atomic change batch to the next step',
       timeout: 50,
-      access: [a.readRecords, a.writeRecords, a.claims('GetItem')],
+      access: [a.readRecords, a.writeRecords, a.getChange, a.claims('GetItem', 'UpdateItem')],
     },
     waitForChange: {
       handler: 'functions/wait-for-change.handler',
@@ -216,7 +238,23 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/judge-green.handler',
       description: 'Canary: CloudWatch alarms, ECS health and target-group health of green',
       timeout: 50,
-      access: [a.describeServices, a.describeAlarms, a.describeTargetHealth, a.putEvents],
+      access: [a.describeServices, a.describeAlarms, a.describeTargetHealth, a.putEvents, a.claims('GetItem', 'UpdateItem')],
+    },
+    awaitSignal: {
+      handler: 'functions/await-signal.handler',
+      description: 'Canary: parks the listener\'s or a gate\'s task token with the pair\'s claim',
+      timeout: 30,
+      access: [a.claims('GetItem', 'UpdateItem'), a.answerTasks],
+    },
+    signal: {
+      handler: 'functions/signal.handler',
+      description: 'Canary: an alarm or a failing green stops the running canary at once',
+      timeout: 30,
+      access: [a.claims('GetItem', 'UpdateItem'), a.answerTasks, a.failures],
+      rules: [alarmRulePattern(config), ...greenFailureRulePatterns(config)]
+        .filter((p): p is NonNullable<typeof p> => p !== undefined)
+        .map((pattern) => ({ pattern, retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 8 } })),
+      async,
     },
     scaleService: {
       handler: 'functions/scale-service.handler',
@@ -240,7 +278,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/promote.handler',
       description: 'Canary: confirms green 100 / blue 0 and marks the pair promoting',
       timeout: 50,
-      access: [a.readRecords, a.claims('UpdateItem')],
+      access: [a.readRecords, a.claims('UpdateItem'), a.answerTasks],
     },
     release: {
       handler: 'functions/release.handler',
@@ -252,7 +290,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/roll-back.handler',
       description: 'Canary: blue 100 / green 0, INSYNC, and the RolledBack notification',
       timeout: 290,
-      access: [...restore, a.claims('GetItem', 'DeleteItem')],
+      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem')],
     },
     safetyNet: {
       handler: 'functions/safety-net.handler',
@@ -348,6 +386,30 @@ export function scheduleResources(config: CanaryConfig, stateMachineName: string
     };
   }
   return resources;
+}
+
+/** The service integration a Task state uses to park a task token with a function (the listener, the gate). */
+export const WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+interface AslStates {
+  States: Record<string, { Type: string; Resource?: unknown; Parameters?: { FunctionName?: unknown }; Branches?: AslStates[] }>;
+}
+
+/**
+ * Every Task state of a definition, Parallel branches included, with the function it invokes:
+ * `${XFunctionArn}` as its Resource, or as the FunctionName of a `.waitForTaskToken` Lambda
+ * integration (`token` says which). State names are unique across branches.
+ */
+export function taskStates(definition: AslStates): { name: string; state: AslStates['States'][string]; fn: string; token: boolean }[] {
+  return Object.entries(definition.States).flatMap(([name, state]) => {
+    if (state.Type === 'Parallel') return (state.Branches ?? []).flatMap(taskStates);
+    if (state.Type !== 'Task') return [];
+    const token = state.Resource === WAIT_FOR_TOKEN;
+    const placeholder = token ? state.Parameters?.FunctionName : state.Resource;
+    const fn = typeof placeholder === 'string' ? functionOfPlaceholder(placeholder) : undefined;
+    if (!fn) throw new Error(`statemachine: Task state "${name}" must name its function with a \${...FunctionArn} placeholder, found ${JSON.stringify(placeholder)}`);
+    return [{ name, state, fn, token }];
+  });
 }
 
 /** The Task state placeholder `${ShiftTrafficFunctionArn}` names the function `shiftTraffic`. */

@@ -58,8 +58,19 @@ export interface SimExecution {
   name: string;
   input: string;
   startedAt: number;
-  /** RUNNING until whoever runs it says otherwise. */
+  /** RUNNING until whoever runs it says otherwise (see end()). */
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  stoppedAt?: number;
+  error?: string;
+  cause?: string;
+}
+
+/** A task token a `.waitForTaskToken` Task state is parked on. */
+interface ParkedTask {
+  executionArn: string;
+  state: string;
+  resolve(output: unknown): void;
+  reject(error: Error): void;
 }
 
 /** An error to inject: into every matching call, the next `times` calls, or a random share of them. */
@@ -155,6 +166,8 @@ export class SimulatedAccount {
   private faults: Fault[] = [];
   private random: () => number;
   private startListeners: ((e: SimExecution) => void)[] = [];
+  private parked = new Map<string, ParkedTask>();
+  private tokenCount = 0;
 
   /** AWS's own throttling (token buckets at the documented rates); on unless turned off. */
   private throttling: boolean;
@@ -311,6 +324,14 @@ export class SimulatedAccount {
         return this.startExecution(input);
       case 'sfn:DescribeExecutionCommand':
         return this.describeExecution(input);
+      case 'sfn:ListExecutionsCommand':
+        return this.listExecutions(input);
+      case 'sfn:SendTaskSuccessCommand':
+        return this.answerTask(input.taskToken, (t) => t.resolve(JSON.parse(input.output ?? 'null')));
+      case 'sfn:SendTaskFailureCommand':
+        return this.answerTask(input.taskToken, (t) =>
+          t.reject(Object.assign(new Error(input.cause ?? ''), { name: input.error ?? 'States.TaskFailed' })),
+        );
       case 'dynamodb:CreateTableCommand':
         return this.dynamodb.createTable(input);
       case 'dynamodb:PutItemCommand':
@@ -412,7 +433,71 @@ export class SimulatedAccount {
     const execution = [...this.executions.values()].find((x) => x.executionArn === input.executionArn);
     if (!execution) return awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
     const stateMachineArn = execution.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
-    return { executionArn: execution.executionArn, stateMachineArn, name: execution.name, status: execution.status, input: execution.input, startDate: new Date(execution.startedAt) };
+    return {
+      executionArn: execution.executionArn,
+      stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      input: execution.input,
+      startDate: new Date(execution.startedAt),
+      ...(execution.stoppedAt ? { stopDate: new Date(execution.stoppedAt) } : {}),
+      ...(execution.error ? { error: execution.error } : {}),
+      ...(execution.cause ? { cause: execution.cause } : {}),
+    };
+  }
+
+  /** ListExecutions: newest first, in pages of maxResults (default 100). */
+  private listExecutions(input: { stateMachineArn?: string; maxResults?: number; nextToken?: string; statusFilter?: string }) {
+    const all = [...this.executions.values()]
+      .filter((x) => x.executionArn.startsWith(`${input.stateMachineArn?.replace(':stateMachine:', ':execution:')}:`))
+      .filter((x) => !input.statusFilter || x.status === input.statusFilter)
+      .sort((a, b) => b.startedAt - a.startedAt);
+    const from = input.nextToken ? Number(input.nextToken) : 0;
+    const page = all.slice(from, from + (input.maxResults || 100));
+    return {
+      executions: page.map((x) => ({
+        executionArn: x.executionArn,
+        stateMachineArn: input.stateMachineArn,
+        name: x.name,
+        status: x.status,
+        startDate: new Date(x.startedAt),
+        ...(x.stoppedAt ? { stopDate: new Date(x.stoppedAt) } : {}),
+      })),
+      ...(from + page.length < all.length ? { nextToken: String(from + page.length) } : {}),
+    };
+  }
+
+  /** What whoever runs an execution reports when it ends: its status, and the tokens it held die with it. */
+  endExecution(executionArn: string, status: SimExecution['status'], error?: string, cause?: string): void {
+    const execution = [...this.executions.values()].find((x) => x.executionArn === executionArn);
+    if (execution) Object.assign(execution, { status, stoppedAt: Date.now(), error, cause });
+    for (const [token, task] of this.parked) if (task.executionArn === executionArn) this.parked.delete(token);
+  }
+
+  /**
+   * A `.waitForTaskToken` Task state parks here: a new token (the state's earlier token, if
+   * any, is no longer valid), and a promise SendTaskSuccess resolves and SendTaskFailure
+   * rejects (with an error named by its `error`).
+   */
+  parkTask(executionArn: string, state: string): { token: string; answered: Promise<unknown>; expire(): void } {
+    for (const [token, task] of this.parked) if (task.executionArn === executionArn && task.state === state) this.parked.delete(token);
+    const token = `AQB${(++this.tokenCount).toString(36).padStart(8, '0')}${Buffer.from(`${executionArn}#${state}`).toString('base64url').slice(-24)}`;
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: Error) => void;
+    const answered = new Promise<unknown>((res, rej) => ((resolve = res), (reject = rej)));
+    answered.catch(() => undefined); // answered after its state moved on: nobody awaits it
+    this.parked.set(token, { executionArn, state, resolve, reject });
+    return { token, answered, expire: () => void this.parked.delete(token) };
+  }
+
+  /** A token's task, once: an unknown, answered or expired token fails as AWS fails it. */
+  private answerTask(token: string | undefined, answer: (task: ParkedTask) => void) {
+    if (!token || token.length > 2048) return awsError('InvalidToken', 'Invalid Token');
+    const task = this.parked.get(token);
+    if (!task) return awsError('TaskTimedOut', 'Task Timed Out');
+    this.parked.delete(token);
+    answer(task);
+    return {};
   }
 
   /** Calls made so far, optionally of one service and command (e.g. 'ChangeResourceRecordSets'). */

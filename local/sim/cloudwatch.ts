@@ -3,6 +3,18 @@ import { awsError } from './errors.js';
 
 type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
+export interface AlarmStateChangeEvent {
+  version: string;
+  id: string;
+  'detail-type': 'CloudWatch Alarm State Change';
+  source: 'aws.cloudwatch';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: { alarmName: string; state: { value: State; reason: string; timestamp: string }; previousState: { value: State } };
+}
+
 interface SimAlarm {
   name: string;
   kind: 'metric' | 'composite';
@@ -18,6 +30,28 @@ interface SimAlarm {
  */
 export class CloudWatchModel {
   private alarms = new Map<string, SimAlarm>();
+  private listeners: ((event: AlarmStateChangeEvent) => void)[] = [];
+
+  /** EventBridge's `CloudWatch Alarm State Change`, for metric and composite alarms alike. */
+  onStateChange(listener: (event: AlarmStateChangeEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(name: string, previous: State, state: { state: State; reason: string }): void {
+    const time = new Date().toISOString();
+    const event: AlarmStateChangeEvent = {
+      version: '0',
+      id: `alarm-${name}-${Date.now()}`,
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account: this.account,
+      time,
+      region: this.region,
+      resources: [`arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`],
+      detail: { alarmName: name, state: { value: state.state, reason: state.reason, timestamp: time }, previousState: { value: previous } },
+    };
+    for (const listener of this.listeners) listener(event);
+  }
 
   constructor(
     private account: string,
@@ -42,7 +76,14 @@ export class CloudWatchModel {
     const alarm = this.alarms.get(input.AlarmName!);
     if (!alarm) return awsError('ResourceNotFound', `Alarm ${input.AlarmName} not found`, 404);
     if (alarm.kind === 'composite') return awsError('InvalidParameterValue', 'SetAlarmState is for metric alarms here; a composite follows its rule');
+    const composites = [...this.alarms.values()].filter((a) => a.kind === 'composite').map((a) => [a.name, this.stateOf(a.name).state] as const);
+    const previous = alarm.state;
     Object.assign(alarm, { state: input.StateValue as State, reason: input.StateReason ?? '', updatedAt: new Date() });
+    if (previous !== alarm.state) this.emit(alarm.name, previous, alarm);
+    for (const [name, before] of composites) {
+      const now = this.stateOf(name);
+      if (now.state !== before) this.emit(name, before, now);
+    }
     return {};
   }
 

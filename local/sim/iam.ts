@@ -59,6 +59,10 @@ export function iamRequestOf(service: string, command: string, input: any, looku
       return { action: 'states:StartExecution', resources: [input.stateMachineArn] };
     case 'sfn:DescribeExecution':
       return { action: 'states:DescribeExecution', resources: [input.executionArn] };
+    // Task tokens name no resource (Service Authorization Reference): only `*` grants them.
+    case 'sfn:SendTaskSuccess':
+    case 'sfn:SendTaskFailure':
+      return { action: `states:${command}`, resources: ['*'] };
     case 'dynamodb:PutItem':
     case 'dynamodb:GetItem':
     case 'dynamodb:UpdateItem':
@@ -131,6 +135,8 @@ const WARM_UP: [string, string][] = [
   ['cloudwatch:DescribeAlarms', arn('cloudwatch', 'alarm:a')],
   ['events:PutEvents', arn('events', 'event-bus/default')],
   ['states:DescribeExecution', arn('states', 'execution:m:e')],
+  ['states:SendTaskFailure', '*'],
+  ['states:SendTaskSuccess', '*'],
   ['dynamodb:GetItem', arn('dynamodb', 'table/t')],
   ['sqs:SendMessage', arn('sqs', 'q')],
   ['ecs:UpdateService', arn('ecs', 'service/c/s')],

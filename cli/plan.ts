@@ -1,0 +1,201 @@
+import type { PairConfig } from '../functions/lib/config.js';
+import { expandSteps, weightsFor, type Weights } from '../functions/lib/schedule.js';
+
+/**
+ * What the plan cannot know offline. Times are in seconds.
+ * - `insyncSeconds`: from a Route53 change batch to Route53 reporting it INSYNC. Route53
+ *   changes usually reach INSYNC within 60 s; it is not a promise.
+ * - `eventSeconds`: from the alarm changing state to the run hearing of it (an EventBridge rule
+ *   on the alarm's state change signals the run's listener).
+ */
+export interface PlanAssumptions {
+  insyncSeconds: number;
+  eventSeconds: number;
+}
+
+/** Route53 changes usually reach INSYNC within 60 s; alarm events usually reach the run within 5 s. */
+export const DEFAULT_ASSUMPTIONS: PlanAssumptions = { insyncSeconds: 60, eventSeconds: 5 };
+
+/**
+ * How much of the traffic a bad green serves if it fails right as this step's traffic arrives
+ * (at `judgedFromSeconds`, just after the first check of the step), until the rollback is over.
+ *
+ * Model: constant request rate; a weight change (a shift or the rollback) takes effect for all
+ * clients at once when its INSYNC + DNS wait ends, so green's fraction of traffic is g(t) = 0
+ * before the first step's `judgedFromSeconds`, pₖ/100 from step k's `judgedFromSeconds`, and 0
+ * again once the rollback is over. The failure is noticed at T = J + latency, where J is this
+ * step's `judgedFromSeconds` and latency is
+ * - poll only: `pollSeconds` (the next check; with no bake, the next step's first check);
+ * - event: min(`eventSeconds`, poll-only latency): the polls go on when the event is lost.
+ * The rollback (blue 100 / green 0) is then over at E = T + INSYNC + DNS wait, and
+ * - `…Seconds` = ∫ g(t) dt from J to E: green's exposure in seconds of full traffic; normally
+ *   p/100 × (latency + INSYNC + DNS wait);
+ * - `…Share` = ∫ g(t) dt from 0 to E ÷ E: green's requests before the rollback is over (those
+ *   of the earlier steps included: they looked healthy, but were the bad version) over all
+ *   requests from the first shift to E. Normally
+ *   (Σₖ₍ₖ₌₁…ᵢ₋₁₎ pₖ/100 × (Jₖ₊₁ − Jₖ) + pᵢ/100 × (latency + INSYNC + DNS wait)) ÷ E.
+ * When the failure would be noticed only after the promotion (the bake is shorter than the
+ * latency in the last step), there is no rollback: `…Seconds` is Infinity and `…Share` 1.
+ */
+export interface BlastRadius {
+  eventSeconds: number;
+  pollSeconds: number;
+  eventShare: number;
+  pollShare: number;
+}
+
+export interface PlannedStep {
+  /** 1-based. */
+  step: number;
+  greenPercent: number;
+  weights: Weights;
+  /** Earliest time of this step's shift (its Route53 change batch), from the start of the first shift. */
+  startsAtSeconds: number;
+  /** Shift + INSYNC + DNS wait: every client has this step's weights; the first check of green. */
+  judgedFromSeconds: number;
+  /** The check that finds the bake over: `bakeSeconds` rounded up to whole polls. */
+  bakeEndsAtSeconds: number;
+  blastRadius: BlastRadius;
+}
+
+export interface CanaryPlan {
+  pair: string;
+  /** minWaitSeconds: the record's TTL, read at preflight, is not known offline (the wait is the longer of the two). */
+  dnsWaitSeconds: number;
+  steps: PlannedStep[];
+  /** The last step's shift INSYNC + DNS wait: green serves 100 % from here. */
+  toFullSeconds: number;
+  /** toFullSeconds + the last bake: the canary promotes green. */
+  promotedAtSeconds: number;
+  assumptions: PlanAssumptions;
+  pollSeconds: number;
+  bakeSeconds: number;
+}
+
+/** How long a bake really lasts: the check at or after `bakeSeconds` ends it, and checks come every `pollSeconds`. */
+const bakeLasts = (bakeSeconds: number, pollSeconds: number): number => Math.ceil(bakeSeconds / pollSeconds) * pollSeconds;
+
+/** The earliest timeline of a canary of this pair, and what a bad green could do at each step. Pure. */
+export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_ASSUMPTIONS): CanaryPlan {
+  for (const [name, value] of Object.entries(assumptions)) {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number of seconds, at least 0, got ${value}`);
+  }
+  const { insyncSeconds, eventSeconds } = assumptions;
+  const { pollSeconds, bakeSeconds } = pair;
+  const dnsWaitSeconds = pair.minWaitSeconds;
+  const bake = bakeLasts(bakeSeconds, pollSeconds);
+  const percents = expandSteps(pair.steps);
+
+  const timeline: Omit<PlannedStep, 'blastRadius'>[] = [];
+  let startsAt = 0;
+  percents.forEach((greenPercent, i) => {
+    const judgedFrom = startsAt + insyncSeconds + dnsWaitSeconds;
+    timeline.push({
+      step: i + 1,
+      greenPercent,
+      weights: weightsFor(greenPercent),
+      startsAtSeconds: startsAt,
+      judgedFromSeconds: judgedFrom,
+      bakeEndsAtSeconds: judgedFrom + bake,
+    });
+    startsAt = judgedFrom + bake;
+  });
+  const last = timeline[timeline.length - 1]!;
+  const promotedAt = last.bakeEndsAtSeconds;
+
+  /** ∫ g(t) dt over [from, to]: seconds of full traffic green serves, rollback aside. */
+  const greenSeconds = (from: number, to: number): number =>
+    timeline.reduce((sum, s, i) => {
+      const start = Math.max(from, s.judgedFromSeconds);
+      const end = Math.min(to, timeline[i + 1]?.judgedFromSeconds ?? Infinity);
+      return end > start ? sum + (s.greenPercent / 100) * (end - start) : sum;
+    }, 0);
+
+  const exposure = (judgedFrom: number, noticedAt: number): { seconds: number; share: number } => {
+    if (!Number.isFinite(noticedAt)) return { seconds: Infinity, share: 1 };
+    const over = noticedAt + insyncSeconds + dnsWaitSeconds;
+    return { seconds: greenSeconds(judgedFrom, over), share: over > 0 ? greenSeconds(0, over) / over : 0 };
+  };
+
+  const steps: PlannedStep[] = timeline.map((s, i) => {
+    const J = s.judgedFromSeconds;
+    const byPoll = bake > 0 ? J + pollSeconds : (timeline[i + 1]?.judgedFromSeconds ?? Infinity);
+    const eventArrives = J + eventSeconds;
+    // The listener stops with the promotion: an event after it rolls nothing back.
+    const byEvent = eventArrives <= promotedAt ? eventArrives : Infinity;
+    const event = exposure(J, byEvent);
+    const poll = exposure(J, byPoll);
+    return { ...s, blastRadius: { eventSeconds: event.seconds, pollSeconds: poll.seconds, eventShare: event.share, pollShare: poll.share } };
+  });
+
+  return {
+    pair: pair.name,
+    dnsWaitSeconds,
+    steps,
+    toFullSeconds: last.judgedFromSeconds,
+    promotedAtSeconds: promotedAt,
+    assumptions: { insyncSeconds, eventSeconds },
+    pollSeconds,
+    bakeSeconds,
+  };
+}
+
+/** m:ss; minutes go past 59 (75:00 is an hour and a quarter). */
+export function formatClock(seconds: number): string {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+const num = (n: number): string => (Number.isInteger(n) ? String(n) : n < 1000 ? n.toFixed(1) : String(Math.round(n)));
+
+/** `12.5 s · 5.1 %` (`125 s · 34.1 %` from 100 s): green's exposure in seconds of full traffic · its share of requests. */
+function formatBlast(seconds: number, share: number): string {
+  if (!Number.isFinite(seconds)) return 'no rollback';
+  const secs = seconds < 100 ? seconds.toFixed(1) : String(Math.round(seconds));
+  return `${secs} s · ${(share * 100).toFixed(1)} %`;
+}
+
+const WIDTH = 80;
+
+/** The plan as lines of at most 80 columns: heading, assumptions, one row per step, the end. */
+export function formatPlan(plan: CanaryPlan): string[] {
+  const { insyncSeconds, eventSeconds } = plan.assumptions;
+  const bake = bakeLasts(plan.bakeSeconds, plan.pollSeconds);
+  const lines = [
+    `Canary plan for ${plan.pair}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, times from the first shift`,
+    `Assumes Route53 changes INSYNC in ~${num(insyncSeconds)} s (usual, not promised);`,
+    `DNS wait ${num(plan.dnsWaitSeconds)} s = minWaitSeconds, unless the record's TTL is longer;`,
+    `green judged every ${plan.pollSeconds} s for a ${plan.bakeSeconds} s bake` +
+      (bake !== plan.bakeSeconds ? ` (${bake} s: whole polls)` : '') +
+      ';',
+    `alarm events reach the run within ${num(eventSeconds)} s (else the next poll notices).`,
+    'Blast radius: green fails as its step\'s traffic arrives, is noticed (by event,',
+    'or by the next poll only), rolled back, INSYNC, DNS wait. "s": seconds of full',
+    'traffic green serves meanwhile; "%": its share of all requests since the start.',
+    '',
+  ];
+
+  const header: [string[], string[]] = [
+    ['', 'green', 'weights', 'starts', 'judged', 'bake', 'blast radius', 'blast radius'],
+    ['step', '%', 'blue/green', 'at', 'from', 'ends', '(event)', '(poll only)'],
+  ];
+  const rows = plan.steps.map((s) => [
+    String(s.step),
+    String(s.greenPercent),
+    `${String(s.weights.blue).padStart(4)}/${s.weights.green}`, // the slash under the heading's
+    formatClock(s.startsAtSeconds),
+    formatClock(s.judgedFromSeconds),
+    formatClock(s.bakeEndsAtSeconds),
+    formatBlast(s.blastRadius.eventSeconds, s.blastRadius.eventShare),
+    formatBlast(s.blastRadius.pollSeconds, s.blastRadius.pollShare),
+  ]);
+  const table = [...header, ...rows];
+  const widths = header[0].map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  const render = (gap: string) =>
+    table.map((row) => row.map((cell, c) => (c < 2 || c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(gap).trimEnd());
+  const wide = render('  ');
+  lines.push(...(wide.every((l) => l.length <= WIDTH) ? wide : render(' ')));
+
+  lines.push('', `100 % at ${formatClock(plan.toFullSeconds)}, promoted at ${formatClock(plan.promotedAtSeconds)}`);
+  return lines;
+}

@@ -1,0 +1,26 @@
+import { waitForInsync } from '../../aws/route53.js';
+import { fail } from '../../errors.js';
+import { dnsWaitSeconds, readPair, writePair, type PairRef } from '../../record-pair.js';
+import { formatWeights, sameWeights } from '../../schedule.js';
+import type { TrafficRouter } from '../router.js';
+
+/** Two Route53 weighted records of one name (a pair's blue and green), read and written together. */
+export function route53Router(ref: PairRef): TrafficRouter {
+  return {
+    async read() {
+      return (await readPair(ref)).weights;
+    },
+    async set(target, expected, why) {
+      const records = await readPair(ref);
+      const from = records.weights;
+      if (sameWeights(from, target)) return { from, changeId: null };
+      if (expected !== 'any' && !expected.some((w) => sameWeights(w, from)))
+        fail('WeightsChangedOutside', `DNS has ${formatWeights(from)} but the canary last wrote ${formatWeights(expected[0]!)}: someone else changed the records`);
+      return { from, changeId: await writePair(ref, records, target, why) };
+    },
+    waitApplied: (changeId) => waitForInsync(changeId),
+    async cacheSeconds(minimum) {
+      return dnsWaitSeconds(await readPair(ref), minimum);
+    },
+  };
+}

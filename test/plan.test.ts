@@ -1,0 +1,280 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ASSUMPTIONS, formatClock, formatPlan, planOf, type CanaryPlan } from '../cli/plan.js';
+import { configProblems, parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
+import { examplePair } from './helpers.js';
+
+type PairInput = CanaryConfigInput['pairs'][number];
+
+/** The example pair (steps 10,25,50,100; bake 120 s; poll 30 s; minWait 60 s), parsed, with overrides. */
+const pairWith = (overrides: Partial<PairInput> = {}): PairConfig => parseConfig({ pairs: [{ ...examplePair(), ...overrides }] }).pairs[0]!;
+
+const EXAMPLE = pairWith();
+/** The example pair with overrides, not validated: planOf must not mind an execution timeout. */
+const rawPair = (overrides: Partial<PairConfig>): PairConfig => ({ ...EXAMPLE, ...overrides });
+
+const columnsOf = (plan: CanaryPlan) => ({
+  starts: plan.steps.map((s) => s.startsAtSeconds),
+  judged: plan.steps.map((s) => s.judgedFromSeconds),
+  bakeEnds: plan.steps.map((s) => s.bakeEndsAtSeconds),
+});
+
+const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+
+describe('planOf: the example pair, by hand', () => {
+  // INSYNC 60 s, DNS wait 60 s (minWaitSeconds), bake 120 s (4 polls of 30 s).
+  // Step k shifts at 240(k-1), is judged from 240(k-1) + 120, bakes until 240k.
+  const plan = planOf(pairWith());
+
+  it('times every step from the first shift', () => {
+    expect(plan.pair).toBe('shop-web');
+    expect(plan.dnsWaitSeconds).toBe(60);
+    expect(plan.pollSeconds).toBe(30);
+    expect(plan.bakeSeconds).toBe(120);
+    expect(plan.assumptions).toEqual({ insyncSeconds: 60, eventSeconds: 5 });
+    expect(plan.steps.map((s) => s.step)).toEqual([1, 2, 3, 4]);
+    expect(plan.steps.map((s) => s.greenPercent)).toEqual([10, 25, 50, 100]);
+    expect(plan.steps.map((s) => s.weights)).toEqual([
+      { blue: 90, green: 10 },
+      { blue: 75, green: 25 },
+      { blue: 50, green: 50 },
+      { blue: 0, green: 100 },
+    ]);
+    expect(columnsOf(plan)).toEqual({ starts: [0, 240, 480, 720], judged: [120, 360, 600, 840], bakeEnds: [240, 480, 720, 960] });
+    expect(plan.toFullSeconds).toBe(840);
+    expect(plan.promotedAtSeconds).toBe(960);
+  });
+
+  it('first step: 10 % of (5 + 60 + 60) s by event, of (30 + 60 + 60) s by poll', () => {
+    const b = plan.steps[0]!.blastRadius;
+    expect(b.eventSeconds).toBeCloseTo(12.5, 10);
+    expect(b.pollSeconds).toBeCloseTo(15, 10);
+    // Nothing before: green's 12.5 s over the 120 + 125 s since the first shift.
+    expect(b.eventShare).toBeCloseTo(12.5 / 245, 12);
+    expect(b.pollShare).toBeCloseTo(15 / 270, 12);
+  });
+
+  it('last step: 100 % of the exposure, plus what green served in the three earlier steps', () => {
+    const b = plan.steps[3]!.blastRadius;
+    expect(b.eventSeconds).toBeCloseTo(125, 10);
+    expect(b.pollSeconds).toBeCloseTo(150, 10);
+    // Earlier: 10 %, 25 %, 50 % for 240 s each (judged-from to judged-from) = 24 + 60 + 120 = 204 s.
+    expect(b.eventShare).toBeCloseTo((204 + 125) / (840 + 125), 12);
+    expect(b.pollShare).toBeCloseTo((204 + 150) / (840 + 150), 12);
+  });
+
+  it('middle steps follow the same formula', () => {
+    const [, second, third] = plan.steps;
+    expect(second!.blastRadius.eventSeconds).toBeCloseTo(31.25, 10);
+    expect(second!.blastRadius.eventShare).toBeCloseTo((24 + 31.25) / (360 + 125), 12);
+    expect(third!.blastRadius.pollSeconds).toBeCloseTo(75, 10);
+    expect(third!.blastRadius.pollShare).toBeCloseTo((24 + 60 + 75) / (600 + 150), 12);
+  });
+
+  it('is pure: same answer twice, the pair untouched', () => {
+    const pair = pairWith();
+    const before = structuredClone(pair);
+    expect(planOf(pair)).toEqual(planOf(pair));
+    expect(pair).toEqual(before);
+  });
+});
+
+describe('planOf: other shapes and settings', () => {
+  it('{ canary: 10 }: 10 %, then 100 %', () => {
+    const plan = planOf(pairWith({ steps: { canary: 10 } }));
+    expect(plan.steps.map((s) => s.greenPercent)).toEqual([10, 100]);
+    expect(plan.steps.map((s) => s.weights)).toEqual([{ blue: 90, green: 10 }, { blue: 0, green: 100 }]);
+    expect(columnsOf(plan)).toEqual({ starts: [0, 240], judged: [120, 360], bakeEnds: [240, 480] });
+    expect(plan.toFullSeconds).toBe(360);
+    expect(plan.promotedAtSeconds).toBe(480);
+    const last = plan.steps[1]!.blastRadius;
+    expect(last.eventSeconds).toBeCloseTo(125, 10);
+    expect(last.eventShare).toBeCloseTo((24 + 125) / (360 + 125), 12);
+    expect(last.pollShare).toBeCloseTo((24 + 150) / (360 + 150), 12);
+  });
+
+  it('{ linear: 25 }: 25, 50, 75, 100 %', () => {
+    const plan = planOf(pairWith({ steps: { linear: 25 } }));
+    expect(plan.steps.map((s) => s.greenPercent)).toEqual([25, 50, 75, 100]);
+    expect(plan.steps.map((s) => s.weights.blue)).toEqual([75, 50, 25, 0]);
+    expect(columnsOf(plan).starts).toEqual([0, 240, 480, 720]);
+    expect(plan.toFullSeconds).toBe(840);
+    expect(plan.steps[0]!.blastRadius.eventSeconds).toBeCloseTo(31.25, 10);
+    expect(plan.steps[0]!.blastRadius.pollShare).toBeCloseTo(37.5 / 270, 12);
+    // Earlier: 25 %, 50 %, 75 % for 240 s each = 60 + 120 + 180 = 360 s.
+    expect(plan.steps[3]!.blastRadius.eventShare).toBeCloseTo((360 + 125) / 965, 12);
+  });
+
+  it('a bake lasts whole polls: 100 s judged every 30 s ends at the fourth poll, 120 s in', () => {
+    const plan = planOf(pairWith({ bakeSeconds: 100 }));
+    expect(plan.bakeSeconds).toBe(100);
+    expect(columnsOf(plan)).toEqual({ starts: [0, 240, 480, 720], judged: [120, 360, 600, 840], bakeEnds: [240, 480, 720, 960] });
+    expect(formatPlan(plan).join('\n')).toContain('100 s bake (120 s: whole polls)');
+  });
+
+  it('the DNS wait is minWaitSeconds, and the assumptions are the ones given', () => {
+    const plan = planOf(pairWith({ minWaitSeconds: 90 }), { insyncSeconds: 30, eventSeconds: 10 });
+    expect(plan.dnsWaitSeconds).toBe(90);
+    expect(plan.assumptions).toEqual({ insyncSeconds: 30, eventSeconds: 10 });
+    expect(columnsOf(plan)).toEqual({ starts: [0, 240, 480, 720], judged: [120, 360, 600, 840], bakeEnds: [240, 480, 720, 960] });
+    // 10 % of (10 + 30 + 90) s.
+    expect(plan.steps[0]!.blastRadius.eventSeconds).toBeCloseTo(13, 10);
+    expect(plan.steps[0]!.blastRadius.pollSeconds).toBeCloseTo(15, 10);
+  });
+
+  it('without a bake, a failure is noticed by poll only at the next step, which has shifted meanwhile', () => {
+    const plan = planOf(pairWith({ bakeSeconds: 0 }));
+    expect(columnsOf(plan)).toEqual({ starts: [0, 120, 240, 360], judged: [120, 240, 360, 480], bakeEnds: [120, 240, 360, 480] });
+    const first = plan.steps[0]!.blastRadius;
+    // Noticed at 240 (step 2's first check), over at 360: 10 % from 120 to 240, then 25 % to 360.
+    expect(first.pollSeconds).toBeCloseTo(12 + 30, 10);
+    expect(first.pollShare).toBeCloseTo(42 / 360, 12);
+    // The event at 125; over at 245, but step 2's 25 % took over at 240.
+    expect(first.eventSeconds).toBeCloseTo(12 + 1.25, 10);
+    expect(first.eventShare).toBeCloseTo(13.25 / 245, 12);
+    // The last step promotes at its first check: nothing notices green failing after it.
+    const last = plan.steps[3]!.blastRadius;
+    expect(last).toEqual({ eventSeconds: Infinity, pollSeconds: Infinity, eventShare: 1, pollShare: 1 });
+    expect(formatPlan(plan).at(-3)).toMatch(/no rollback +no rollback$/);
+  });
+
+  it('the defaults are 60 s to INSYNC and 5 s for an event', () => {
+    expect(DEFAULT_ASSUMPTIONS).toEqual({ insyncSeconds: 60, eventSeconds: 5 });
+    expect(planOf(pairWith())).toEqual(planOf(pairWith(), { insyncSeconds: 60, eventSeconds: 5 }));
+  });
+
+  it.each([
+    { insyncSeconds: -1, eventSeconds: 5 },
+    { insyncSeconds: 60, eventSeconds: Number.NaN },
+    { insyncSeconds: Infinity, eventSeconds: 5 },
+  ])('refuses assumptions %j', (assumptions) => {
+    expect(() => planOf(pairWith(), assumptions)).toThrow(RangeError);
+  });
+});
+
+describe('blast radius', () => {
+  it('grows with pollSeconds (poll only), and the event path does not care while events are faster', () => {
+    const plans = [10, 20, 30, 60].map((pollSeconds) => planOf(pairWith({ pollSeconds })));
+    for (let i = 0; i < 4; i++) {
+      const radii = plans.map((p) => p.steps[i]!.blastRadius);
+      expect(strictlyIncreasing(radii.map((b) => b.pollSeconds))).toBe(true);
+      expect(strictlyIncreasing(radii.map((b) => b.pollShare))).toBe(true);
+      expect(new Set(radii.map((b) => b.eventSeconds)).size).toBe(1);
+    }
+  });
+
+  it("grows with the step's percentage", () => {
+    const { steps } = planOf(pairWith());
+    for (const key of ['eventSeconds', 'pollSeconds', 'eventShare', 'pollShare'] as const) {
+      expect(strictlyIncreasing(steps.map((s) => s.blastRadius[key]))).toBe(true);
+    }
+    const small = planOf(pairWith({ steps: { canary: 10 } })).steps[0]!.blastRadius;
+    const big = planOf(pairWith({ steps: { canary: 20 } })).steps[0]!.blastRadius;
+    expect(big.eventSeconds).toBeCloseTo(2 * small.eventSeconds, 10);
+    expect(big.pollShare).toBeGreaterThan(small.pollShare);
+  });
+
+  it('by event it is the poll when polls are faster than events', () => {
+    const plan = planOf(pairWith({ pollSeconds: 1 }), { insyncSeconds: 60, eventSeconds: 5 });
+    const first = plan.steps[0]!.blastRadius;
+    expect(first.eventSeconds).toBeCloseTo(0.1 * (1 + 60 + 60), 10);
+    expect(first.eventSeconds).toBe(first.pollSeconds);
+    expect(first.eventShare).toBe(first.pollShare);
+  });
+
+  const anyPair = fc.record({
+    steps: fc.oneof(
+      fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { maxLength: 12 }).map((a) => [...a.sort((x, y) => x - y), 100]),
+      fc.integer({ min: 1, max: 99 }).map((canary) => ({ canary })),
+      fc.integer({ min: 1, max: 100 }).map((linear) => ({ linear })),
+    ),
+    bakeSeconds: fc.integer({ min: 0, max: 86_400 }),
+    pollSeconds: fc.integer({ min: 1, max: 3_600 }),
+    minWaitSeconds: fc.integer({ min: 0, max: 3_600 }),
+  });
+  const anyAssumptions = fc.record({ insyncSeconds: fc.integer({ min: 0, max: 600 }), eventSeconds: fc.integer({ min: 0, max: 600 }) });
+  /** The overrides, if they make a valid pair (with the longest executionTimeoutSeconds). */
+  const valid = (overrides: Partial<PairInput>): PairConfig | undefined => {
+    const config = { pairs: [{ ...examplePair(), ...overrides, executionTimeoutSeconds: 86_400 }] };
+    return configProblems(config).length === 0 ? parseConfig(config).pairs[0] : undefined;
+  };
+
+  it('property: event-driven is never worse than poll only', () => {
+    fc.assert(
+      fc.property(anyPair, anyAssumptions, (overrides, assumptions) => {
+        for (const { blastRadius: b } of planOf(rawPair(overrides), assumptions).steps) {
+          expect(b.eventSeconds).toBeLessThanOrEqual(b.pollSeconds);
+          expect(b.eventShare).toBeLessThanOrEqual(b.pollShare);
+          expect(b.eventShare).toBeGreaterThanOrEqual(0);
+          expect(b.pollShare).toBeLessThanOrEqual(1);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('property: the timeline is the steps end to end, each shift + INSYNC + DNS wait + whole polls', () => {
+    fc.assert(
+      fc.property(anyPair, anyAssumptions, (overrides, assumptions) => {
+        const pair = rawPair(overrides);
+        const plan = planOf(pair, assumptions);
+        const bake = Math.ceil(pair.bakeSeconds / pair.pollSeconds) * pair.pollSeconds;
+        plan.steps.forEach((s, i) => {
+          expect(s.startsAtSeconds).toBe(i === 0 ? 0 : plan.steps[i - 1]!.bakeEndsAtSeconds);
+          expect(s.judgedFromSeconds).toBe(s.startsAtSeconds + assumptions.insyncSeconds + pair.minWaitSeconds);
+          expect(s.bakeEndsAtSeconds).toBe(s.judgedFromSeconds + bake);
+        });
+        expect(plan.toFullSeconds).toBe(plan.steps.at(-1)!.judgedFromSeconds);
+        expect(plan.promotedAtSeconds).toBe(plan.toFullSeconds + bake);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('property: every formatted line of a valid pair fits in 80 columns', () => {
+    fc.assert(
+      fc.property(anyPair, anyAssumptions, (overrides, assumptions) => {
+        const pair = valid(overrides);
+        fc.pre(pair !== undefined);
+        for (const line of formatPlan(planOf(pair!, assumptions))) expect(line.length).toBeLessThanOrEqual(80);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('formatPlan', () => {
+  const lines = formatPlan(planOf(pairWith()));
+
+  it('fits in 80 columns', () => {
+    expect(lines.length).toBeGreaterThan(8);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it('names the pair and the assumptions', () => {
+    const text = lines.join('\n');
+    expect(lines[0]).toContain('shop-web');
+    expect(text).toContain('INSYNC in ~60 s');
+    expect(text).toContain("DNS wait 60 s = minWaitSeconds, unless the record's TTL is longer");
+    expect(text).toContain('every 30 s for a 120 s bake');
+    expect(text).toContain('alarm events reach the run within 5 s');
+    expect(text).not.toContain('whole polls');
+  });
+
+  it('has one row per step: weights, m:ss times, blast radius by event and by poll only', () => {
+    const rows = lines.filter((l) => /^ +\d+ +\d+ +\d+\/\d+ /.test(l));
+    expect(rows).toHaveLength(4);
+    expect(rows[0]!.trim().split(/ {2,}/)).toEqual(['1', '10', '90/10', '0:00', '2:00', '4:00', '12.5 s · 5.1 %', '15.0 s · 5.6 %']);
+    expect(rows[3]!.trim().split(/ {2,}/)).toEqual(['4', '100', '0/100', '12:00', '14:00', '16:00', '125 s · 34.1 %', '150 s · 35.8 %']);
+  });
+
+  it('ends with 100 % and the promotion', () => {
+    expect(lines.at(-1)).toBe('100 % at 14:00, promoted at 16:00');
+  });
+
+  it('m:ss goes past an hour in minutes', () => {
+    expect(formatClock(0)).toBe('0:00');
+    expect(formatClock(65)).toBe('1:05');
+    expect(formatClock(4500)).toBe('75:00');
+  });
+});
