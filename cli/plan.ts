@@ -122,7 +122,7 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     const byPoll = bake > 0 ? J + pollSeconds : (timeline[i + 1]?.judgedFromSeconds ?? Infinity);
     const eventArrives = J + eventSeconds;
     // The listener stops with the promotion: an event after it rolls nothing back.
-    const byEvent = eventArrives <= promotedAt ? eventArrives : Infinity;
+    const byEvent = Math.min(eventArrives <= promotedAt ? eventArrives : Infinity, byPoll);
     const event = exposure(J, byEvent);
     const poll = exposure(J, byPoll);
     return { ...s, blastRadius: { eventSeconds: event.seconds, pollSeconds: poll.seconds, eventShare: event.share, pollShare: poll.share } };
