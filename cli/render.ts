@@ -112,7 +112,7 @@ export function statusLine(view: CanaryView, width: number, color: boolean): str
   let line = '';
   for (const layout of layouts) {
     line = compose(layout);
-    return line;
+    if (visibleLength(line) <= width) return line;
   }
   return fit(line, width);
 }

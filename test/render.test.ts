@@ -168,7 +168,7 @@ describe('timeline', () => {
     { atMs: 30_000, green: 10 },
     { atMs: 300_000, green: 25 },
     { atMs: 600_000, green: 50 },
-    { atMs: 900_000, green: 0 },
+    { atMs: 910_000, green: 0 },
   ];
 
   it('keeps the demo look: one row per level, filled while green is at or above it', () => {
@@ -200,9 +200,10 @@ describe('timeline', () => {
   });
 
   it('puts ▲ rollback under the axis at the column of that time, with ╳ in that column of the chart', () => {
-    const lines = timeline(run, 1_200_000, { rollbackAtMs: 900_000 });
-    // 60 columns over 1200 s: 900 s is column round(0.75 * 59) = 44, after the 8-column gutter.
-    const column = 8 + 44;
+    const lines = timeline(run, 1_200_000, { rollbackAtMs: 910_000 });
+    // 60 columns over 1200 s: 910 s is column round(910 / 1200 * 59) = round(44.74) = 45, after the
+    // 8-column gutter. Green is already 0 there, so the ╳ shows the 50 % rolled back from.
+    const column = 8 + 45;
     const marker = lines[4]!;
     expect(lines[3]).toMatch(/^ {5}0 \+-+$/);
     expect(marker).toBe(`${' '.repeat(column)}▲ rollback`);
