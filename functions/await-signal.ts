@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
-import { awsCanary } from './lib/aws-canary.js';
+import { sendTaskFailure, sendTaskSuccess } from './lib/aws/stepfunctions.js';
+import { Canary } from './lib/canary.js';
 import { parseTaskInput } from './lib/canary-state.js';
-import { requiredEnv } from './lib/env.js';
 import { handled, logFor, logger } from './lib/log.js';
+import { canaryClaims, lockTable } from './lib/pair-lock.js';
 
 const Input = z.object({
   token: z.string().check(z.minLength(1)),
@@ -23,7 +24,7 @@ const Input = z.object({
 export const handler = handled('Await signal', async (input: unknown): Promise<{ slot: string; outcome: string }> => {
   const { token, pair, executionArn, step, slot } = parseTaskInput(Input, input, 'Await signal');
   logFor({ pair, executionArn, slot });
-  const outcome = await awsCanary(requiredEnv('LOCK_TABLE')).park(pair, executionArn, slot, step, token);
+  const outcome = await new Canary({ claims: canaryClaims(lockTable()), signals: { succeed: sendTaskSuccess, fail: sendTaskFailure } }).park(pair, executionArn, slot, step, token);
   logger.info(outcome === 'PARKED' ? 'task token parked with the claim' : 'answered at once', { step });
   return { slot, outcome };
 });

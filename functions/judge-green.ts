@@ -6,7 +6,7 @@ import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, type Judgeme
 import { judgeGreen } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
-import { claims, type PairClaim } from './lib/pair-lock.js';
+import { readClaim, recordProgress, type PairClaim } from './lib/pair-lock.js';
 
 const Input = z.object({ plan: PlanSchema, status: StatusSchema, judgement: z.nullable(JudgementSchema) });
 
@@ -75,7 +75,7 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
   const [service, { alarms, missing }, claim] = await Promise.all([
     describeService(plan.green.cluster, plan.green.service),
     describeAlarms(plan.alarms),
-    claims().read(plan.pair),
+    readClaim(plan.pair),
   ]);
   const targets = (await Promise.all(service.targetGroups.map(describeTargetHealth))).flat();
   const { reasons } = judgeGreen({ alarms, service, targets, expected: { deploymentId: plan.deploymentId, taskDefinition: plan.green.taskDefinition } });
@@ -83,7 +83,7 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
   if (now > Date.parse(plan.deadline)) reasons.push(`the canary ran past its execution timeout (deadline ${plan.deadline})`);
   const judgement = judgementAfter(plan, status, previous, reasons, claim, now);
 
-  await claims().recordProgress(plan.pair, plan.executionArn, {
+  await recordProgress(plan.pair, plan.executionArn, {
     step: status.step,
     of: status.of,
     greenPercent: status.greenPercent,

@@ -9,7 +9,7 @@ import { fail } from './lib/errors.js';
 import { alarmReasons, primaryOf, steadyReasons } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
-import { claimForCanary, claims } from './lib/pair-lock.js';
+import { claimForCanary, releasePair } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
 import { dnsWaitSeconds, readPair } from './lib/record-pair.js';
 import { expandSteps, formatWeights } from './lib/schedule.js';
@@ -108,7 +108,7 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     await notify(logger, 'Started', notificationDetail(plan, status));
     return { plan, status, judgement: null };
   } catch (e) {
-    await claims().release(plan.pair, executionArn);
+    await releasePair(plan.pair, executionArn);
     throw e;
   }
 });

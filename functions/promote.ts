@@ -1,9 +1,11 @@
 import * as z from 'zod/mini';
-import { awsCanary } from './lib/aws-canary.js';
+import { sendTaskSuccess } from './lib/aws/stepfunctions.js';
+import { Canary } from './lib/canary.js';
 import { PlanSchema, StatusSchema, parseTaskInput } from './lib/canary-state.js';
-import { requiredEnv } from './lib/env.js';
+import { canaryClaims, lockTable } from './lib/pair-lock.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { ALL_GREEN, type Weights } from './lib/schedule.js';
+import { route53Reader } from './lib/traffic/route53/route53-router.js';
 
 const Input = z.object({ plan: PlanSchema, status: StatusSchema });
 
@@ -25,7 +27,7 @@ export interface Promotion {
 export const handler = handled('Promote', async (input: unknown): Promise<Promotion> => {
   const { plan, status } = parseTaskInput(Input, input, 'Promote');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
-  await awsCanary(requiredEnv('LOCK_TABLE')).promote(plan, status);
+  await new Canary({ claims: canaryClaims(lockTable()), reader: route53Reader, signals: { succeed: sendTaskSuccess } }).promote(plan, status);
   logger.info('green promoted', { weights: ALL_GREEN });
   return {
     outcome: 'PROMOTED',

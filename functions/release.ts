@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { CaughtErrorSchema, errorText, PlanSchema, StatusSchema, parseTaskInput } from './lib/canary-state.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
-import { claims } from './lib/pair-lock.js';
+import { releasePair } from './lib/pair-lock.js';
 
 const Input = z.object({
   plan: PlanSchema,
@@ -28,7 +28,7 @@ export interface Release {
 export const handler = handled('Release the pair', async (input: unknown): Promise<Release> => {
   const { plan, status, outcome, error } = parseTaskInput(Input, input, 'Release the pair');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
-  const released = await claims().release(plan.pair, plan.executionArn);
+  const released = await releasePair(plan.pair, plan.executionArn);
   if (outcome === 'PROMOTED') {
     if (released) await notify(logger, 'Promoted', notificationDetail(plan, status));
     logger.info('promotion complete; pair released', { released });

@@ -4,7 +4,7 @@ import { findPairByService } from './lib/config.js';
 import { parseDeploymentEvent } from './lib/deployment-event.js';
 import { isCanaryError } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { claims } from './lib/pair-lock.js';
+import { readClaim } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
 import { recoverStoppedRun, type Recovery } from './lib/recovery.js';
 
@@ -55,7 +55,7 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Rec
   }
   logFor({ pair: pairName, executionArn });
 
-  const claim = await claims().read(pairName);
+  const claim = await readClaim(pairName);
   if (!claim) return { action: 'NONE', why: `no canary holds pair ${pairName}: the run released it (its own rollback or promotion ran)` };
   if (claim.executionArn !== executionArn) {
     logger.info('pair is held by another canary; leaving DNS to it', { holder: claim.executionArn });

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { awsCanary } from './lib/aws-canary.js';
+import { Canary } from './lib/canary.js';
 import { PlanSchema, StatusSchema, parseTaskInput, type Status } from './lib/canary-state.js';
-import { requiredEnv } from './lib/env.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { claims } from './lib/pair-lock.js';
+import { canaryClaims, lockTable, readClaim, recordProgress } from './lib/pair-lock.js';
+import { route53Router } from './lib/traffic/route53/route53-router.js';
 
 const Input = z.object({ plan: PlanSchema, status: StatusSchema });
 
@@ -15,9 +15,9 @@ const Input = z.object({ plan: PlanSchema, status: StatusSchema });
 export const handler = handled('Shift traffic', async (input: unknown): Promise<Status> => {
   const { plan, status } = parseTaskInput(Input, input, 'Shift traffic');
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
-  const claim = await claims().read(plan.pair);
-  const next = await awsCanary(requiredEnv('LOCK_TABLE')).shift(plan, status, claim);
-  await claims().recordProgress(plan.pair, plan.executionArn, { step: next.step, of: next.of, greenPercent: next.greenPercent });
+  const claim = await readClaim(plan.pair);
+  const next = await new Canary({ claims: canaryClaims(lockTable()), router: route53Router }).shift(plan, status, claim);
+  await recordProgress(plan.pair, plan.executionArn, { step: next.step, of: next.of, greenPercent: next.greenPercent });
   logger.info('traffic shifted', { step: next.step, of: next.of, weights: next.weights, changeId: next.changeId });
   return next;
 });

@@ -1,10 +1,9 @@
 import * as z from 'zod/mini';
-import { awsCanary } from './lib/aws-canary.js';
-import type { ActionResult } from './lib/canary.js';
+import { sendTaskFailure } from './lib/aws/stepfunctions.js';
+import { Canary, type ActionResult } from './lib/canary.js';
 import { isCanaryError } from './lib/errors.js';
-import { requiredEnv } from './lib/env.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { claims } from './lib/pair-lock.js';
+import { canaryClaims, lockTable, readClaim } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
 
 const AlarmEvent = z.object({
@@ -66,11 +65,11 @@ export const handler = handled('Signal', async (event: unknown): Promise<SignalR
     return { pairs: [] };
   }
 
-  const canary = awsCanary(requiredEnv('LOCK_TABLE'));
+  const canary = new Canary({ claims: canaryClaims(lockTable()), signals: { fail: sendTaskFailure } });
   const pairs: SignalResult['pairs'] = [];
   for (const t of targets) {
     logFor({ pair: t.pair, signal: t.error });
-    const claim = await claims().read(t.pair);
+    const claim = await readClaim(t.pair);
     if (!claim) {
       logger.info('no canary holds the pair: nothing to stop', { cause: t.cause });
       pairs.push({ pair: t.pair, outcome: 'NO_CANARY', detail: 'no canary is running on this pair' });

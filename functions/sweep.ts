@@ -1,6 +1,6 @@
 import { describeExecution } from './lib/aws/stepfunctions.js';
 import { handled, logger } from './lib/log.js';
-import { claims, type PairClaim } from './lib/pair-lock.js';
+import { listClaims, type PairClaim } from './lib/pair-lock.js';
 import { recoverStoppedRun, type Recovery } from './lib/recovery.js';
 import { SAFETY_NET_TIMEOUT_SECONDS } from './lib/stack.js';
 
@@ -22,7 +22,7 @@ const beingRecovered = (claim: PairClaim, nowSeconds: number) =>
  * execution that has ended, or one Step Functions does not know.
  */
 export const handler = handled('Sweep', async (): Promise<SweepResult> => {
-  const held = await claims().list();
+  const held = await listClaims();
   const now = Math.floor(Date.now() / 1000);
   let running = 0;
   const recovered: SweepResult['recovered'] = [];
@@ -45,7 +45,7 @@ export const handler = handled('Sweep', async (): Promise<SweepResult> => {
       }
     }),
   );
-  logger.info('sweep done', { claims: claims.length, running, recovered: recovered.length, failed: failures.length });
+  logger.info('sweep done', { claims: held.length, running, recovered: recovered.length, failed: failures.length });
   if (failures.length > 0) throw failures[0];
-  return { claims: claims.length, running, recovered };
+  return { claims: held.length, running, recovered };
 });

@@ -152,6 +152,7 @@ export class LocalCanary {
     sim.cloudwatch.onStateChange((event) => this.publish(event as unknown as Record<string, unknown>));
     sim.dynamodb.createTable({ TableName: LOCAL_RESOURCES.claimsTable, KeySchema: [{ AttributeName: 'pair', KeyType: 'HASH' }] });
     sim.createQueue(LOCAL_RESOURCES.failuresQueue);
+    sim.stateMachines.add(LOCAL_RESOURCES.stateMachineArn);
     sim.ecs.onDeploymentEvent((event) => {
       this.deploymentEvents.push(event);
       if (this.trigger && matches(this.deploymentPattern, event as unknown as Record<string, unknown>)) void this.deliver(event);

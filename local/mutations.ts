@@ -108,9 +108,19 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
     scenario(options, async (w) => {
       w.whenGreenReaches(25, () => w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'Threshold Crossed'), 90_000);
       const [result] = await w.runCanary();
-      check(result?.error === 'CanaryRolledBack' && /is in ALARM/.test(result.cause ?? ''), settled(result));
+      // The alarm's event stops the run (the signal function), before the next poll would.
+      check(result?.error === 'CanaryRolledBack' && /AlarmFired: alarm \S+ went to ALARM/.test(result.cause ?? ''), settled(result));
       check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
       check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
+      check(w.claim() === undefined, 'claim not released');
+    }),
+
+  'a lost alarm event: the next poll rolls the canary back': (options) =>
+    scenario({ ...options, start: { ...options.start, loseSignalEvents: true } }, async (w) => {
+      w.whenGreenReaches(25, () => w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'Threshold Crossed'), 90_000);
+      const [result] = await w.runCanary();
+      check(result?.error === 'CanaryRolledBack' && /GreenUnhealthy: metric alarm \S+ is in ALARM/.test(result.cause ?? ''), settled(result));
+      check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
       check(w.claim() === undefined, 'claim not released');
     }),
 

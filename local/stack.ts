@@ -6,6 +6,7 @@ import {
   PROVIDER,
   RESOURCES,
   STATE_MACHINE_NAME,
+  claimsTableName,
   statementsOf,
   type FunctionDeclaration,
 } from '../functions/lib/stack.js';
@@ -48,7 +49,7 @@ const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region':
 /** Physical names and ARNs of the stack's resources in the simulated account. */
 export const LOCAL_RESOURCES = {
   stateMachineArn: `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`,
-  claimsTable: `${STATE_MACHINE_NAME}-${RESOURCES.claimsTable}-SIM`,
+  claimsTable: claimsTableName('prod'),
   failuresQueue: `${STATE_MACHINE_NAME}-${RESOURCES.failuresQueue}-SIM`,
 };
 

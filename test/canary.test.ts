@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDefinition, loseFirstResponse, taskFunctions, type TaskHandler } from '../local/step-functions.js';
+import { loadDefinition, loseFirstResponse, taskFunctions, type AslDefinition, type TaskHandler } from '../local/step-functions.js';
 import { invoke } from '../local/lambda.js';
 import { LOCAL_RESOURCES } from '../local/stack.js';
 import { greenSequence, weightsOf, world } from './helpers.js';
@@ -88,7 +88,8 @@ describe('rollback when green fails', () => {
     const [result] = await w.runCanary();
     expect(result!.status).toBe('FAILED');
     expect(result!.error).toBe('CanaryRolledBack');
-    expect(result!.cause).toContain('metric alarm shop-web-5xx-rate is in ALARM: Threshold Crossed');
+    // The alarm's state change reaches the run as an event (the signal function), before any poll.
+    expect(result!.cause).toMatch(/AlarmFired: alarm shop-web-5xx-rate went to ALARM at \S+: Threshold Crossed/);
     expect(result!.cause).toContain(`step ${STEPS.indexOf(percent) + 1} of 4 (green ${percent} %)`);
     expect(greenSequence(w.sim, w.pair)).toEqual([...STEPS.slice(0, STEPS.indexOf(percent) + 1), 0]);
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
@@ -102,13 +103,13 @@ describe('rollback when green fails', () => {
     w.whenGreenReaches(25, () => w.sim.cloudwatch.setState('shop-web-health-latency-p99', 'ALARM', 'p99 > 800 ms'));
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
-    expect(result!.cause).toContain('composite alarm shop-web-health is in ALARM');
+    expect(result!.cause).toContain('AlarmFired: alarm shop-web-health went to ALARM');
     expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
   });
 
   it.each<[string, (w: ReturnType<typeof world>) => void, RegExp]>([
     ['green loses tasks', (w) => w.sim.ecs.setRunningCount('shop', 'shop-web-b', 1), /runs 1 of 3 desired tasks/],
-    ['green\'s deployment fails', (w) => w.sim.ecs.failDeployment('shop', 'shop-web-b', 'tasks failed to start'), /FAILED: tasks failed to start/],
+    ['green\'s deployment fails', (w) => w.sim.ecs.failDeployment('shop', 'shop-web-b', 'tasks failed to start'), /GreenDeploymentFailed: shop\/shop-web-b: SERVICE_DEPLOYMENT_FAILED \(ecs-svc\/\d+\): tasks failed to start/],
     [
       'green gets another task definition (no new canary: the trigger is off)',
       (w) => {
@@ -136,15 +137,18 @@ describe('rollback when green fails', () => {
 });
 
 const definition = loadDefinition();
+/** Task states whose failure ends at `target`: their own Catch, or the Catch of the Parallel they run in. */
 const catchesTo = (target: string) =>
-  Object.entries(definition.States)
-    .filter(([, st]) => st.Type === 'Task' && ((st.Catch as { Next: string }[] | undefined) ?? []).some((c) => c.Next === target))
-    .map(([name]) => name);
+  Object.entries(definition.States).flatMap(([name, st]) => {
+    if (!((st.Catch as { Next: string }[] | undefined) ?? []).some((c) => c.Next === target)) return [];
+    if (st.Type === 'Parallel') return Object.keys(taskFunctions({ StartAt: '', States: Object.assign({}, ...(st.Branches as AslDefinition[]).map((b) => b.States)) }));
+    return st.Type === 'Task' ? [name] : [];
+  });
 
 describe('every Task state has its way out', () => {
   it('before any traffic moves a failure refuses green; after the first shift it rolls back; the rest end the run', () => {
     expect(catchesTo('Refuse')).toEqual(['Scale up green', 'Smoke test green', 'Pre-traffic hook']);
-    expect(catchesTo('Roll back')).toEqual(['Shift traffic', 'Wait for Route53 INSYNC', 'Judge green', 'Promote', 'Post-traffic hook']);
+    expect(catchesTo('Roll back')).toEqual(['Shift traffic', 'Wait for Route53 INSYNC', 'Judge green', 'Wait for approval', 'Promote', 'Listen for alarms', 'Post-traffic hook']);
     const rest = Object.keys(taskFunctions(definition)).filter((s) => !catchesTo('Refuse').includes(s) && !catchesTo('Roll back').includes(s));
     // Preflight fails closed by itself; the old side's scale-down goes on to Finish; the ends end.
     expect(rest).toEqual(['Preflight', 'Scale down the old side', 'Finish', 'Refuse', 'Roll back']);
@@ -166,7 +170,8 @@ describe('refusal on any task error before the first shift', () => {
 });
 
 describe('rollback on any task error after the first shift', () => {
-  const tasks = catchesTo('Roll back');
+  // The listener's first call runs beside the first shift; the gate runs only at a gate (test/operator.test.ts).
+  const tasks = catchesTo('Roll back').filter((s) => s !== 'Listen for alarms' && s !== 'Wait for approval');
 
   it.each(tasks)('%s throws (after the first shift): blue 100 / green 0 and CanaryRolledBack', async (state) => {
     // The second call of Shift traffic is the first one after a shift; every other state's first call is.
@@ -362,7 +367,7 @@ describe('IAM as AWS enforces it (each function runs with its packaged role)', (
     process.env.LOCK_TABLE = 'set-on-the-host';
     try {
       const read = async () => ({ table: process.env.LOCK_TABLE, name: process.env.AWS_LAMBDA_FUNCTION_NAME, home: process.env.HOME });
-      expect(await invoke(w.stack.judgeGreen!, read, {})).toEqual({ table: undefined, name: 'ecs-dns-canary-prod-judgeGreen' });
+      expect(await invoke(w.stack.waitForChange!, read, {})).toEqual({ table: undefined, name: 'ecs-dns-canary-prod-waitForChange' });
       expect(await invoke(w.stack.shiftTraffic!, read, {})).toEqual({ table: LOCAL_RESOURCES.claimsTable, name: 'ecs-dns-canary-prod-shiftTraffic' });
       expect(process.env.LOCK_TABLE).toBe('set-on-the-host');
     } finally {

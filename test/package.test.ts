@@ -5,7 +5,7 @@ import validator from 'asl-validator';
 import { unzipSync } from 'fflate';
 import { describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../functions/lib/config.js';
-import { declareFunctions, normalizedRecordName, STATE_MACHINE_NAME, statementsOf } from '../functions/lib/stack.js';
+import { declareFunctions, normalizedRecordName, STATE_MACHINE_NAME, statementsOf, taskStates } from '../functions/lib/stack.js';
 import example from '../local/example.config.js';
 import { stackFromDeclarations, stackFromTemplate, type PolicyStatement } from '../local/stack.js';
 import { loadDefinition } from '../local/step-functions.js';
@@ -42,7 +42,7 @@ describe('the packaged stack', () => {
     return rules[0]![1];
   };
 
-  it('has two rules and no other', () => expect(ofType('AWS::Events::Rule')).toHaveLength(2));
+  it('has five rules and no other', () => expect(ofType('AWS::Events::Rule')).toHaveLength(5));
 
   it('rule 1: SERVICE_DEPLOYMENT_COMPLETED of every configured service, to start-canary', () => {
     const rule = ruleTo('StartCanaryLambdaFunction');
@@ -63,6 +63,24 @@ describe('the packaged stack', () => {
     });
   });
 
+  it('rules 3 to 5: the configured alarms going to ALARM, and green failing, to the signal function', () => {
+    const patterns = ofType('AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .filter((p) => p.Targets[0].Arn['Fn::GetAtt'][0] === 'SignalLambdaFunction')
+      .map((p) => p.EventPattern);
+    const services = config.pairs.flatMap((p) => p.services.map((s) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:service/${s.cluster}/${s.service}` })));
+    expect(patterns).toEqual([
+      { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: config.pairs.flatMap((p) => p.alarms), state: { value: ['ALARM'] } } },
+      { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: services, detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] } },
+      {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Service Action'],
+        resources: services,
+        detail: { eventName: ['SERVICE_TASK_START_IMPAIRED', 'SERVICE_TASK_PLACEMENT_FAILURE', 'SERVICE_TASK_CONFIGURATION_FAILURE'] },
+      },
+    ]);
+  });
+
   it('keeps pair claims in a DynamoDB table with TTL', () => {
     const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, any]];
     expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'pair', KeyType: 'HASH' }]);
@@ -75,18 +93,14 @@ describe('the packaged stack', () => {
     const [text, params] = machine.Properties.DefinitionString['Fn::Sub'];
     // The plugin's validator marks every state with the default QueryLanguage (JSONPath); nothing else may differ.
     const deployed = JSON.parse(text, (key, value) => (key === 'QueryLanguage' && value === 'JSONPath' ? undefined : value));
-    const source = loadDefinition();
-    expect(Object.keys(deployed.States)).toEqual(Object.keys(source.States));
-    for (const [name, state] of Object.entries(source.States)) {
-      if (state.Type !== 'Task') {
-        expect(deployed.States[name]).toEqual(state);
-        continue;
-      }
-      const fn = /^\$\{(\w+)FunctionArn\}$/.exec(state.Resource!)![1];
-      const placeholder = /^\$\{(\w+)\}$/.exec(deployed.States[name].Resource)![1]!;
-      expect(params[placeholder]).toEqual({ 'Fn::GetAtt': [`${fn}LambdaFunction`, 'Arn'] });
-      expect({ ...deployed.States[name], Resource: state.Resource }).toEqual(state);
-    }
+    // Every ${X} the plugin substitutes is one function's ARN; named back as ${FnFunctionArn}, the definition is statemachine/'s.
+    const named = JSON.parse(JSON.stringify(deployed).replace(/\$\{(\w+)\}/g, (_, placeholder: string) => {
+      const [logicalId, attribute] = params[placeholder]['Fn::GetAtt'];
+      expect(attribute).toBe('Arn');
+      return `\${${logicalId.replace(/LambdaFunction$/, '')}FunctionArn}`;
+    }));
+    expect(named).toEqual(loadDefinition());
+    expect(Object.keys(params)).toHaveLength(new Set(taskStates(loadDefinition() as never).map((t) => t.fn)).size);
     expect(machine.Properties.StateMachineType ?? 'STANDARD').toBe('STANDARD');
   });
 
@@ -183,9 +197,9 @@ describe('the packaged stack', () => {
     }
   });
 
-  it('sends what the trigger, the safety net and the sweep fail to handle to a queue with an alarm on its depth', () => {
+  it('sends what the trigger, the signal function, the safety net and the sweep fail to handle to a queue with an alarm on its depth', () => {
     const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties);
-    expect(configs.map((c) => c.FunctionName.Ref).sort()).toEqual(['SafetyNetLambdaFunction', 'StartCanaryLambdaFunction', 'SweepLambdaFunction']);
+    expect(configs.map((c) => c.FunctionName.Ref).sort()).toEqual(['SafetyNetLambdaFunction', 'SignalLambdaFunction', 'StartCanaryLambdaFunction', 'SweepLambdaFunction']);
     for (const c of configs) expect(c.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['AsyncFailuresQueue', 'Arn'] } } });
     const [[, alarm]] = ofType('AWS::CloudWatch::Alarm') as [[string, any]];
     expect(alarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
@@ -326,10 +340,16 @@ describe('sls invoke local', () => {
       (e: { code?: number; killed?: boolean; stdout?: string; stderr?: string }) => ({ code: e.killed ? 'TIMEOUT' : e.code, text: `${e.stdout}${e.stderr}` }),
     );
 
-  it('loads judgeGreen on the sample task input and stops at the first AWS call, naming the missing credentials', async () => {
-    const r = await invoke('judgeGreen', 'task-judge-green.json');
+  it('loads waitForChange on the sample task input and stops at the first AWS call, naming the missing credentials', async () => {
+    const r = await invoke('waitForChange', 'task-wait-for-change.json');
     expect(r.code).toBe(1);
     expect(r.text).toMatch(/Could not load credentials from any providers/);
+  }, 90_000);
+
+  it('judgeGreen on the sample task input: its LOCK_TABLE needs the deployed stack, and says so', async () => {
+    const r = await invoke('judgeGreen', 'task-judge-green.json');
+    expect(r.code).toBe(1);
+    expect(r.text).toMatch(/LOCK_TABLE/);
   }, 90_000);
 
   it('startCanary on the sample deployment event: its STATE_MACHINE_ARN needs the deployed stack, and says so', async () => {

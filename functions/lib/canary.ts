@@ -1,10 +1,9 @@
 import { pairRef, type Plan, type Status } from './canary-state.js';
 import { fail } from './errors.js';
-import type { NotificationDetail, NotificationType } from './notify.js';
-import type { PairClaim, PairClaims, StopRequest } from './pair-lock.js';
+import type { CanaryClaims, PairClaim, StopRequest } from './pair-lock.js';
 import type { PairRef } from './record-pair.js';
 import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, weightsFor, type Weights } from './schedule.js';
-import type { TrafficRouter } from './traffic/router.js';
+import type { TrafficReader, TrafficRouter } from './traffic/router.js';
 
 /** Answers to parked tasks (Step Functions task tokens); false when the token no longer waits. */
 export interface Signals {
@@ -12,18 +11,24 @@ export interface Signals {
   fail(token: string, error: string, cause: string): Promise<boolean>;
 }
 
-export interface Notifier {
-  notify(type: NotificationType, detail: NotificationDetail): Promise<boolean>;
+/**
+ * What the canary works with, injected. Each Task handler passes only what its operations use
+ * (its bundle then holds, and its role grants, nothing else); the CLI passes everything.
+ */
+export interface CanaryDeps {
+  claims: CanaryClaims;
+  /** Moves traffic (shift, roll back). */
+  router?: (ref: PairRef) => TrafficRouter;
+  /** Only looks (promote). */
+  reader?: (ref: PairRef) => TrafficReader;
+  signals?: Partial<Signals>;
+  clock?: () => number;
 }
 
-/** What the canary works with, injected: the Task handlers pass the AWS ones, tests and the CLI may pass others. */
-export interface CanaryDeps {
-  claims: PairClaims;
-  router: (ref: PairRef) => TrafficRouter;
-  signals: Signals;
-  notifier: Notifier;
-  clock: () => number;
-}
+const need = <T>(dep: T | undefined, what: string): T => {
+  if (dep === undefined) throw new Error(`the canary was built without ${what}`);
+  return dep;
+};
 
 /** What an operator (or an event) asked for, and what came of it. */
 export interface ActionResult {
@@ -44,8 +49,16 @@ export interface ActionResult {
 export class Canary {
   constructor(private deps: CanaryDeps) {}
 
-  private router(of: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType' | 'blue' | 'green'>) {
-    return this.deps.router(pairRef(of));
+  private router(of: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType' | 'blue' | 'green'>): TrafficRouter {
+    return need(this.deps.router, 'a traffic router')(pairRef(of));
+  }
+
+  private get signals(): Partial<Signals> {
+    return need(this.deps.signals, 'signals');
+  }
+
+  private now(): string {
+    return new Date((this.deps.clock ?? Date.now)()).toISOString();
   }
 
   /**
@@ -96,12 +109,14 @@ export class Canary {
    * listener is told to stop listening.
    */
   async promote(plan: Plan, status: Status): Promise<void> {
-    const weights = await this.router(plan).read();
+    const weights = await (this.deps.reader ?? need(this.deps.router, 'a traffic reader'))(pairRef(plan)).read();
     if (!sameWeights(weights, ALL_GREEN))
       fail('WeightsChangedOutside', `DNS has ${formatWeights(weights)} but the canary last wrote ${formatWeights(status.weights)}`);
+    const before = await this.deps.claims.read(plan.pair);
+    if (before?.stopRequested) fail('ClaimLost', `the canary was asked to stop (${before.stopRequested.error}: ${before.stopRequested.cause}); not promoting`);
     const claim = await this.deps.claims.markPromoting(plan.pair, plan.executionArn);
     if (!claim) fail('ClaimLost', `this canary no longer holds pair ${plan.pair} as a running canary (stopped, stopping, expired or taken over); not promoting`);
-    if (claim!.listenToken) await this.deps.signals.succeed(claim!.listenToken, { promoted: true });
+    if (claim!.listenToken) await need(this.signals.succeed, 'SendTaskSuccess')(claim!.listenToken, { promoted: true });
   }
 
   /**
@@ -115,12 +130,12 @@ export class Canary {
     const ours = claim?.executionArn === executionArn;
     if (!ours || claim.stopRequested || claim.phase === 'ROLLING_BACK' || claim.phase === 'STOPPED') {
       const stop: Pick<StopRequest, 'error' | 'cause'> = claim?.stopRequested ?? { error: 'ClaimLost', cause: `this canary no longer holds pair ${pair} as a running canary` };
-      await this.deps.signals.fail(token, stop.error, stop.cause);
+      await need(this.signals.fail, 'SendTaskFailure')(token, stop.error, stop.cause);
       return 'ANSWERED';
     }
     const done = slot === 'listen' ? claim.phase === 'PROMOTING' : claim.approved?.step === step || Boolean(claim.promoteRequested);
     if (done) {
-      await this.deps.signals.succeed(token, { answeredAt: new Date(this.deps.clock()).toISOString() });
+      await need(this.signals.succeed, 'SendTaskSuccess')(token, { answeredAt: this.now() });
       return 'ANSWERED';
     }
     return 'PARKED';
@@ -142,9 +157,9 @@ export class Canary {
    */
   async stop(pair: string, stop: Omit<StopRequest, 'at'>, action: ActionResult['action'] = 'stop'): Promise<ActionResult> {
     const claim = await this.running(pair);
-    const asked = await this.deps.claims.requestStop(pair, claim.executionArn, { ...stop, at: new Date(this.deps.clock()).toISOString() });
+    const asked = await this.deps.claims.requestStop(pair, claim.executionArn, { ...stop, at: this.now() });
     if (!asked) return this.stop(pair, stop, action); // raced: the claim changed; look again (refuses with a named error)
-    const woken = asked.listenToken ? await this.deps.signals.fail(asked.listenToken, stop.error, stop.cause) : false;
+    const woken = asked.listenToken ? await need(this.signals.fail, 'SendTaskFailure')(asked.listenToken, stop.error, stop.cause) : false;
     return { pair, action, executionArn: claim.executionArn, woken, message: `${stop.error}: ${stop.cause}` };
   }
 
@@ -162,19 +177,19 @@ export class Canary {
     const claim = await this.running(pair);
     if (claim.progress?.gate !== 'WAITING') fail('NotAtGate', `the canary on pair ${pair} is not waiting for approval (${describeProgress(claim)})`);
     const step = claim.progress!.step;
-    const approved = await this.deps.claims.approve(pair, claim.executionArn, { step, by, at: new Date(this.deps.clock()).toISOString() });
+    const approved = await this.deps.claims.approve(pair, claim.executionArn, { step, by, at: this.now() });
     if (!approved) return this.approve(pair, by);
-    const woken = approved.gateToken ? await this.deps.signals.succeed(approved.gateToken, { approvedBy: by }) : false;
+    const woken = approved.gateToken ? await need(this.signals.succeed, 'SendTaskSuccess')(approved.gateToken, { approvedBy: by }) : false;
     return { pair, action: 'approve', executionArn: claim.executionArn, woken, message: `approved by ${by} at green ${claim.progress!.greenPercent} %` };
   }
 
   /** Skips the remaining bakes: after the next healthy judgement green goes to 100 %, is judged once more, and is promoted. */
   async requestPromotion(pair: string, by: string): Promise<ActionResult> {
     const claim = await this.running(pair);
-    const asked = await this.deps.claims.requestPromotion(pair, claim.executionArn, { by, at: new Date(this.deps.clock()).toISOString() });
+    const asked = await this.deps.claims.requestPromotion(pair, claim.executionArn, { by, at: this.now() });
     if (!asked) return this.requestPromotion(pair, by);
     // At a gate the run is parked: wake it (a promotion approves the gate too).
-    const woken = asked.gateToken && asked.progress?.gate === 'WAITING' ? await this.deps.signals.succeed(asked.gateToken, { promoteRequestedBy: by }) : false;
+    const woken = asked.gateToken && asked.progress?.gate === 'WAITING' ? await need(this.signals.succeed, 'SendTaskSuccess')(asked.gateToken, { promoteRequestedBy: by }) : false;
     return { pair, action: 'promote', executionArn: claim.executionArn, woken, message: `promotion asked by ${by}: green goes to 100 % after its next healthy judgement` };
   }
 }

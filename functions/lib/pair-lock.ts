@@ -106,119 +106,119 @@ export function claimOf(item: Item | undefined): PairClaim | undefined {
   };
 }
 
-/**
- * The claims of one table (the stack's PairClaimsTable): what the functions and the operator's
- * CLI read and write. Every write is conditional on who holds the pair and in which phase, so
- * two actors racing (an operator's abort and the run's promotion, an alarm and a shift) are
- * serialized by DynamoDB: exactly one of them wins.
- */
-export class PairClaims {
-  constructor(readonly table: string) {}
+/** The stack's claims table, as the function's grant names it (LOCK_TABLE). The CLI passes its own. */
+export const lockTable = (): string => requiredEnv('LOCK_TABLE');
 
-  async read(pair: string): Promise<PairClaim | undefined> {
-    return claimOf(await getItem(this.table, key(pair)));
-  }
+// One function per call (not a class): each bundle holds, and each role is granted, only the calls it makes.
 
-  /** Every claim held now (one per pair with a canary, or with a run left to restore). */
-  async list(): Promise<PairClaim[]> {
-    return (await scanAll(this.table)).map(claimOf).filter((c): c is PairClaim => c !== undefined);
-  }
-
-  /**
-   * Claims the pair for `claim.executionArn`: succeeds when nobody holds it, the claim has
-   * expired, or this execution already holds it (a retried Preflight). Otherwise returns the holder.
-   */
-  async claim(claim: PairClaim): Promise<{ claimed: true } | { claimed: false; holder: PairClaim | undefined }> {
-    const ok = await putIf(this.table, claimItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt' }, {
-      ':me': { S: claim.executionArn },
-      ':now': { N: String(nowSeconds()) },
-    });
-    return ok ? { claimed: true } : { claimed: false, holder: await this.read(claim.pair) };
-  }
-
-  /** Takes the pair over from a holder whose execution is no longer running. */
-  takeOver(claim: PairClaim, staleOwner: string): Promise<boolean> {
-    return putIf(this.table, claimItem(claim), '#owner = :stale', { '#owner': 'executionArn' }, { ':stale': { S: staleOwner } });
-  }
-
-  /** SET `assignments` while `executionArn` holds the pair and `condition` holds too; the claim after, or undefined. */
-  private async update(pair: string, executionArn: string, assignments: Record<string, AttributeValue>, condition = 'attribute_exists(#pair)'): Promise<PairClaim | undefined> {
-    const names: Record<string, string> = { '#owner': 'executionArn', '#pair': 'pair', '#phase': 'phase', '#stop': 'stopRequested' };
-    const values: Item = { ':me': { S: executionArn }, ':canary': { S: 'CANARY' }, ':promoting': { S: 'PROMOTING' } };
-    const sets = Object.entries(assignments).map(([attr, value], i) => {
-      names[`#a${i}`] = attr;
-      values[`:v${i}`] = value;
-      return `#a${i} = :v${i}`;
-    });
-    const update = `SET ${sets.join(', ')}`;
-    const where = `#owner = :me AND (${condition})`;
-    // DynamoDB refuses names and values an expression does not use.
-    const used = <T>(all: Record<string, T>) => Object.fromEntries(Object.entries(all).filter(([k]) => new RegExp(`${k}\\b`).test(`${update} ${where}`)));
-    const item = await updateIf(this.table, key(pair), update, where, used(names), used(values));
-    return item && claimOf(item);
-  }
-
-  /** While the run is still a canary (not promoting, not stopping, no stop asked for). */
-  private static readonly LIVE = '#phase = :canary AND attribute_not_exists(#stop)';
-
-  /**
-   * Promote may go ahead only while the run still holds the pair as a canary and nobody asked it
-   * to stop. Idempotent: a retried Promote finds PROMOTING and goes ahead too. Returns the claim
-   * (its listenToken: the listener to end), or undefined.
-   */
-  markPromoting(pair: string, executionArn: string): Promise<PairClaim | undefined> {
-    return this.update(pair, executionArn, { phase: { S: 'PROMOTING' } }, `${PairClaims.LIVE} OR #phase = :promoting`);
-  }
-
-  /** The rollback path fences the run off first: a shift still in flight finds it and writes nothing. */
-  markRollingBack(pair: string, executionArn: string): Promise<PairClaim | undefined> {
-    return this.update(pair, executionArn, { phase: { S: 'ROLLING_BACK' } });
-  }
-
-  /** The safety net fences a stopped run off: its in-flight tasks find STOPPED and do not write. */
-  async markStopped(pair: string, executionArn: string): Promise<boolean> {
-    return (await this.update(pair, executionArn, { phase: { S: 'STOPPED' }, stoppedAt: { N: String(nowSeconds()) } })) !== undefined;
-  }
-
-  /** Keeps a task token of the run with its claim (the listener's, or the gate's), while it is a live canary. */
-  parkToken(pair: string, executionArn: string, slot: 'listen' | 'gate', token: string): Promise<PairClaim | undefined> {
-    return this.update(pair, executionArn, { [`${slot}Token`]: { S: token } }, PairClaims.LIVE);
-  }
-
-  /** Asks the run to stop (an alarm, an ECS event, an operator's abort or reject). Only the first ask counts. */
-  requestStop(pair: string, executionArn: string, stop: StopRequest): Promise<PairClaim | undefined> {
-    return this.update(pair, executionArn, { stopRequested: { S: JSON.stringify(stop) } }, PairClaims.LIVE);
-  }
-
-  /** An operator's promote: the remaining bakes are skipped after the next healthy judgement. */
-  requestPromotion(pair: string, executionArn: string, request: OperatorRequest): Promise<PairClaim | undefined> {
-    return this.update(pair, executionArn, { promoteRequested: { S: JSON.stringify(request) } }, PairClaims.LIVE);
-  }
-
-  /** An operator's approval of the gate at `approval.step`. */
-  approve(pair: string, executionArn: string, approval: Approval): Promise<PairClaim | undefined> {
-    return this.update(pair, executionArn, { approved: { S: JSON.stringify(approval) } }, PairClaims.LIVE);
-  }
-
-  /** Where the run is (for `status`): written by Shift traffic and Judge green. */
-  async recordProgress(pair: string, executionArn: string, progress: Progress): Promise<void> {
-    await this.update(pair, executionArn, { progress: { S: JSON.stringify(progress) } });
-  }
-
-  /** Whether this run may still write the pair's records. */
-  async holds(pair: string, executionArn: string): Promise<boolean> {
-    const claim = await this.read(pair);
-    return claim?.executionArn === executionArn && claim.phase === 'CANARY' && !claim.stopRequested;
-  }
-
-  /** Releases the pair if this execution holds it; false when it did not (already released, or another's). */
-  release(pair: string, executionArn: string): Promise<boolean> {
-    return deleteIf(this.table, key(pair), '#owner = :me', { '#owner': 'executionArn' }, { ':me': { S: executionArn } });
-  }
+export async function readClaim(pair: string, table = lockTable()): Promise<PairClaim | undefined> {
+  return claimOf(await getItem(table, key(pair)));
 }
 
-/** The claims of the function's own table (LOCK_TABLE, set by its grant). */
-export const claims = (): PairClaims => new PairClaims(requiredEnv('LOCK_TABLE'));
+/** Every claim held now (one per pair with a canary, or with a run left to restore). */
+export async function listClaims(table = lockTable()): Promise<PairClaim[]> {
+  return (await scanAll(table)).map(claimOf).filter((c): c is PairClaim => c !== undefined);
+}
+
+/**
+ * Claims the pair for `claim.executionArn`: succeeds when nobody holds it, the claim has
+ * expired, or this execution already holds it (a retried Preflight). Otherwise returns the holder.
+ */
+export async function claimPair(claim: PairClaim, table = lockTable()): Promise<{ claimed: true } | { claimed: false; holder: PairClaim | undefined }> {
+  const ok = await putIf(table, claimItem(claim), 'attribute_not_exists(#pair) OR #owner = :me OR #expiresAt < :now', { '#pair': 'pair', '#owner': 'executionArn', '#expiresAt': 'expiresAt' }, {
+    ':me': { S: claim.executionArn },
+    ':now': { N: String(nowSeconds()) },
+  });
+  return ok ? { claimed: true } : { claimed: false, holder: await readClaim(claim.pair, table) };
+}
+
+/** Takes the pair over from a holder whose execution is no longer running. */
+export function takeOver(claim: PairClaim, staleOwner: string, table = lockTable()): Promise<boolean> {
+  return putIf(table, claimItem(claim), '#owner = :stale', { '#owner': 'executionArn' }, { ':stale': { S: staleOwner } });
+}
+
+/** Releases the pair if this execution holds it; false when it did not (already released, or another's). */
+export function releasePair(pair: string, executionArn: string, table = lockTable()): Promise<boolean> {
+  return deleteIf(table, key(pair), '#owner = :me', { '#owner': 'executionArn' }, { ':me': { S: executionArn } });
+}
+
+/** While the run is still a canary (not promoting, not stopping, no stop asked for). */
+const LIVE = '#phase = :canary AND attribute_not_exists(#stop)';
+
+/** SET `assignments` while `executionArn` holds the pair and `condition` holds too; the claim after, or undefined. */
+async function updateClaim(table: string, pair: string, executionArn: string, assignments: Record<string, AttributeValue>, condition = 'attribute_exists(#pair)'): Promise<PairClaim | undefined> {
+  const names: Record<string, string> = { '#owner': 'executionArn', '#pair': 'pair', '#phase': 'phase', '#stop': 'stopRequested' };
+  const values: Item = { ':me': { S: executionArn }, ':canary': { S: 'CANARY' }, ':promoting': { S: 'PROMOTING' } };
+  const sets = Object.entries(assignments).map(([attr, value], i) => {
+    names[`#a${i}`] = attr;
+    values[`:v${i}`] = value;
+    return `#a${i} = :v${i}`;
+  });
+  const update = `SET ${sets.join(', ')}`;
+  const where = `#owner = :me AND (${condition})`;
+  // DynamoDB refuses names and values an expression does not use.
+  const used = <T>(all: Record<string, T>) => Object.fromEntries(Object.entries(all).filter(([k]) => new RegExp(`${k}\\b`).test(`${update} ${where}`)));
+  const item = await updateIf(table, key(pair), update, where, used(names), used(values));
+  return item && claimOf(item);
+}
+
+/**
+ * Promote may go ahead only while the run still holds the pair as a canary and nobody asked it
+ * to stop. Idempotent: a retried Promote finds PROMOTING and goes ahead too. Returns the claim
+ * (its listenToken: the listener to end), or undefined.
+ */
+export const markPromoting = (pair: string, executionArn: string, table = lockTable()) =>
+  updateClaim(table, pair, executionArn, { phase: { S: 'PROMOTING' } }, `${LIVE} OR #phase = :promoting`);
+
+/** The rollback path fences the run off first: a shift still in flight finds it and puts blue back. */
+export const markRollingBack = (pair: string, executionArn: string, table = lockTable()) =>
+  updateClaim(table, pair, executionArn, { phase: { S: 'ROLLING_BACK' } });
+
+/** The safety net fences a stopped run off: its in-flight tasks find STOPPED and do not write. */
+export const markStopped = async (pair: string, executionArn: string, table = lockTable()): Promise<boolean> =>
+  (await updateClaim(table, pair, executionArn, { phase: { S: 'STOPPED' }, stoppedAt: { N: String(nowSeconds()) } })) !== undefined;
+
+/** Keeps a task token of the run with its claim (the listener's, or the gate's), while it is a live canary. */
+export const parkToken = (pair: string, executionArn: string, slot: 'listen' | 'gate', token: string, table = lockTable()) =>
+  updateClaim(table, pair, executionArn, { [`${slot}Token`]: { S: token } }, LIVE);
+
+/** Asks the run to stop (an alarm, an ECS event, an operator's abort or reject). Only the first ask counts. */
+export const requestStop = (pair: string, executionArn: string, stop: StopRequest, table = lockTable()) =>
+  updateClaim(table, pair, executionArn, { stopRequested: { S: JSON.stringify(stop) } }, LIVE);
+
+/** An operator's promote: the remaining bakes are skipped after the next healthy judgement. */
+export const requestPromotion = (pair: string, executionArn: string, request: OperatorRequest, table = lockTable()) =>
+  updateClaim(table, pair, executionArn, { promoteRequested: { S: JSON.stringify(request) } }, LIVE);
+
+/** An operator's approval of the gate at `approval.step`. */
+export const approveGate = (pair: string, executionArn: string, approval: Approval, table = lockTable()) =>
+  updateClaim(table, pair, executionArn, { approved: { S: JSON.stringify(approval) } }, LIVE);
+
+/** Where the run is (for `status`): written by Shift traffic and Judge green. */
+export const recordProgress = async (pair: string, executionArn: string, progress: Progress, table = lockTable()): Promise<void> =>
+  void (await updateClaim(table, pair, executionArn, { progress: { S: JSON.stringify(progress) } }));
+
+/** What the canary domain reads and writes of a claim: GetItem and conditional UpdateItem only. */
+export interface CanaryClaims {
+  read(pair: string): Promise<PairClaim | undefined>;
+  markPromoting(pair: string, executionArn: string): Promise<PairClaim | undefined>;
+  markRollingBack(pair: string, executionArn: string): Promise<PairClaim | undefined>;
+  parkToken(pair: string, executionArn: string, slot: 'listen' | 'gate', token: string): Promise<PairClaim | undefined>;
+  requestStop(pair: string, executionArn: string, stop: StopRequest): Promise<PairClaim | undefined>;
+  requestPromotion(pair: string, executionArn: string, request: OperatorRequest): Promise<PairClaim | undefined>;
+  approve(pair: string, executionArn: string, approval: Approval): Promise<PairClaim | undefined>;
+}
+
+/** The claims of `table`, as the canary domain uses them. */
+export const canaryClaims = (table: string): CanaryClaims => ({
+  read: (pair) => readClaim(pair, table),
+  markPromoting: (pair, arn) => markPromoting(pair, arn, table),
+  markRollingBack: (pair, arn) => markRollingBack(pair, arn, table),
+  parkToken: (pair, arn, slot, token) => parkToken(pair, arn, slot, token, table),
+  requestStop: (pair, arn, stop) => requestStop(pair, arn, stop, table),
+  requestPromotion: (pair, arn, request) => requestPromotion(pair, arn, request, table),
+  approve: (pair, arn, approval) => approveGate(pair, arn, approval, table),
+});
 
 export function claimFor(plan: Plan, executionTimeoutSeconds: number): PairClaim {
   return {
@@ -246,12 +246,12 @@ export function claimFor(plan: Plan, executionTimeoutSeconds: number): PairClaim
  */
 export async function claimForCanary(plan: Plan, executionTimeoutSeconds: number, deployment: Pick<Deployment, 'cluster' | 'service' | 'deploymentId'>): Promise<void> {
   const wanted = claimFor(plan, executionTimeoutSeconds);
-  const result = await claims().claim(wanted);
+  const result = await claimPair(wanted);
   if (result.claimed) return;
   const holder = result.holder;
   if (!holder) {
     // released between the write and the read: try once more
-    if ((await claims().claim(wanted)).claimed) return;
+    if ((await claimPair(wanted)).claimed) return;
     fail('PairBusy', `pair ${plan.pair} is being claimed by another canary; retrying`);
   }
   // Only a definite answer frees the pair: an execution that ended, or one Step Functions does not know.
@@ -259,7 +259,7 @@ export async function claimForCanary(plan: Plan, executionTimeoutSeconds: number
     if (e.name === 'ExecutionDoesNotExist') return { status: 'DOES_NOT_EXIST' };
     throw e;
   });
-  if (status !== 'RUNNING' && (await claims().takeOver(wanted, holder!.executionArn))) {
+  if (status !== 'RUNNING' && (await takeOver(wanted, holder!.executionArn))) {
     logger.warn('took over the pair from an execution that is no longer running', { previous: holder!.executionArn, previousStatus: status });
     return;
   }

@@ -2,7 +2,7 @@ import { pairRef } from './canary-state.js';
 import { isCanaryError } from './errors.js';
 import { logger } from './log.js';
 import { notificationDetail, notify } from './notify.js';
-import { claims, type PairClaim } from './pair-lock.js';
+import { markStopped, releasePair, type PairClaim } from './pair-lock.js';
 import { route53Router } from './traffic/route53/route53-router.js';
 import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, type Weights } from './schedule.js';
 import { sleep } from './sleep.js';
@@ -50,11 +50,11 @@ export async function recoverStoppedRun(claim: PairClaim, ended: string): Promis
   const router = route53Router(pairRef(claim));
   const records = { weights: await persistently(() => router.read()) };
   if (claim.phase === 'PROMOTING' && sameWeights(records.weights, ALL_GREEN)) {
-    await claims().release(claim.pair, claim.executionArn);
+    await releasePair(claim.pair, claim.executionArn);
     logger.info('the run had finished its promotion; claim released', { ended });
     return { action: 'RELEASED', why: `${ended} after its promotion`, weights: records.weights };
   }
-  await claims().markStopped(claim.pair, claim.executionArn);
+  await markStopped(claim.pair, claim.executionArn);
   const restore = async (why: string) => {
     const { changeId } = await persistently(() => router.set(ALL_BLUE, 'any', why));
     if (changeId) await persistently(() => router.waitApplied(changeId));
@@ -64,7 +64,7 @@ export async function recoverStoppedRun(claim: PairClaim, ended: string): Promis
   await sleep(SETTLE_SECONDS * 1000);
   wrote = (await restore(`${claim.pair} restored after ${ended} (second look)`)) || wrote;
   if (!wrote) {
-    await claims().release(claim.pair, claim.executionArn);
+    await releasePair(claim.pair, claim.executionArn);
     logger.info('DNS was already blue 100 / green 0; claim released', { ended });
     return { action: 'RELEASED', why: `${ended}; DNS was already blue 100 / green 0`, weights: ALL_BLUE };
   }
@@ -72,6 +72,6 @@ export async function recoverStoppedRun(claim: PairClaim, ended: string): Promis
   logger.warn('pair restored after a run that could not roll back by itself', { reason });
   const step = Math.max(0, claim.steps.indexOf(records.weights.green) + 1);
   await notify(logger, 'RolledBack', notificationDetail(claim, { step, of: claim.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason));
-  await claims().release(claim.pair, claim.executionArn);
+  await releasePair(claim.pair, claim.executionArn);
   return { action: 'ROLLED_BACK', why: reason, weights: ALL_BLUE };
 }

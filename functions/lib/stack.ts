@@ -51,8 +51,14 @@ export const PROVIDER = {
   environment: { POWERTOOLS_SERVICE_NAME: 'ecs-dns-canary', POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' },
 } as const;
 
-/** The state machine's name, as serverless.yml gives it (`${self:service}-${sls:stage}`), for the default stage. */
-export const STATE_MACHINE_NAME = 'ecs-dns-canary-prod';
+/** The state machine's name, as serverless.yml gives it (`${self:service}-${sls:stage}`). */
+export const stateMachineName = (stage: string) => `ecs-dns-canary-${stage}`;
+
+/** The claims table's name, as serverless.yml gives it (`${self:service}-${sls:stage}-claims`): the CLI finds it by the stage. */
+export const claimsTableName = (stage: string) => `${stateMachineName(stage)}-claims`;
+
+/** The state machine's name for the default stage. */
+export const STATE_MACHINE_NAME = stateMachineName('prod');
 
 /** Logical ids of the stack's own resources (serverless.yml `resources:` and the plugins' names). */
 export const RESOURCES = {
@@ -167,7 +173,8 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
       environment: { STATE_MACHINE_ARN: { Ref: RESOURCES.stateMachine } },
     } as Access,
     // SendTask* name no resource (Service Authorization Reference): only `*` grants them.
-    answerTasks: { statements: [allow(['states:SendTaskSuccess', 'states:SendTaskFailure'], ['*'])] } as Access,
+    succeedTasks: { statements: [allow(['states:SendTaskSuccess'], ['*'])] } as Access,
+    failTasks: { statements: [allow(['states:SendTaskFailure'], ['*'])] } as Access,
     failures: {
       statements: [allow(['sqs:SendMessage'], [{ 'Fn::GetAtt': [RESOURCES.failuresQueue, 'Arn'] }])],
       byLambda: true,
@@ -244,13 +251,13 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/await-signal.handler',
       description: 'Canary: parks the listener\'s or a gate\'s task token with the pair\'s claim',
       timeout: 30,
-      access: [a.claims('GetItem', 'UpdateItem'), a.answerTasks],
+      access: [a.claims('GetItem', 'UpdateItem'), a.succeedTasks, a.failTasks],
     },
     signal: {
       handler: 'functions/signal.handler',
       description: 'Canary: an alarm or a failing green stops the running canary at once',
       timeout: 30,
-      access: [a.claims('GetItem', 'UpdateItem'), a.answerTasks, a.failures],
+      access: [a.claims('GetItem', 'UpdateItem'), a.failTasks, a.failures],
       rules: [alarmRulePattern(config), ...greenFailureRulePatterns(config)]
         .filter((p): p is NonNullable<typeof p> => p !== undefined)
         .map((pattern) => ({ pattern, retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 8 } })),
@@ -278,7 +285,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/promote.handler',
       description: 'Canary: confirms green 100 / blue 0 and marks the pair promoting',
       timeout: 50,
-      access: [a.readRecords, a.claims('UpdateItem'), a.answerTasks],
+      access: [a.readRecords, a.claims('GetItem', 'UpdateItem'), a.succeedTasks],
     },
     release: {
       handler: 'functions/release.handler',

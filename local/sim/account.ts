@@ -163,6 +163,8 @@ export class SimulatedAccount {
   /** Queues by ARN (created by the stack; see createQueue). */
   readonly queues = new Map<string, QueuedMessage[]>();
   readonly executions = new Map<string, SimExecution>();
+  /** State machines by ARN (created by the stack). */
+  readonly stateMachines = new Set<string>();
   private faults: Fault[] = [];
   private random: () => number;
   private startListeners: ((e: SimExecution) => void)[] = [];
@@ -324,6 +326,8 @@ export class SimulatedAccount {
         return this.startExecution(input);
       case 'sfn:DescribeExecutionCommand':
         return this.describeExecution(input);
+      case 'sfn:ListStateMachinesCommand':
+        return { stateMachines: [...this.stateMachines].map((arn) => ({ stateMachineArn: arn, name: arn.split(':').at(-1), type: 'STANDARD', creationDate: new Date(0) })) };
       case 'sfn:ListExecutionsCommand':
         return this.listExecutions(input);
       case 'sfn:SendTaskSuccessCommand':

@@ -22,7 +22,7 @@ import { secrets, secretValue } from '../../functions/lib/aws/secrets.js';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
 import { readRecordSets, route53, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
-import { claims, type PairClaim } from '../../functions/lib/pair-lock.js';
+import { claimPair, listClaims, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
 import { readPair, writePair, type PairRef } from '../../functions/lib/record-pair.js';
 import type { SimulatedAccount } from '../../local/sim/account.js';
 import { VirtualClock } from '../../local/virtual-time.js';
@@ -400,40 +400,40 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
     });
 
     it('one holder at a time: claim, refuse another, re-claim by the holder, release', async () => {
-      expect(await claims().claim(claim('run-1'))).toEqual({ claimed: true });
-      const refused = await claims().claim(claim('run-2'));
+      expect(await claimPair(claim('run-1'))).toEqual({ claimed: true });
+      const refused = await claimPair(claim('run-2'));
       expect(refused).toMatchObject({ claimed: false, holder: { executionArn: 'run-1', phase: 'CANARY' } });
-      expect(await claims().claim(claim('run-1'))).toEqual({ claimed: true });
-      expect(await claims().release('shop', 'run-2')).toBe(false);
-      expect(await claims().markPromoting('shop', 'run-2')).toBeUndefined();
-      expect(await claims().markPromoting('shop', 'run-1')).toBeDefined();
-      expect((await claims().read('shop'))?.phase).toBe('PROMOTING');
-      expect(await claims().markPromoting('shop', 'run-1')).toBeDefined(); // a retried Promote
-      expect(await claims().markStopped('shop', 'run-1')).toBe(true);
-      expect(await claims().markPromoting('shop', 'run-1')).toBeUndefined(); // fenced off by the safety net
-      expect(await claims().release('shop', 'run-1')).toBe(true);
-      expect(await claims().read('shop')).toBeUndefined();
+      expect(await claimPair(claim('run-1'))).toEqual({ claimed: true });
+      expect(await releasePair('shop', 'run-2')).toBe(false);
+      expect(await markPromoting('shop', 'run-2')).toBeUndefined();
+      expect(await markPromoting('shop', 'run-1')).toBeDefined();
+      expect((await readClaim('shop'))?.phase).toBe('PROMOTING');
+      expect(await markPromoting('shop', 'run-1')).toBeDefined(); // a retried Promote
+      expect(await markStopped('shop', 'run-1')).toBe(true);
+      expect(await markPromoting('shop', 'run-1')).toBeUndefined(); // fenced off by the safety net
+      expect(await releasePair('shop', 'run-1')).toBe(true);
+      expect(await readClaim('shop')).toBeUndefined();
     });
 
     it('an expired claim is free to take', async () => {
-      expect(await claims().claim(claim('old', Math.floor(Date.now() / 1000) - 10))).toEqual({ claimed: true });
-      expect(await claims().claim(claim('new'))).toEqual({ claimed: true });
-      expect((await claims().read('shop'))?.executionArn).toBe('new');
-      await claims().release('shop', 'new');
+      expect(await claimPair(claim('old', Math.floor(Date.now() / 1000) - 10))).toEqual({ claimed: true });
+      expect(await claimPair(claim('new'))).toEqual({ claimed: true });
+      expect((await readClaim('shop'))?.executionArn).toBe('new');
+      await releasePair('shop', 'new');
     });
 
     it('lists every claim (the sweep), with the time a stopped run was fenced', async () => {
       const other = (pair: string, executionArn: string) => ({ ...claim(executionArn), pair });
-      for (let i = 0; i < 3; i++) expect(await claims().claim(other(`pair-${i}`, `run-${i}`))).toEqual({ claimed: true });
+      for (let i = 0; i < 3; i++) expect(await claimPair(other(`pair-${i}`, `run-${i}`))).toEqual({ claimed: true });
       const before = Math.floor(Date.now() / 1000);
-      expect(await claims().markStopped('pair-1', 'run-1')).toBe(true);
-      const listed = await claims().list();
+      expect(await markStopped('pair-1', 'run-1')).toBe(true);
+      const listed = await listClaims();
       expect(listed.map((c) => c.pair).sort()).toEqual(['pair-0', 'pair-1', 'pair-2']);
       const stopped = listed.find((c) => c.pair === 'pair-1')!;
       expect(stopped.phase).toBe('STOPPED');
       expect(stopped.stoppedAt).toBeGreaterThanOrEqual(before);
-      for (let i = 0; i < 3; i++) await claims().release(`pair-${i}`, `run-${i}`);
-      expect(await claims().list()).toEqual([]);
+      for (let i = 0; i < 3; i++) await releasePair(`pair-${i}`, `run-${i}`);
+      expect(await listClaims()).toEqual([]);
     });
   });
 }

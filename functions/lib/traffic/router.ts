@@ -3,11 +3,15 @@ import type { Weights } from '../schedule.js';
 /**
  * How the canary moves traffic, whatever carries it (as Argo Rollouts' TrafficRoutingReconciler
  * and Flagger's router Interface): the canary and the operator's CLI only ever talk to this.
- * Route53 weighted records are the one provider today (./route53/).
+ * Route53 weighted records are the one provider today (./route53/). Whoever only looks (Promote,
+ * `ecs-dns-canary status`) takes a reader: its bundle and its role hold no write.
  */
-export interface TrafficRouter {
+export interface TrafficReader {
   /** The weights now. */
   read(): Promise<Weights>;
+}
+
+export interface TrafficRouter extends TrafficReader {
   /**
    * Sets `target` in one atomic change, keeping everything else about the routes. The drift
    * guard is inside: unless the weights now are one of `expected` ('any' for the rollback), it

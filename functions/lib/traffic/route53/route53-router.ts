@@ -2,7 +2,10 @@ import { waitForInsync } from '../../aws/route53.js';
 import { fail } from '../../errors.js';
 import { dnsWaitSeconds, readPair, writePair, type PairRef } from '../../record-pair.js';
 import { formatWeights, sameWeights } from '../../schedule.js';
-import type { TrafficRouter } from '../router.js';
+import type { TrafficReader, TrafficRouter } from '../router.js';
+
+/** The pair's weights, read only. */
+export const route53Reader = (ref: PairRef): TrafficReader => ({ read: async () => (await readPair(ref)).weights });
 
 /** Two Route53 weighted records of one name (a pair's blue and green), read and written together. */
 export function route53Router(ref: PairRef): TrafficRouter {
