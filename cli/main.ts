@@ -8,7 +8,7 @@ import { canaryClaims, readClaim } from '../functions/lib/pair-lock.js';
 import { pairsConfig } from '../functions/lib/pairs.js';
 import { claimsTableName, stateMachineName } from '../functions/lib/stack.js';
 import type { Weights } from '../functions/lib/schedule.js';
-import { route53Router } from '../functions/lib/traffic/route53/route53-router.js';
+import { route53Reader, route53Router } from '../functions/lib/traffic/route53/route53-router.js';
 import { formatPlan, planOf } from './plan.js';
 import { clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
 
@@ -115,7 +115,7 @@ class Cli {
     // Idle: blue is whichever service has the weight.
     const [a, b] = pair.services;
     const ref = roles ? pairRef({ ...pair, ...roles }) : pairRef({ ...pair, blue: a, green: b });
-    let weights = await route53Router(ref).read();
+    let weights = await route53Reader(ref).read();
     let blue = roles?.blue ?? a;
     let green = roles?.green ?? b;
     if (!roles && weights.green > weights.blue) [blue, green, weights] = [b, a, { blue: weights.green, green: weights.blue }];
@@ -318,6 +318,7 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
   } catch (e) {
     const refused = e instanceof CanaryError && isCanaryError(e);
     const error = e as Error;
+    if (error.message === 'Region is missing') error.message = 'no AWS region: set AWS_REGION or pass --region';
     if (json) io.out.write(`${JSON.stringify({ error: error.name, message: error.message })}\n`);
     io.err.write(`ecs-dns-canary: ${error.name}: ${error.message}\n`);
     if (refused && error.name === 'UsageError') io.err.write(`\n${USAGE}\n`);

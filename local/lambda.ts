@@ -20,6 +20,9 @@ const invocations = new AsyncLocalStorage<Invocation>();
 /** The function whose code is running now, if any. */
 export const currentFunction = (): LocalFunction | undefined => invocations.getStore()?.fn;
 
+/** Runs `work` as the operator (the host's environment and credentials), even from inside a function's invocation. */
+export const asOperator = <T>(work: () => T): T => invocations.exit(work);
+
 /**
  * Host variables a local run may pass into every function. They change only what the
  * functions print, never what they do: the log level (tests and the demo keep the functions

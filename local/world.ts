@@ -12,6 +12,8 @@ import type { EcsDeploymentEvent } from './sim/ecs.js';
 import { LOCAL_RESOURCES, stackFromDeclarations, type LocalStack } from './stack.js';
 import type { ExecutionResult } from './step-functions.js';
 import { VirtualClock } from './virtual-time.js';
+import { run as runCli } from '../cli/main.js';
+import { asOperator } from './lambda.js';
 
 export const examplePair = (): CanaryConfigInput['pairs'][number] => structuredClone(example.pairs[0]!) as CanaryConfigInput['pairs'][number];
 
@@ -78,6 +80,8 @@ export interface World {
   stack: LocalStack;
   /** Invoke a function as Lambda would (its environment, its role). */
   lambda(name: string): (event: unknown) => Promise<unknown>;
+  /** `npx ecs-dns-canary <argv>` by an operator (their own credentials), in virtual time: its exit code and output. */
+  operator(...argv: string[]): Promise<{ code: number; out: string; err: string; json?: any }>;
   /** Restores the real clock, the SDK clients and the example configuration. */
   dispose(): void;
 }
@@ -128,6 +132,14 @@ export function createWorld(options: WorldOptions = {}): World {
     canary,
     stack,
     lambda: (name) => canary.lambda(name),
+    async operator(...argv) {
+      let out = '';
+      let err = '';
+      const io = { out: { write: (s: string) => ((out += s), true), columns: 80 }, err: { write: (s: string) => ((err += s), true) } };
+      const code = await clock.run(asOperator(() => runCli(argv, io, { config: parsed, now: Date.now })));
+      const last = out.trim().split('\n').at(-1) ?? '';
+      return { code, out, err, ...(argv.includes('--json') && last.startsWith('{') ? { json: JSON.parse(last) } : {}) };
+    },
     claim: () => sim.dynamodb.items(LOCAL_RESOURCES.claimsTable).map(claimOf).find((c) => c?.pair === pair.name),
     seedClaim(executionArn, patch = {}) {
       const plan = { ...pair, pair: pair.name, executionArn, deploymentId: 'ecs-svc/1', blue: pair.services[live], green: { ...green, taskDefinition: 'x' }, steps: [10, 100] };

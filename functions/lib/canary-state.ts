@@ -84,7 +84,7 @@ export type Judgement = z.infer<typeof JudgementSchema>;
 export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 
 /** The record pair of a plan, or of anything shaped like one (a pair claim). */
-export const pairRef = (plan: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType' | 'blue' | 'green'>) => ({
+export const pairRef = (plan: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType'> & { blue: Pick<Plan['blue'], 'setIdentifier'>; green: Pick<Plan['green'], 'setIdentifier'> }) => ({
   hostedZoneId: plan.hostedZoneId,
   recordName: plan.recordName,
   recordType: plan.recordType,
