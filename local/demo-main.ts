@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { clockText, LiveScreen, paint, statusLine, timeline, type CanaryView } from '../cli/render.js';
 import userConfig from '../canary.config.js';
 import { configProblems, parseConfig } from '../functions/lib/config.js';
 import example from './example.config.js';
@@ -22,6 +23,10 @@ options:
   --smoke-fail            green's endpoint answers 503 to the smoke test: green is refused, DNS untouched
   --hook-fail pre|post    the pre-traffic hook fails (green refused) or the post-traffic hook fails (rollback)
   --idle-after-promotion  after the promotion the old side is scaled to 0 tasks, 120 s later
+  --approve-at PERCENT    a manual gate at that step; the scripted operator approves 60 s after
+                          AwaitingApproval (npx ecs-dns-canary approve shop-web)
+  --reject-at PERCENT     a manual gate at that step; the scripted operator rejects it 60 s after
+  --polling-only          EventBridge loses every alarm and ECS event: only the judge's polls see them
   --json                  print one JSON summary as the last line
   --speed N|max           virtual seconds per wall second (default: 60 on a terminal, max otherwise)
   --logs                  also print the functions' structured logs
@@ -39,6 +44,8 @@ export interface DemoSummary {
   transitions: number;
   /** The old live side's desired task count at the end. */
   idleDesiredCount: number;
+  /** From the scripted alarm's state change to the rollback's change batch, virtual seconds; null when no alarm fired. */
+  alarmToRollbackSeconds: number | null;
 }
 
 class UsageError extends Error {}
@@ -50,6 +57,9 @@ interface Options {
   smokeFail: boolean;
   hookFail?: 'pre' | 'post';
   idleAfterPromotion: boolean;
+  approveAt?: number;
+  rejectAt?: number;
+  pollingOnly: boolean;
   json: boolean;
   speed?: number;
   logs: boolean;
@@ -69,6 +79,9 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
         'smoke-fail': { type: 'boolean', default: false },
         'hook-fail': { type: 'string' },
         'idle-after-promotion': { type: 'boolean', default: false },
+        'approve-at': { type: 'string' },
+        'reject-at': { type: 'string' },
+        'polling-only': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         speed: { type: 'string' },
         logs: { type: 'boolean', default: false },
@@ -91,6 +104,12 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
     else if (/^\d+(\.\d+)?$/.test(values.speed) && Number(values.speed) > 0) speed = Number(values.speed);
     else throw new UsageError(`--speed must be a positive number or max, got ${values.speed}`);
   }
+  const gate = (flag: string, raw: string | undefined) => {
+    const p = percent(flag, raw);
+    if (p === 100) throw new UsageError(`--${flag} must be a step before the last: a gate holds a step's weights before the next shift`);
+    return p;
+  };
+  if (values['approve-at'] !== undefined && values['reject-at'] !== undefined) throw new UsageError('--approve-at and --reject-at: one gate at a time');
   const hookFail = values['hook-fail'];
   if (hookFail !== undefined && hookFail !== 'pre' && hookFail !== 'post') throw new UsageError(`--hook-fail must be pre or post, got ${hookFail}`);
   return {
@@ -100,51 +119,17 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
     smokeFail: values['smoke-fail'],
     hookFail,
     idleAfterPromotion: values['idle-after-promotion'],
+    approveAt: gate('approve-at', values['approve-at']),
+    rejectAt: gate('reject-at', values['reject-at']),
+    pollingOnly: values['polling-only'],
     json: values.json,
     speed,
     logs: values.logs,
   };
 }
 
-const clockText = (ms: number) => {
-  const s = Math.round(ms / 1000);
-  return `+${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-};
-
-/** Lines scroll; on a terminal, one status line stays at the bottom and is redrawn in place. */
-class Display {
-  private statusText = '';
-  constructor(
-    private out: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean },
-    private live: boolean,
-  ) {}
-  line(text: string): void {
-    if (this.live) this.out.write('\r\x1b[2K');
-    this.out.write(`${text}\n`);
-    if (this.live && this.statusText) this.out.write(this.statusText);
-  }
-  status(text: string): void {
-    if (!this.live) return;
-    this.statusText = `\x1b[2m${text}\x1b[0m`;
-    this.out.write(`\r\x1b[2K${this.statusText}`);
-  }
-  done(): void {
-    if (this.live) this.out.write('\r\x1b[2K');
-  }
-}
-
-/** Green's weight over virtual time as a filled step chart, one row per level reached. */
-export function timeline(points: { atMs: number; green: number }[], endMs: number, width = 60): string[] {
-  const levels = [...new Set(points.map((p) => p.green).filter((g) => g > 0))].sort((a, b) => b - a);
-  const at = (ms: number) => points.filter((p) => p.atMs <= ms).at(-1)?.green ?? 0;
-  const span = Math.max(endMs, 1);
-  const column = (c: number) => at((c / (width - 1)) * span);
-  const rows = levels.map((level) => `${String(level).padStart(4)} % |${Array.from({ length: width }, (_, c) => (column(c) >= level ? '█' : ' ')).join('')}`);
-  const axis = `     0 +${'-'.repeat(width)}`;
-  const ticks = [0, 1, 2, 3].map((q) => clockText((q / 3) * span).slice(1));
-  const labels = `        ${ticks[0]}${ticks[1]!.padStart(Math.round(width / 3))}${ticks[2]!.padStart(Math.round(width / 3))}${ticks[3]!.padStart(width - 2 * Math.round(width / 3))}`;
-  return [...rows, axis, labels];
-}
+/** Green's weight over virtual time, as the CLI draws it (cli/render.ts). */
+export { timeline };
 
 export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean }): Promise<number> {
   const problems = configProblems(userConfig);
@@ -168,44 +153,52 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     return 0;
   }
   const opts = options;
-  const display = new Display(out, Boolean(out.isTTY) && !opts.json);
+  const live = Boolean(out.isTTY) && !opts.json;
+  const color = live && !process.env.NO_COLOR;
+  const display = new LiveScreen(out, { live });
   const wallStart = performance.now();
 
   // The example pair, seeded (blue live, alias records, two alarms), virtual time, the stack in process.
   let world!: World;
   const t = () => clockText(world.clock.elapsedMs());
   const say = (text: string) => display.line(`${t()}  ${text}`);
-  const where = { step: 0, of: 0, green: 0, state: 'ECS deployment' };
-  const bar = (percent: number, width = 20) => `${'█'.repeat(Math.round((percent / 100) * width))}${'░'.repeat(width - Math.round((percent / 100) * width))}`;
-  const refresh = () => display.status(`  ▸ ${t()}  step ${where.step}/${where.of || '?'}  green ${bar(where.green)} ${String(where.green).padStart(3)} %  ${where.state}`);
+  const where: Omit<CanaryView, 'nowMs' | 'elapsedMs'> & { bakeEndsAtMs?: number } = { pair: pair.name, state: 'STARTING', step: 0, of: 0, greenPercent: 0, stateName: 'ECS deployment' };
+  const refresh = () => display.status(statusLine({ ...where, nowMs: Date.now(), elapsedMs: world.clock.elapsedMs() }, Math.max(20, ((out as { columns?: number }).columns ?? 80) - 1), color));
+  // The clock ticks during bakes and waits: redraw every virtual 5 s.
+  const ticking = live ? setInterval(refresh, 5_000) : undefined;
 
   const onEvent = (e: EventLog) => {
     const name = e.state?.name ?? '';
     const output = e.state?.output as any;
     if (e.type === 'StateEntered') {
-      where.state = name;
+      where.stateName = name;
+      if (name === 'Roll back') where.state = 'ROLLING_BACK';
+      if (name === 'Promote') where.state = 'PROMOTING';
       if (name === 'Wait for DNS TTL') say(`  waiting ${(e.state?.input as any)?.plan?.dnsWaitSeconds} s for clients' DNS caches (TTL)`);
     } else if (e.type === 'StateRetried') say(`  ${name}: retrying`);
     else if (e.type === 'StateFailed')
       say(e.state?.type === 'Fail' ? `Execution ends FAILED with ${e.Error}` : `  ${name} failed: ${e.Error}: ${String(e.Cause ?? '').slice(0, 200)}`);
     else if (e.type === 'StateExited') {
       if (name === 'Preflight') {
-        where.of = output.status.of;
+        Object.assign(where, { of: output.status.of, state: 'RUNNING' });
         say(`Preflight passed: blue ${output.plan.blue.service} ${output.status.weights.blue} / green ${output.plan.green.service} ${output.status.weights.green}; steps ${output.plan.steps.join(' → ')} %; DNS wait ${output.plan.dnsWaitSeconds} s, bake ${output.plan.bakeSeconds} s, checks every ${output.plan.pollSeconds} s`);
       } else if (name === 'Shift traffic') {
-        Object.assign(where, { step: output.status.step, green: output.status.greenPercent });
+        Object.assign(where, { step: output.status.step, greenPercent: output.status.greenPercent, verdict: undefined, bakeEndsAtMs: undefined });
         say(`Step ${output.status.step}/${output.status.of}: shift traffic → blue ${output.status.weights.blue} / green ${output.status.weights.green}`);
       } else if (name === 'Wait for Route53 INSYNC') say(`  Route53 change INSYNC`);
       else if (name === 'Judge green') {
         const j = output.judgement;
-        if (j.verdict === 'UNHEALTHY') say(`  judge green: UNHEALTHY: ${j.reasons.join('; ')}`);
+        Object.assign(where, { verdict: j.verdict, bakeEndsAtMs: j.bakeComplete ? undefined : Date.parse(j.bakeEndsAt), state: j.gate === 'WAITING' ? 'AWAITING_APPROVAL' : 'RUNNING' });
+        if (j.gate === 'WAITING' && j.checks > 0 && !awaiting) ((awaiting = true), say(`  green baked and is healthy: waiting for approval (npx ecs-dns-canary approve ${pair.name})`));
+        if (j.gate === 'APPROVED') awaiting = false;
+        if (j.verdict === 'UNHEALTHY') say(paint(`  judge green: UNHEALTHY: ${j.reasons.join('; ')}`, 'unhealthy', color));
         else say(`  judge green: healthy (check ${j.checks}${j.bakeComplete ? ', bake complete' : `, bake ends ${clockText(Date.parse(j.bakeEndsAt) - world.clock.startedAt)}`})`);
       } else if (name === 'Scale up green' && output.scaleUp?.scaled) say(`Scaled up green: ${output.scaleUp.service} to ${output.scaleUp.desiredCount} tasks, steady`);
       else if (name === 'Smoke test green' && output.smokeTest?.url) say(`Smoke test passed: ${output.smokeTest.url}, ${output.smokeTest.checks} checks`);
       else if ((name === 'Pre-traffic hook' || name === 'Post-traffic hook') && output[name === 'Pre-traffic hook' ? 'preTrafficHook' : 'postTrafficHook']?.ran) say(`${name} passed`);
       else if (name === 'Promote') say(`Promoted: ${output.outcome.live.service} is live; ${output.outcome.idle.service} is idle at weight 0 for the next deployment`);
       else if (name === 'Scale down the old side' && output.scaleDown?.scaled) say(`Scaled down the old side: ${output.scaleDown.service} to ${output.scaleDown.desiredCount} tasks`);
-      else if (name === 'Roll back') say(`Rolled back to blue 100 / green 0: ${output.rollback.reason}`);
+      else if (name === 'Roll back') ((where.state = 'ROLLED_BACK'), say(paint(`Rolled back to blue 100 / green 0: ${output.rollback.reason}`, 'rolledBack', color)));
       else if (name === 'Refuse') say(`Refused before any traffic moved: ${output.refusal.cause}`);
     }
     refresh();
@@ -217,8 +210,10 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     ...(opts.smokeFail ? { smokeTest: { url: { [blueConfig.service]: endpointOf(blueConfig.service), [greenConfig.service]: endpointOf(greenConfig.service) }, successes: 3, intervalSeconds: 5, timeoutSeconds: 60 } } : {}),
     ...(opts.hookFail ? { hooks: { [`${opts.hookFail}Traffic`]: hookArn(opts.hookFail), timeoutSeconds: 60 } } : {}),
     ...(opts.idleAfterPromotion ? { idleAfterPromotion: { desiredCount: 0, afterSeconds: 120 } } : {}),
+    ...(opts.approveAt !== undefined || opts.rejectAt !== undefined ? { approval: { atPercent: [(opts.approveAt ?? opts.rejectAt)!], timeoutSeconds: 600, onTimeout: 'rollback' as const } } : {}),
   };
-  world = createWorld({ pair: overrides, start: { onEvent } });
+  let awaiting = false;
+  world = createWorld({ pair: overrides, start: { onEvent, loseSignalEvents: opts.pollingOnly } });
   const { sim, clock, canary } = world;
   const [blue, green] = world.pair.services;
   if (opts.smokeFail) sim.http.serve(endpointOf(green.service), { status: 503, body: 'no healthy upstream' });
@@ -231,8 +226,25 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   // Failures scripted by the flags: they start a little after the shift that reaches the step.
   const greenId = green.setIdentifier;
   const alarm = pair.alarms[0];
+  let alarmAt: number | undefined;
   if (opts.failAt !== undefined && alarm)
-    world.whenGreenReaches(opts.failAt, () => (sim.cloudwatch.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'), say(`  (scripted) alarm ${alarm} → ALARM`)), 90_000);
+    world.whenGreenReaches(
+      opts.failAt,
+      () => ((alarmAt = Date.now()), sim.cloudwatch.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'), say(paint(`  (scripted) alarm ${alarm} → ALARM`, 'unhealthy', color))),
+      90_000,
+    );
+  // The scripted operator answers the gate a minute after AwaitingApproval, with the CLI.
+  const gateAnswer = opts.approveAt !== undefined ? 'approve' : opts.rejectAt !== undefined ? 'reject' : undefined;
+  if (gateAnswer) {
+    const watcher = setInterval(() => {
+      if (!sim.events.some((e) => e.detailType === 'AwaitingApproval')) return;
+      clearInterval(watcher);
+      setTimeout(() => {
+        say(`  (scripted operator) npx ecs-dns-canary ${gateAnswer} ${pair.name}`);
+        void world.operator(gateAnswer, pair.name, '--by', 'demo-operator').then((r) => say(`  ${(r.out || r.err).trim()}`));
+      }, 60_000);
+    }, 1_000);
+  }
   if (opts.unhealthyAt !== undefined)
     world.whenGreenReaches(opts.unhealthyAt, () => (sim.ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
   if (opts.targetsUnhealthyAt !== undefined)
@@ -249,6 +261,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     const canaryStart = clock.elapsedMs();
     const results = await clock.run(canary.settled(), { speed: opts.speed });
     result = results[0]!;
+    clearInterval(ticking);
     display.done();
 
     const weights = sim.route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
@@ -268,19 +281,24 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       route53Changes: sim.count('route53', 'ChangeResourceRecordSets'),
       transitions: result.transitions,
       idleDesiredCount: sim.ecs.service(blue.cluster, blue.service).desiredCount,
+      alarmToRollbackSeconds: null,
     };
+    const rollbackAt = changes.find((c) => alarmAt !== undefined && c.atMs + clock.startedAt >= alarmAt && c.green === 0);
+    if (alarmAt !== undefined && rollbackAt) summary.alarmToRollbackSeconds = Math.round((rollbackAt.atMs + clock.startedAt - alarmAt) / 100) / 10;
 
     out.write('\n');
     out.write(
       summary.outcome === 'PROMOTED'
-        ? `PROMOTED: ${green.service} serves 100 % of ${pair.recordName.replace(/\.$/, '')} (blue ${blue.service} at 0 %, ${summary.idleDesiredCount} tasks)\n`
-        : `${summary.outcome === 'REFUSED' ? 'REFUSED' : 'ROLLED BACK'} (${result.error}): ${summary.reason}\n  DNS: blue ${blue.service} ${final.blue} / green ${green.service} ${final.green}\n`,
+        ? `${paint('PROMOTED', 'promoted', color)}: ${green.service} serves 100 % of ${pair.recordName.replace(/\.$/, '')} (blue ${blue.service} at 0 %, ${summary.idleDesiredCount} tasks)\n`
+        : `${paint(summary.outcome === 'REFUSED' ? 'REFUSED' : 'ROLLED BACK', 'rolledBack', color)} (${result.error}): ${summary.reason}\n  DNS: blue ${blue.service} ${final.blue} / green ${green.service} ${final.green}\n`,
     );
     out.write(
       `execution ${result.executionArn.split(':').at(-1)}: ${result.status}${result.error ? ` (${result.error})` : ''}; canary ran ${clockText(clock.elapsedMs() - canaryStart).slice(1)} of virtual time; virtual clock ${t()} in ${summary.wallSeconds} s of wall time\n`,
     );
     out.write(`Route53 changes: ${summary.route53Changes}; state transitions: ${summary.transitions}; notifications: ${sim.events.map((e) => e.detailType).join(', ')}\n\n`);
-    out.write(`green's weight over virtual time (mm:ss from the push):\n${timeline(changes, clock.elapsedMs()).join('\n')}\n`);
+    if (summary.alarmToRollbackSeconds !== null) out.write(`from the alarm to the rollback's change batch: ${summary.alarmToRollbackSeconds} s of virtual time${opts.pollingOnly ? ' (polling only)' : ''}\n`);
+    const rolledBack = summary.outcome === 'ROLLED_BACK' ? changes.filter((c) => c.green === 0).at(-1)?.atMs : undefined;
+    out.write(`green's weight over virtual time (mm:ss from the push):\n${timeline(changes, clock.elapsedMs(), rolledBack !== undefined ? { rollbackAtMs: rolledBack } : {}).join('\n')}\n`);
     if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
     return 0;
   } finally {

@@ -4,7 +4,7 @@ import example from './example.config.js';
 import { endpointOf } from './local-canary.js';
 import type { LocalStack } from './stack.js';
 import type { Fault } from './sim/account.js';
-import { loseFirstResponse, type ExecutionResult } from './step-functions.js';
+import { loseFirstResponse, type ExecutionResult, type TaskHandler } from './step-functions.js';
 import { createWorld, weightsOf, type World, type WorldOptions } from './world.js';
 
 /**
@@ -67,6 +67,12 @@ const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
 const notifications = (w: World) => w.sim.events.map((e) => e.detailType).join(',');
 const after = (w: World, minutes: number) => w.clock.run(new Promise((resolve) => setTimeout(resolve, minutes * 60_000)).then(() => w.canary.settled()));
 
+/** A `wrap` that invokes `state`'s function `ms` of virtual time late. */
+const late =
+  (state: string, ms: number) =>
+  (name: string, handler: TaskHandler): TaskHandler =>
+    name !== state ? handler : async (input) => (await new Promise((resolve) => setTimeout(resolve, ms)), handler(input));
+
 /** Every asynchronous invocation ended without an error. */
 const asyncOk = async (w: World) => {
   for (const outcome of await Promise.all([...w.canary.safetyNets, ...w.canary.sweeps])) check(!(outcome instanceof Error), `an asynchronous invocation failed: ${(outcome as Error)?.message}`);
@@ -119,9 +125,40 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
     scenario({ ...options, start: { ...options.start, loseSignalEvents: true } }, async (w) => {
       w.whenGreenReaches(25, () => w.sim.cloudwatch.setState(w.pair.alarms[0]!, 'ALARM', 'Threshold Crossed'), 90_000);
       const [result] = await w.runCanary();
-      check(result?.error === 'CanaryRolledBack' && /GreenUnhealthy: metric alarm \S+ is in ALARM/.test(result.cause ?? ''), settled(result));
+      check(result?.error === 'CanaryRolledBack' && /\(green 25 %\): metric alarm \S+ is in ALARM/.test(result.cause ?? ''), settled(result));
       check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
       check(w.claim() === undefined, 'claim not released');
+    }),
+
+  'a stop asked before the listener parks: the listener answers it at once': (options) =>
+    scenario({ ...options, start: { ...options.start, wrap: late('Listen for alarms', 20_000) } }, async (w) => {
+      let asked = 0;
+      w.whenGreenReaches(10, () => void w.operator('abort', w.pair.name, '--by', 'dana').then(() => (asked = Date.now())), 5_000);
+      const [result] = await w.runCanary();
+      check(result?.error === 'CanaryRolledBack' && /AbortedByOperator: aborted by dana/.test(result.cause ?? ''), settled(result));
+      const rollback = w.sim.route53.applied.slice(1).find((c) => c.at >= asked && c.changes.some((x) => x.ResourceRecordSet?.Weight === 100 && x.ResourceRecordSet.SetIdentifier !== w.green.setIdentifier));
+      check(rollback !== undefined && rollback.at - asked <= 20_000, `rolled back ${rollback ? (rollback.at - asked) / 1000 : 'never'} s after the abort: not by the listener`);
+    }),
+
+  'the listener parks after the promotion: it lets the run finish': (options) =>
+    scenario({ ...options, start: { ...options.start, wrap: late('Listen for alarms', 16 * 60_000) } }, async (w) => {
+      const [result] = await w.runCanary();
+      check(result?.status === 'SUCCEEDED', settled(result));
+      check(same(weightsOf(w.sim, w.pair), ALL_GREEN), 'not all green');
+    }),
+
+  'a stop that lands while a shift is in flight: the shift puts blue back': (options) =>
+    scenario(options, async (w) => {
+      let done = false;
+      w.onGreenWeight((weight) => {
+        if (weight !== 25 || done) return;
+        done = true;
+        const stop = JSON.stringify({ error: 'AbortedByOperator', cause: 'aborted by erin', by: 'erin', at: new Date().toISOString() });
+        w.sim.dynamodb.updateItem({ TableName: w.stack.shiftTraffic!.environment.LOCK_TABLE ?? '', Key: { pair: { S: w.pair.name } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'stopRequested' }, ExpressionAttributeValues: { ':s': { S: stop } } });
+      });
+      const [result] = await w.runCanary();
+      check(result?.error === 'CanaryRolledBack' && /ClaimLost: the run was stopped while shifting to step 2; blue 100 \/ green 0 put back/.test(result.cause ?? ''), settled(result));
+      check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
     }),
 
   'a firing alarm refuses the canary and frees the pair': (options) =>
@@ -184,7 +221,7 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(w.sim.ecs.service(w.pair.services[0].cluster, w.pair.services[0].service).desiredCount === 0, 'the old side was not scaled down');
     }),
 
-  'what the trigger, the safety net and the sweep cannot do reaches the failures queue': (options) =>
+  'what the trigger, the signal function, the safety net and the sweep cannot do reaches the failures queue': (options) =>
     scenario({ ...options, start: { ...options.start, sweep: false } }, async (w) => {
       const queue = () => [...w.sim.queues.values()][0]!;
       const failing = async (fn: string, fault: Fault, run: () => Promise<unknown>) => {
@@ -198,6 +235,8 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       await failing('sweep', { service: 'dynamodb', command: 'Scan', error: 'ValidationException' }, () => w.canary.sweepNow());
       const status = { source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: { executionArn: `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE_NAME}:gone`, status: 'ABORTED' } };
       await failing('safetyNet', { service: 'sfn', command: 'DescribeExecution', error: 'ServiceUnavailable' }, () => w.canary.invokeAsync('safetyNet', status));
+      const alarm = { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', detail: { alarmName: w.pair.alarms[0], state: { value: 'ALARM', reason: 'Threshold Crossed' } } };
+      await failing('signal', { service: 'dynamodb', command: 'GetItem', error: 'InternalServerError' }, () => w.canary.invokeAsync('signal', alarm));
     }),
 };
 

@@ -37,7 +37,8 @@ describe('npm run demo', () => {
     const { code, text, summary } = await demo('--json');
     expect(code).toBe(0);
     expect(summary).toMatchObject({ outcome: 'PROMOTED', reason: null, weights: { blue: 0, green: 100 }, steps: [10, 25, 50, 100], route53Changes: 4 });
-    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions', 'idleDesiredCount']);
+    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions', 'idleDesiredCount', 'alarmToRollbackSeconds']);
+    expect(summary!.alarmToRollbackSeconds).toBeNull();
     expect(summary!.virtualSeconds).toBeGreaterThan(4 * (60 + 120));
     expect(summary!.transitions).toBeGreaterThan(0);
     expect(text).toContain('Step 3/4: shift traffic → blue 50 / green 50');
@@ -48,7 +49,35 @@ describe('npm run demo', () => {
     const { code, summary } = await demo('--fail-at', '50', '--json');
     expect(code).toBe(0);
     expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', weights: { blue: 100, green: 0 }, steps: [10, 25, 50] });
+    expect(summary!.reason).toContain('step 3 of 4 (green 50 %): AlarmFired: alarm shop-web-5xx-rate went to ALARM');
+    expect(summary!.alarmToRollbackSeconds).toBeLessThanOrEqual(5);
+  });
+
+  it('--fail-at 50 --polling-only: the alarm event is lost, the next poll rolls back', async () => {
+    const { summary } = await demo('--fail-at', '50', '--polling-only', '--json');
     expect(summary!.reason).toContain('step 3 of 4 (green 50 %): metric alarm shop-web-5xx-rate is in ALARM');
+    expect(summary!.alarmToRollbackSeconds).toBeGreaterThan(5);
+    expect(summary!.alarmToRollbackSeconds).toBeLessThanOrEqual(30 + 5);
+  });
+
+  it('--approve-at 50: the gate holds green at 50 %, the scripted operator approves with the CLI, green is promoted', async () => {
+    const { summary, text } = await demo('--approve-at', '50', '--json');
+    expect(summary).toMatchObject({ outcome: 'PROMOTED', steps: [10, 25, 50, 100], alarmToRollbackSeconds: null });
+    expect(text).toContain('(scripted operator) npx ecs-dns-canary approve shop-web');
+    expect(text).toContain('shop-web: approved by demo-operator at green 50 %');
+  });
+
+  it('--reject-at 25: the scripted operator rejects at the gate, the canary rolls back', async () => {
+    const { summary } = await demo('--reject-at', '25', '--json');
+    expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', steps: [10, 25], weights: { blue: 100, green: 0 } });
+    expect(summary!.reason).toContain('RejectedByOperator: rejected by demo-operator at green 25 %');
+  });
+
+  it('the chart marks where the rollback happened', async () => {
+    const { text } = await demo('--fail-at', '25');
+    expect(text).toContain('▲ rollback');
+    const chart = text.slice(text.indexOf("green's weight over virtual time")).split('\n');
+    for (const line of chart) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 
   it('--unhealthy-at 25: green loses tasks and the canary rolls back', async () => {
@@ -57,7 +86,7 @@ describe('npm run demo', () => {
     expect(summary!.reason).toContain('runs 1 of 3 desired tasks');
   });
 
-  it.each([['--fail-at', '33'], ['--bogus'], ['--speed', 'fast'], ['--fail-at'], ['extra']])('bad flags %j: usage and exit code 2', async (...args) => {
+  it.each([['--fail-at', '33'], ['--bogus'], ['--speed', 'fast'], ['--fail-at'], ['extra'], ['--approve-at', '100'], ['--approve-at', '25', '--reject-at', '50']])('bad flags %j: usage and exit code 2', async (...args) => {
     const { code, summary } = await demo(...args);
     expect(code).toBe(2);
     expect(summary).toBeUndefined();
@@ -72,7 +101,7 @@ describe('npm run demo', () => {
 
 describe('timeline', () => {
   it('draws one row per level reached, filled while green is at or above it', () => {
-    const rows = timeline([{ atMs: 0, green: 10 }, { atMs: 500, green: 100 }], 1000, 10);
+    const rows = timeline([{ atMs: 0, green: 10 }, { atMs: 500, green: 100 }], 1000, { width: 18 });
     expect(rows[0]).toBe(' 100 % |     █████');
     expect(rows[1]).toBe('  10 % |██████████');
   });

@@ -35,15 +35,19 @@ describe('the packaged zips, with the packaged environment and roles', () => {
     const calls = w.sim.calls.filter((c) => c.caller);
     expect(calls.length).toBeGreaterThan(50);
     expect(calls.filter((c) => /AccessDenied/.test(c.error ?? ''))).toEqual([]);
-    expect(new Set(calls.map((c) => c.caller))).toEqual(new Set(['startCanary', 'preflight', 'shiftTraffic', 'waitForChange', 'judgeGreen', 'promote', 'release', 'sweep']));
+    expect(new Set(calls.map((c) => c.caller))).toEqual(new Set(['startCanary', 'preflight', 'shiftTraffic', 'waitForChange', 'judgeGreen', 'awaitSignal', 'promote', 'release', 'sweep']));
   });
 
-  it('roll back when an alarm fires', async () => {
+  it('roll back at once when an alarm fires: its event reaches the packaged signal function, which stops the run', async () => {
     const w = world({ stack, handlers });
     w.whenGreenReaches(25, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'), 90_000);
     const [result] = await w.runCanary();
     expect(result!.error).toBe('CanaryRolledBack');
+    expect(result!.cause).toMatch(/AlarmFired: alarm shop-web-5xx-rate went to ALARM/);
     expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
+    const calls = w.sim.calls.filter((c) => c.caller);
+    expect(calls.filter((c) => /AccessDenied/.test(c.error ?? ''))).toEqual([]);
+    expect(calls.filter((c) => c.caller === 'signal').map((c) => `${c.service}:${c.command}`)).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'sfn:SendTaskFailure']);
   });
 
   it.each([

@@ -10,7 +10,7 @@ export const ROOT = new URL('../..', import.meta.url).pathname;
 const SLS = join(ROOT, 'node_modules/osls/bin/serverless.js');
 
 /** The files `sls package` and the demo read: the project without canary.config.ts (each copy brings its own). */
-const PROJECT = ['serverless.yml', 'serverless.vars.cjs', 'package.json', 'tsconfig.json', 'functions', 'statemachine', 'events', 'local'];
+const PROJECT = ['serverless.yml', 'serverless.vars.cjs', 'package.json', 'tsconfig.json', 'functions', 'statemachine', 'events', 'local', 'cli'];
 
 /**
  * A copy of the project whose canary.config.ts is `config` (TypeScript source), ready for
