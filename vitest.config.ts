@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'functions/**/*.test.ts'],
     // `sls package` once, with the suite's own fixture configuration (never the user's pairs).
     globalSetup: ['test/setup/package-stack.ts'],
     env: {
