@@ -42,7 +42,9 @@ function preTrafficStates(definition = loadDefinition()): string[] {
 }
 
 export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult> {
-  let armed = preTrafficStates().includes(state) || state === 'Refuse';
+  // The listener runs once, beside the first shift: hit it on that run.
+  let armed = preTrafficStates().includes(state) || state === 'Refuse' || state === 'Listen for alarms';
+  let reached = false;
   let w!: World;
   const hit = () => armed;
   const wrap = (name: string, handler: TaskHandler): TaskHandler => {
@@ -51,17 +53,21 @@ export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult>
     if (name !== state || (fault !== 'throws' && fault !== 'hangs')) return handler;
     return async (input) => {
       if (!hit()) return handler(input);
+      reached = true;
       if (fault === 'throws') throw Object.assign(new Error(`injected failure in ${state}`), { name: 'InjectedFault' });
       return new Promise(() => undefined); // hangs past the state's TimeoutSeconds
     };
   };
   let fired = false;
   w = createWorld({
+    // A gate at 50 % that nobody answers (it times out and goes on) is how `Wait for approval` is reached.
+    ...(state === 'Wait for approval' ? { pair: { approval: { atPercent: [50], timeoutSeconds: 60, onTimeout: 'promote' as const } } } : {}),
     start: {
       wrap,
       onEvent: (e) => {
         if (e.type !== 'StateEntered' || e.state?.name !== state || !hit() || fired) return;
         fired = true;
+        reached = true;
         if (fault === 'stopped') w.canary.executions[0]?.abort();
         if (fault === 'throttled') w.sim.inject({ service: 'route53', error: 'Throttling', message: 'Rate exceeded', times: throttleBudget(state) });
       },
@@ -92,7 +98,8 @@ export async function runCase({ state, fault }: MatrixCase): Promise<CaseResult>
       weights,
       ending: blue ? 'ALL_BLUE' : promoted ? 'PROMOTED' : weights.blue > 0 && weights.green > 0 ? 'SPLIT' : 'NOT_PROMOTED',
       safetyNet: nets.map((n) => (n instanceof Error ? `error ${n.name}` : n.action)).join(',') || '-',
-      passed: blue || promoted,
+      // A fault that was never injected proves nothing.
+      passed: reached && (blue || promoted),
     };
   } finally {
     w.dispose();

@@ -142,8 +142,10 @@ export function startExecution(input: unknown, options: StartOptions): RunningEx
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => (expire(), reject(Object.assign(new Error('Task timed out'), { name: 'States.Timeout' }))), seconds * 1000);
       });
+      timedOut.catch(() => undefined); // whichever comes first settles the state; the other is nobody's
       try {
-        await invoke({ ...parameters.Payload, token: issued });
+        // The timeout covers the invocation too (a function that hangs times the state out).
+        await Promise.race([invoke({ ...parameters.Payload, token: issued }), timedOut]);
         return await Promise.race([answered, timedOut]);
       } finally {
         clearTimeout(timer);
