@@ -7,6 +7,9 @@ import type { EcsDeploymentEvent } from './sim/ecs.js';
 import { LOCAL_RESOURCES, resolve, type LocalStack } from './stack.js';
 import { STATE_MACHINE_ARN, startExecution, type ExecutionResult, type RunningExecution, type StartOptions, type TaskHandler } from './step-functions.js';
 
+/** How long EventBridge takes to hand an event to a rule's target, as modeled here (typically well under a second). */
+export const EVENT_DELIVERY_MS = 500;
+
 /** EventBridge pattern matching for what our rules use: lists of exact values, nested objects. */
 export function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
@@ -204,11 +207,18 @@ export class LocalCanary {
     return this.invokeAsync('startCanary', event);
   }
 
-  /** EventBridge on the default bus: every other rule that matches invokes its function, asynchronously. */
+  /**
+   * EventBridge on the default bus: every other rule that matches invokes its function,
+   * asynchronously, EVENT_DELIVERY_MS after the event (EventBridge's typical latency).
+   */
   publish(event: Record<string, unknown>): void {
     if (this.options.loseSignalEvents) return;
     for (const rule of this.rules)
-      if (matches(rule.pattern, event)) this.signals.push({ event, at: Date.now(), outcome: this.invokeAsync(rule.fn, event) });
+      if (matches(rule.pattern, event)) {
+        const at = Date.now();
+        const delivered = new Promise((resolve) => setTimeout(resolve, EVENT_DELIVERY_MS));
+        this.signals.push({ event, at, outcome: delivered.then(() => this.invokeAsync(rule.fn, event)) });
+      }
   }
 
   /** What the schedule does: invoke the sweep. */
