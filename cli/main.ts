@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeExecution, listExecutions, sendTaskFailure, sendTaskSuccess } from '../functions/lib/aws/stepfunctions.js';
-import { Canary, type ActionResult } from '../functions/lib/canary.js';
+import { Canary, gateCommands, type ActionResult } from '../functions/lib/canary.js';
 import { pairRef } from '../functions/lib/canary-state.js';
 import type { CanaryConfig, PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail, isCanaryError } from '../functions/lib/errors.js';
@@ -149,7 +149,7 @@ class Cli {
       reasons: p?.reasons ?? [],
       checkedAt: p?.checkedAt ?? null,
       bakeSecondsLeft: p?.verdict === 'HEALTHY' && p.gate !== 'WAITING' ? left(p.bakeEndsAt) : null,
-      gate: p?.gate && p.gate !== 'NONE' ? { state: p.gate, secondsLeft: left(p.gateEndsAt), approve: `npx ecs-dns-canary approve ${pair.name}`, reject: `npx ecs-dns-canary reject ${pair.name}` } : null,
+      gate: p?.gate && p.gate !== 'NONE' ? { state: p.gate, secondsLeft: left(p.gateEndsAt), ...gateCommands(pair.name) } : null,
       stopRequested: claim?.stopRequested ? `${claim.stopRequested.error}: ${claim.stopRequested.cause}` : null,
       promoteRequested: Boolean(claim?.promoteRequested),
     };

@@ -4,7 +4,7 @@ import type { Plan, Status } from '../functions/lib/canary-state.js';
 import { canaryClaims, readClaim } from '../functions/lib/pair-lock.js';
 import type { Weights } from '../functions/lib/schedule.js';
 import type { TrafficRouter } from '../functions/lib/traffic/router.js';
-import { judgementAfter } from '../functions/judge-green.js';
+import { judgementAfter } from '../functions/lib/judge.js';
 import { LOCAL_RESOURCES } from '../local/stack.js';
 import { world } from './helpers.js';
 

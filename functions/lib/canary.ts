@@ -194,7 +194,10 @@ export class Canary {
   }
 }
 
-export function describeProgress(claim: PairClaim): string {
+/** The exact commands that answer a gate (in AwaitingApproval, and in `status`). */
+export const gateCommands = (pair: string) => ({ approve: `npx ecs-dns-canary approve ${pair}`, reject: `npx ecs-dns-canary reject ${pair}` });
+
+function describeProgress(claim: PairClaim): string {
   const p = claim.progress;
   if (!p) return `${claim.phase.toLowerCase()}, before the first shift`;
   return `step ${p.step} of ${p.of}, green ${p.greenPercent} %${p.gate ? `, gate ${p.gate.toLowerCase()}` : ''}`;

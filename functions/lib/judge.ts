@@ -1,4 +1,6 @@
 /** Pure judgements of green's health: what ECS and CloudWatch say, in, a verdict, out. */
+import type { Judgement, Plan, Status } from './canary-state.js';
+import type { PairClaim } from './pair-lock.js';
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -114,4 +116,54 @@ export function steadyReasons(s: ServiceStatus, deploymentId: string, { scalingU
   if (s.desiredCount === 0) reasons.push(`service ${name} has no desired tasks`);
   else if (s.runningCount !== s.desiredCount) reasons.push(`service ${name} runs ${s.runningCount} of ${s.desiredCount} desired tasks`);
   return reasons;
+}
+
+/**
+ * Bake and gate, from one check's reasons: the bake of a step starts at its first check and is
+ * complete once a healthy check comes at or after its end. At a gate step (approval.atPercent)
+ * a complete bake opens the gate: WAITING until approved (APPROVED), or until the gate's
+ * timeout (TIMED_OUT with onTimeout rollback, which rolls back; APPROVED with onTimeout
+ * promote). An operator's promote completes the bake and passes any gate; an operator's or an
+ * event's stop makes green unhealthy (the listener normally stopped the run already).
+ */
+export function judgementAfter(plan: Plan, status: Status, previous: Judgement | null, reasons: string[], claim: PairClaim | undefined, now: number): Judgement {
+  const sameStep = previous?.step === status.step ? previous : null;
+  const bakeStartedAt = sameStep ? Date.parse(sameStep.bakeStartedAt) : now;
+  const bakeEndsAt = bakeStartedAt + plan.bakeSeconds * 1000;
+  const all = [...reasons];
+  if (claim?.stopRequested) all.push(`${claim.stopRequested.error}: ${claim.stopRequested.cause}`);
+  if (claim && claim.executionArn !== plan.executionArn) all.push(`pair ${plan.pair} is now held by ${claim.executionArn}`);
+  const promoteRequested = Boolean(claim?.promoteRequested);
+  let healthy = all.length === 0;
+  let bakeComplete = healthy && (now >= bakeEndsAt || promoteRequested);
+  let gate: Judgement['gate'] = 'NONE';
+  let gateOpenedAt = sameStep?.gateOpenedAt;
+  const atGate = plan.approval?.atPercent.includes(status.greenPercent) && status.step < status.of;
+  if (healthy && bakeComplete && atGate && !promoteRequested) {
+    gateOpenedAt ??= new Date(now).toISOString();
+    const timedOut = now >= Date.parse(gateOpenedAt) + plan.approval!.timeoutSeconds * 1000;
+    if (claim?.approved?.step === status.step) gate = 'APPROVED';
+    else if (!timedOut) gate = 'WAITING';
+    else if (plan.approval!.onTimeout === 'promote') gate = 'APPROVED';
+    else {
+      gate = 'TIMED_OUT';
+      all.push(`ApprovalTimedOut: no approval within ${plan.approval!.timeoutSeconds} s at green ${status.greenPercent} % (onTimeout: rollback)`);
+      healthy = false;
+      bakeComplete = false;
+    }
+  }
+  return {
+    step: status.step,
+    verdict: healthy ? 'HEALTHY' : 'UNHEALTHY',
+    reasons: all,
+    reason: all.join('; '),
+    checks: (sameStep?.checks ?? 0) + 1,
+    checkedAt: new Date(now).toISOString(),
+    bakeStartedAt: new Date(bakeStartedAt).toISOString(),
+    bakeEndsAt: new Date(bakeEndsAt).toISOString(),
+    bakeComplete,
+    gate,
+    ...(gateOpenedAt ? { gateOpenedAt } : {}),
+    ...(promoteRequested ? { promoteRequested } : {}),
+  };
 }
