@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { Canary } from './lib/canary.js';
 import { CaughtErrorSchema, errorText, JudgementSchema, PlanSchema, StatusSchema, parseTaskInput } from './lib/canary-state.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { notificationDetail, notify } from './lib/notify.js';
+import { notify, type NotificationDetail, type NotificationType } from './lib/notify.js';
 import { canaryClaims, lockTable, releasePair } from './lib/pair-lock.js';
 import { route53Router } from './lib/traffic/route53/route53-router.js';
 import { ALL_BLUE, formatWeights, type Weights } from './lib/schedule.js';
@@ -33,14 +33,13 @@ export const handler = handled('Roll back', async (input: unknown): Promise<Roll
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
   // The judge's reasons read on their own; every other error says its name.
   const why = error ? (error.Error === 'GreenUnhealthy' && error.Cause ? error.Cause : errorText(error)) : judgement?.reasons.join('; ') || 'green was judged unhealthy';
-  const { reason, from, changeId } = await new Canary({ claims: canaryClaims(lockTable()), router: route53Router }).rollBack(plan, why);
+  const notifier = { notify: (type: NotificationType, detail: NotificationDetail) => notify(logger, type, detail) };
+  const { reason, from, changeId, notified } = await new Canary({ claims: canaryClaims(lockTable()), router: route53Router, notifier }).rollBack(plan, why);
   if (!from) {
     logger.warn('pair is held by another canary: DNS left to it', { reason });
     return { outcome: 'ROLLED_BACK', reason, weights: status.weights, changeId: null, notified: false };
   }
   logger.warn('rolled back to blue', { reason, from: formatWeights(from), changeId });
-  const step = Math.max(0, plan.steps.indexOf(from.green) + 1);
-  const notified = await notify(logger, 'RolledBack', notificationDetail(plan, { step, of: plan.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason));
   await releasePair(plan.pair, plan.executionArn);
   return { outcome: 'ROLLED_BACK', reason, weights: ALL_BLUE, changeId, notified };
 });

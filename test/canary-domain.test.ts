@@ -16,6 +16,7 @@ function domain(weights: Weights = { blue: 100, green: 0 }) {
   const w = world();
   w.seedClaim(RUN);
   const answered: string[] = [];
+  const notices: { type: string; detail: object }[] = [];
   let now = weights;
   const writes: Weights[] = [];
   const router = (): TrafficRouter => ({
@@ -35,11 +36,12 @@ function domain(weights: Weights = { blue: 100, green: 0 }) {
     claims: canaryClaims(TABLE),
     router,
     signals: { succeed: async (token) => (answered.push(`succeed ${token}`), true), fail: async (token, error) => (answered.push(`fail ${token} ${error}`), true) },
+    notifier: { notify: async (type, detail) => (notices.push({ type, detail }), true) },
     clock: Date.now,
   });
   const run = <T>(p: Promise<T>) => w.clock.run(p);
   const claim = () => run(readClaim('shop-web', TABLE));
-  return { w, canary, answered, writes, run, claim, weights: () => now };
+  return { w, canary, answered, notices, writes, run, claim, weights: () => now };
 }
 
 const plan = { pair: 'shop-web', executionArn: RUN, steps: [10, 25, 50, 100], hostedZoneId: 'Z0EXAMPLE12345', recordName: 'shop.example.com.', recordType: 'A', blue: { cluster: 'shop', service: 'shop-web-a', setIdentifier: 'shop-web-a' }, green: { cluster: 'shop', service: 'shop-web-b', setIdentifier: 'shop-web-b', taskDefinition: 'td:2' } } as unknown as Plan;
@@ -119,7 +121,8 @@ describe('the canary domain: who may act is decided by conditional writes of the
   it('roll back: fences the run (ROLLING_BACK), blue 100, and says which step it left', async () => {
     const d = domain({ blue: 50, green: 50 });
     const r = await d.run(d.canary.rollBack(plan, 'AbortedByOperator: aborted by ann'));
-    expect(r).toMatchObject({ reason: 'step 3 of 4 (green 50 %): AbortedByOperator: aborted by ann', from: { blue: 50, green: 50 }, changeId: 'C1' });
+    expect(r).toMatchObject({ reason: 'step 3 of 4 (green 50 %): AbortedByOperator: aborted by ann', from: { blue: 50, green: 50 }, changeId: 'C1', notified: true });
+    expect(d.notices).toEqual([{ type: 'RolledBack', detail: expect.objectContaining({ step: 3, of: 4, greenPercent: 0, weights: { blue: 100, green: 0 }, reason: r.reason }) }]);
     expect(d.weights()).toEqual({ blue: 100, green: 0 });
     expect((await d.claim())?.phase).toBe('ROLLING_BACK');
   });

@@ -1,5 +1,6 @@
 import { pairRef, type Plan, type Status } from './canary-state.js';
 import { fail } from './errors.js';
+import { notificationDetail, type NotificationDetail, type NotificationType } from './notify.js';
 import type { CanaryClaims, PairClaim, StopRequest } from './pair-lock.js';
 import type { PairRef } from './record-pair.js';
 import { ALL_BLUE, ALL_GREEN, formatWeights, sameWeights, weightsFor, type Weights } from './schedule.js';
@@ -9,6 +10,11 @@ import type { TrafficReader, TrafficRouter } from './traffic/router.js';
 export interface Signals {
   succeed(token: string, output: unknown): Promise<boolean>;
   fail(token: string, error: string, cause: string): Promise<boolean>;
+}
+
+/** Sends a notification (EventBridge on AWS); false when it could not (notifications never decide anything). */
+export interface Notifier {
+  notify(type: NotificationType, detail: NotificationDetail): Promise<boolean>;
 }
 
 /**
@@ -22,6 +28,7 @@ export interface CanaryDeps {
   /** Only looks (promote). */
   reader?: (ref: PairRef) => TrafficReader;
   signals?: Partial<Signals>;
+  notifier?: Notifier;
   clock?: () => number;
 }
 
@@ -87,20 +94,26 @@ export class Canary {
   }
 
   /**
-   * Blue 100 / green 0 and INSYNC. Fences the run off first (claim ROLLING_BACK): a shift still
-   * in flight finds it. Leaves DNS alone when another canary holds the pair now.
+   * Blue 100 / green 0 and INSYNC, then RolledBack with the reason. Fences the run off first
+   * (claim ROLLING_BACK): a shift still in flight finds it. Leaves DNS alone when another
+   * canary holds the pair now.
    */
-  async rollBack(plan: Plan, why: string): Promise<{ reason: string; from: Weights | null; changeId: string | null }> {
+  async rollBack(plan: Plan, why: string): Promise<{ reason: string; from: Weights | null; changeId: string | null; notified: boolean }> {
     const claim = await this.deps.claims.read(plan.pair);
     if (claim && claim.executionArn !== plan.executionArn)
-      return { reason: `${why} (DNS not touched: pair now held by ${claim.executionArn})`, from: null, changeId: null };
+      return { reason: `${why} (DNS not touched: pair now held by ${claim.executionArn})`, from: null, changeId: null, notified: false };
     if (claim) await this.deps.claims.markRollingBack(plan.pair, plan.executionArn);
     const router = this.router(plan);
     const { from, changeId } = await router.set(ALL_BLUE, 'any', `${plan.pair} rolled back`);
     if (changeId) await router.waitApplied(changeId);
     const step = plan.steps.indexOf(Math.round((from.green / Math.max(1, from.blue + from.green)) * 100)) + 1;
     const where = from.green === 0 ? 'before any traffic reached green' : step > 0 ? `step ${step} of ${plan.steps.length} (green ${plan.steps[step - 1]} %)` : `green at ${formatWeights(from)}`;
-    return { reason: `${where}: ${why}`.slice(0, 2000), from, changeId };
+    const reason = `${where}: ${why}`.slice(0, 2000);
+    const notified = await need(this.deps.notifier, 'a notifier').notify(
+      'RolledBack',
+      notificationDetail(plan, { step: Math.max(0, step), of: plan.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason),
+    );
+    return { reason, from, changeId, notified };
   }
 
   /**
