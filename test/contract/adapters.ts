@@ -22,7 +22,21 @@ import { secrets, secretValue } from '../../functions/lib/aws/secrets.js';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
 import { readRecordSets, route53, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
-import { claimPair, listClaims, markPromoting, markStopped, readClaim, releasePair, type PairClaim } from '../../functions/lib/pair-lock.js';
+import {
+  approveGate,
+  claimPair,
+  listClaims,
+  markPromoting,
+  markRollingBack,
+  markStopped,
+  parkToken,
+  readClaim,
+  recordProgress,
+  releasePair,
+  requestPromotion,
+  requestStop,
+  type PairClaim,
+} from '../../functions/lib/pair-lock.js';
 import { readPair, writePair, type PairRef } from '../../functions/lib/record-pair.js';
 import type { SimulatedAccount } from '../../local/sim/account.js';
 import { VirtualClock } from '../../local/virtual-time.js';
@@ -420,6 +434,24 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
       expect(await claimPair(claim('new'))).toEqual({ claimed: true });
       expect((await readClaim('shop'))?.executionArn).toBe('new');
       await releasePair('shop', 'new');
+    });
+
+    it("the running canary's conditional writes: tokens, a stop asked once, promote refused after it, gates, progress", async () => {
+      expect(await claimPair(claim('run-1'))).toEqual({ claimed: true });
+      expect((await parkToken('shop', 'run-1', 'listen', 'T1'))?.listenToken).toBe('T1');
+      expect(await parkToken('shop', 'run-2', 'listen', 'T2')).toBeUndefined(); // not the holder
+      await recordProgress('shop', 'run-1', { step: 2, of: 4, greenPercent: 25, gate: 'WAITING' });
+      expect((await approveGate('shop', 'run-1', { step: 2, by: 'ann', at: 'now' }))?.approved).toEqual({ step: 2, by: 'ann', at: 'now' });
+      expect((await requestPromotion('shop', 'run-1', { by: 'ann', at: 'now' }))?.promoteRequested).toEqual({ by: 'ann', at: 'now' });
+      const stopped = await requestStop('shop', 'run-1', { error: 'AlarmFired', cause: 'alarm a', by: 'EventBridge', at: 'now' });
+      expect(stopped).toMatchObject({ listenToken: 'T1', stopRequested: { error: 'AlarmFired' }, progress: { step: 2, gate: 'WAITING' } });
+      // only the first stop counts; nothing else is granted once a stop is asked
+      expect(await requestStop('shop', 'run-1', { error: 'AbortedByOperator', cause: 'x', by: 'bob', at: 'now' })).toBeUndefined();
+      expect(await parkToken('shop', 'run-1', 'gate', 'G1')).toBeUndefined();
+      expect(await markPromoting('shop', 'run-1')).toBeUndefined();
+      expect((await markRollingBack('shop', 'run-1'))?.phase).toBe('ROLLING_BACK');
+      expect((await readClaim('shop'))?.stopRequested?.error).toBe('AlarmFired');
+      expect(await releasePair('shop', 'run-1')).toBe(true);
     });
 
     it('lists every claim (the sweep), with the time a stopped run was fenced', async () => {
