@@ -46,6 +46,22 @@ export class VirtualClock {
    * follow; without it, as fast as the work allows.
    */
   async run<T>(work: Promise<T>, options: { speed?: number } = {}): Promise<T> {
+    this.runs++;
+    try {
+      return await this.drive(work, options);
+    } finally {
+      this.runs--;
+    }
+  }
+
+  /** Whether a run() is driving time now (work started from inside it needs no driver of its own). */
+  get running(): boolean {
+    return this.runs > 0;
+  }
+
+  private runs = 0;
+
+  private async drive<T>(work: Promise<T>, options: { speed?: number }): Promise<T> {
     let settled = false;
     const tracked = work.finally(() => {
       settled = true;

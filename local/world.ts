@@ -11,7 +11,7 @@ import { SimulatedAccount } from './sim/account.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
 import { LOCAL_RESOURCES, stackFromDeclarations, type LocalStack } from './stack.js';
 import type { ExecutionResult } from './step-functions.js';
-import { VirtualClock } from './virtual-time.js';
+import { realWork, VirtualClock } from './virtual-time.js';
 import { run as runCli } from '../cli/main.js';
 import { asOperator } from './lambda.js';
 
@@ -136,7 +136,11 @@ export function createWorld(options: WorldOptions = {}): World {
       let out = '';
       let err = '';
       const io = { out: { write: (s: string) => ((out += s), true), columns: 80 }, err: { write: (s: string) => ((err += s), true) } };
-      const code = await clock.run(asOperator(() => runCli(argv, io, { config: parsed, now: Date.now })));
+      const work = asOperator(() => runCli(argv, io, { config: parsed, now: Date.now }));
+      // A one-shot command takes no virtual time (no timer jumps while its calls are in flight;
+      // from inside a run, that run drives time). `watch` lives on timers, as the canary does,
+      // and drives them until it ends.
+      const code = argv[0] === 'watch' ? await clock.run(work) : clock.running ? await realWork(work) : await clock.run(realWork(work));
       const last = out.trim().split('\n').at(-1) ?? '';
       return { code, out, err, ...(argv.includes('--json') && last.startsWith('{') ? { json: JSON.parse(last) } : {}) };
     },

@@ -222,6 +222,34 @@ describe('the CLI in every state', () => {
     expect(seen).toEqual({ status: 'PROMOTING', abort: 'CanaryEnding', promote: 'CanaryEnding', approve: 'CanaryEnding' });
   });
 
+  it('rolling back: status says so; abort, promote and approve are refused (CanaryEnding)', async () => {
+    let w!: World;
+    let seen: Record<string, unknown> = {};
+    const wrap = (name: string, handler: TaskHandler): TaskHandler =>
+      name !== 'Roll back'
+        ? handler
+        : async (input) => {
+            seen = { status: (await w.operator('status', 'shop-web', '--json')).json.state };
+            for (const command of ['abort', 'promote', 'approve']) seen[command] = (await w.operator(command, 'shop-web', '--json')).json.error;
+            return handler(input);
+          };
+    w = world({ start: { wrap } });
+    w.whenGreenReaches(25, () => void w.operator('abort', 'shop-web'), 30_000);
+    const [result] = await w.runCanary();
+    // entered once: nothing timed it out while the operator's commands ran
+    expect(result!.events.filter((e) => e.type === 'StateEntered' && e.state?.name === 'Roll back')).toHaveLength(1);
+    expect(result!.cause).toContain('AbortedByOperator');
+    expect(seen).toEqual({ status: 'ROLLING_BACK', abort: 'CanaryEnding', promote: 'CanaryEnding', approve: 'CanaryEnding' });
+  });
+
+  it('at a gate: abort rolls back at once too', async () => {
+    const w = world({ pair: GATE });
+    void awaitingApproval(w).then(() => w.operator('abort', 'shop-web', '--by', 'fay'));
+    const [result] = await w.runCanary();
+    expect(result!.cause).toMatch(/step 3 of 4 \(green 50 %\): AbortedByOperator: aborted by fay/);
+    expect(weightsOf(w.sim, w.pair)).toEqual(ALL_BLUE);
+  });
+
   it('watch follows the canary until it ends', async () => {
     const w = world();
     const watched = new Promise<{ code: number; out: string }>((resolve) => w.whenGreenReaches(10, () => void w.operator('watch', 'shop-web').then(resolve), 1_000));
