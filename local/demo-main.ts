@@ -164,8 +164,6 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   const say = (text: string) => display.line(`${t()}  ${text}`);
   const where: Omit<CanaryView, 'nowMs' | 'elapsedMs'> & { bakeEndsAtMs?: number } = { pair: pair.name, state: 'STARTING', step: 0, of: 0, greenPercent: 0, stateName: 'ECS deployment' };
   const refresh = () => display.status(statusLine({ ...where, nowMs: Date.now(), elapsedMs: world.clock.elapsedMs() }, Math.max(20, ((out as { columns?: number }).columns ?? 80) - 1), color));
-  // The clock ticks during bakes and waits: redraw every virtual 5 s.
-  const ticking = live ? setInterval(refresh, 5_000) : undefined;
 
   const onEvent = (e: EventLog) => {
     const name = e.state?.name ?? '';
@@ -215,6 +213,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   let awaiting = false;
   world = createWorld({ pair: overrides, start: { onEvent, loseSignalEvents: opts.pollingOnly } });
   const { sim, clock, canary } = world;
+  // The clock ticks during bakes and waits: redraw every virtual 5 s (a virtual timer: the world's clock is installed).
+  const ticking = live ? setInterval(refresh, 5_000) : undefined;
   const [blue, green] = world.pair.services;
   if (opts.smokeFail) sim.http.serve(endpointOf(green.service), { status: 503, body: 'no healthy upstream' });
   if (opts.hookFail)
