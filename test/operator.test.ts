@@ -205,35 +205,31 @@ describe('the CLI in every state', () => {
     expect((await w.operator('history', 'shop-web', '--json')).json.canaries[0]).toMatchObject({ outcome: 'PROMOTED' });
   });
 
-  it('once it is promoting, or stopping, abort and promote are refused (CanaryEnding)', async () => {
+  /** A world whose `state` first lets an operator try status, abort, promote and approve; what they got. */
+  const operatorIn = (state: string) => {
     let w!: World;
-    let seen: Record<string, unknown> = {};
+    const seen: Record<string, unknown> = {};
     const wrap = (name: string, handler: TaskHandler): TaskHandler =>
-      name !== 'Post-traffic hook'
+      name !== state
         ? handler
         : async (input) => {
-            seen = { status: (await w.operator('status', 'shop-web', '--json')).json.state };
+            seen.status = (await w.operator('status', 'shop-web', '--json')).json.state;
             for (const command of ['abort', 'promote', 'approve']) seen[command] = (await w.operator(command, 'shop-web', '--json')).json.error;
             return handler(input);
           };
     w = world({ start: { wrap } });
+    return { w, seen };
+  };
+
+  it('once it is promoting, abort and promote are refused (CanaryEnding)', async () => {
+    const { w, seen } = operatorIn('Post-traffic hook');
     const [result] = await w.runCanary();
     expect(result!.status).toBe('SUCCEEDED');
     expect(seen).toEqual({ status: 'PROMOTING', abort: 'CanaryEnding', promote: 'CanaryEnding', approve: 'CanaryEnding' });
   });
 
   it('rolling back: status says so; abort, promote and approve are refused (CanaryEnding)', async () => {
-    let w!: World;
-    let seen: Record<string, unknown> = {};
-    const wrap = (name: string, handler: TaskHandler): TaskHandler =>
-      name !== 'Roll back'
-        ? handler
-        : async (input) => {
-            seen = { status: (await w.operator('status', 'shop-web', '--json')).json.state };
-            for (const command of ['abort', 'promote', 'approve']) seen[command] = (await w.operator(command, 'shop-web', '--json')).json.error;
-            return handler(input);
-          };
-    w = world({ start: { wrap } });
+    const { w, seen } = operatorIn('Roll back');
     w.whenGreenReaches(25, () => void w.operator('abort', 'shop-web'), 30_000);
     const [result] = await w.runCanary();
     // entered once: nothing timed it out while the operator's commands ran
