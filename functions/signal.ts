@@ -81,7 +81,7 @@ export const handler = handled('Signal', async (event: unknown): Promise<SignalR
     }
     let result: ActionResult;
     try {
-      result = await canary.stop(t.pair, { error: t.error, cause: t.cause, by: 'EventBridge' });
+      result = await canary.stop(t.pair, { error: t.error, cause: t.cause, by: 'EventBridge' }, 'stop', claim);
     } catch (e) {
       if (!isCanaryError(e, 'PairIdle') && !isCanaryError(e, 'CanaryEnding')) throw e;
       pairs.push({ pair: t.pair, outcome: isCanaryError(e, 'PairIdle') ? 'NO_CANARY' : 'ALREADY_ENDING', detail: e.message });

@@ -47,7 +47,7 @@ describe('the packaged zips, with the packaged environment and roles', () => {
     expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
     const calls = w.sim.calls.filter((c) => c.caller);
     expect(calls.filter((c) => /AccessDenied/.test(c.error ?? ''))).toEqual([]);
-    expect(calls.filter((c) => c.caller === 'signal').map((c) => `${c.service}:${c.command}`)).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'sfn:SendTaskFailure']);
+    expect(calls.filter((c) => c.caller === 'signal').map((c) => `${c.service}:${c.command}`)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sfn:SendTaskFailure']);
   });
 
   it.each([

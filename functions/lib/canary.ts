@@ -154,9 +154,9 @@ export class Canary {
     return 'PARKED';
   }
 
-  /** The running claim of a pair, or the named refusal an operator gets. */
-  private async running(pair: string): Promise<PairClaim> {
-    const claim = await this.deps.claims.read(pair);
+  /** The running claim of a pair (`known`: as the caller just read it), or the named refusal an operator gets. */
+  private async running(pair: string, known?: PairClaim | null): Promise<PairClaim> {
+    const claim = known === undefined ? await this.deps.claims.read(pair) : (known ?? undefined);
     if (!claim) return fail('PairIdle', `no canary is running on pair ${pair}`);
     if (claim.phase !== 'CANARY' || claim.stopRequested)
       return fail('CanaryEnding', `the canary on pair ${pair} is ${claim.stopRequested ? `stopping (${claim.stopRequested.error}: ${claim.stopRequested.cause})` : claim.phase.toLowerCase().replace('_', ' ')}: too late for that`);
@@ -166,10 +166,11 @@ export class Canary {
   /**
    * Stops the run now and rolls it back: an alarm or ECS event (the signal function), or an
    * operator's abort or reject. The first stop asked for wins; the listener's task is failed
-   * with `stop.error`, which ends the canary's Parallel and starts its rollback.
+   * with `stop.error`, which ends the canary's Parallel and starts its rollback. `known`: the
+   * claim as the caller just read it (the conditional write still decides).
    */
-  async stop(pair: string, stop: Omit<StopRequest, 'at'>, action: ActionResult['action'] = 'stop'): Promise<ActionResult> {
-    const claim = await this.running(pair);
+  async stop(pair: string, stop: Omit<StopRequest, 'at'>, action: ActionResult['action'] = 'stop', known?: PairClaim): Promise<ActionResult> {
+    const claim = await this.running(pair, known);
     const asked = await this.deps.claims.requestStop(pair, claim.executionArn, { ...stop, at: this.now() });
     if (!asked) return this.stop(pair, stop, action); // raced: the claim changed; look again (refuses with a named error)
     const woken = asked.listenToken ? await need(this.signals.fail, 'SendTaskFailure')(asked.listenToken, stop.error, stop.cause) : false;

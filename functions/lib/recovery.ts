@@ -48,11 +48,11 @@ export interface Recovery {
  */
 export async function recoverStoppedRun(claim: PairClaim, ended: string): Promise<Recovery> {
   const router = route53Router(pairRef(claim));
-  const records = { weights: await persistently(() => router.read()) };
-  if (claim.phase === 'PROMOTING' && sameWeights(records.weights, ALL_GREEN)) {
+  const weights = await persistently(() => router.read());
+  if (claim.phase === 'PROMOTING' && sameWeights(weights, ALL_GREEN)) {
     await releasePair(claim.pair, claim.executionArn);
     logger.info('the run had finished its promotion; claim released', { ended });
-    return { action: 'RELEASED', why: `${ended} after its promotion`, weights: records.weights };
+    return { action: 'RELEASED', why: `${ended} after its promotion`, weights };
   }
   await markStopped(claim.pair, claim.executionArn);
   const restore = async (why: string) => {
@@ -68,9 +68,9 @@ export async function recoverStoppedRun(claim: PairClaim, ended: string): Promis
     logger.info('DNS was already blue 100 / green 0; claim released', { ended });
     return { action: 'RELEASED', why: `${ended}; DNS was already blue 100 / green 0`, weights: ALL_BLUE };
   }
-  const reason = `${ended}: restored blue 100 / green 0 (was ${formatWeights(records.weights)})`;
+  const reason = `${ended}: restored blue 100 / green 0 (was ${formatWeights(weights)})`;
   logger.warn('pair restored after a run that could not roll back by itself', { reason });
-  const step = Math.max(0, claim.steps.indexOf(records.weights.green) + 1);
+  const step = Math.max(0, claim.steps.indexOf(weights.green) + 1);
   await notify(logger, 'RolledBack', notificationDetail(claim, { step, of: claim.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason));
   await releasePair(claim.pair, claim.executionArn);
   return { action: 'ROLLED_BACK', why: reason, weights: ALL_BLUE };
