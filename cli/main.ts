@@ -10,7 +10,7 @@ import { claimsTableName, stateMachineName } from '../functions/lib/stack.js';
 import type { Weights } from '../functions/lib/schedule.js';
 import { route53Reader, route53Router } from '../functions/lib/traffic/route53/route53-router.js';
 import { formatPlan, planOf } from './plan.js';
-import { clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
+import { bar, clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
 
 export const USAGE = `usage: npx ecs-dns-canary <command> [pair] [options]
 
@@ -201,13 +201,12 @@ class Cli {
   }
 }
 
-const percentBar = (p: number, width = 10) => `${'█'.repeat(Math.round((p / 100) * width))}${'░'.repeat(width - Math.round((p / 100) * width))}`;
 const mmss = (s: number) => clockText(s * 1000).slice(1);
 
 export function formatStatus(s: PairStatus, color: boolean): string[] {
   const tone = s.state === 'ROLLING_BACK' || s.verdict === 'UNHEALTHY' ? 'unhealthy' : s.state === 'IDLE' ? 'dim' : 'healthy';
   const lines = [`${paint(s.pair, 'plain', color)}  ${s.recordName}  ${paint(s.state.replace('_', ' '), tone, color)}`];
-  lines.push(`  DNS        blue ${s.blue} ${s.weights.blue} / green ${s.green} ${s.weights.green}  ${percentBar(s.weights.green)}`);
+  lines.push(`  DNS        blue ${s.blue} ${s.weights.blue} / green ${s.green} ${s.weights.green}  ${bar(s.weights.green, 10)}`);
   if (s.state === 'IDLE') return [...lines, '  no canary is running'];
   lines.push(`  execution  ${s.executionArn?.split(':').at(-1)} (${s.executionStatus ?? 'unknown'})`);
   lines.push(`  step       ${s.step} of ${s.of}, green ${s.greenPercent} %${s.bakeSecondsLeft !== null ? `, bake ${mmss(s.bakeSecondsLeft)} left` : ''}`);

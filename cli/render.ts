@@ -56,6 +56,12 @@ export function clockText(ms: number): string {
 }
 
 /** What the status line shows about one canary. */
+/** `percent` of `width` cells filled: `███░░░░░░░`. */
+export const bar = (percent: number, width: number): string => {
+  const filled = Math.round((percent / 100) * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+};
+
 export interface CanaryView {
   pair: string;
   state: 'IDLE' | 'STARTING' | 'RUNNING' | 'AWAITING_APPROVAL' | 'PROMOTING' | 'ROLLING_BACK' | 'PROMOTED' | 'ROLLED_BACK' | 'REFUSED';
@@ -87,13 +93,12 @@ export function statusLine(view: CanaryView, width: number, color: boolean): str
   const bake = left > 0 ? `bake ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left` : '';
   const percent = Math.min(100, Math.max(0, view.greenPercent));
   const compose = (o: { stateName: boolean; bake: boolean; bar: number; pair: boolean }) => {
-    const filled = Math.round((percent / 100) * o.bar);
     const parts: [string, Tone][] = [
       [view.elapsedMs === undefined ? '▸' : `▸ ${clockText(view.elapsedMs)}`, tone],
       [o.pair ? printable(view.pair) : '', tone],
       [`step ${view.step}/${view.of || '?'}`, tone],
       [view.state === 'RUNNING' ? '' : view.state.replace(/_/g, ' '), tone],
-      [o.bar ? `green ${'█'.repeat(filled)}${'░'.repeat(o.bar - filled)} ${String(view.greenPercent).padStart(3)} %` : `green ${view.greenPercent} %`, tone],
+      [o.bar ? `green ${bar(percent, o.bar)} ${String(view.greenPercent).padStart(3)} %` : `green ${view.greenPercent} %`, tone],
       [view.verdict ?? '', view.verdict === 'HEALTHY' ? 'healthy' : 'unhealthy'],
       [o.bake ? bake : '', tone],
       [o.stateName ? printable(view.stateName ?? '') : '', tone],

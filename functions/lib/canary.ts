@@ -86,8 +86,7 @@ export class Canary {
     const { changeId } = await router.set(target, [status.weights, target], `${plan.pair} step ${step}/${plan.steps.length}`);
     const after = await this.deps.claims.read(plan.pair);
     if (!after || (after.executionArn === plan.executionArn && (after.phase !== 'CANARY' || after.stopRequested))) {
-      const back = await router.set(ALL_BLUE, 'any', `${plan.pair} shift undone: the run is being stopped`);
-      if (back.changeId) await router.waitApplied(back.changeId);
+      await putBlueBack(router, `${plan.pair} shift undone: the run is being stopped`);
       fail('ClaimLost', `the run was stopped while shifting to step ${step}; blue 100 / green 0 put back`);
     }
     return { step, of: plan.steps.length, greenPercent, weights: target, changeId: changeId ?? status.changeId };
@@ -104,8 +103,7 @@ export class Canary {
       return { reason: `${why} (DNS not touched: pair now held by ${claim.executionArn})`, from: null, changeId: null, notified: false };
     if (claim) await this.deps.claims.markRollingBack(plan.pair, plan.executionArn);
     const router = this.router(plan);
-    const { from, changeId } = await router.set(ALL_BLUE, 'any', `${plan.pair} rolled back`);
-    if (changeId) await router.waitApplied(changeId);
+    const { from, changeId } = await putBlueBack(router, `${plan.pair} rolled back`);
     const step = plan.steps.indexOf(Math.round((from.green / Math.max(1, from.blue + from.green)) * 100)) + 1;
     const where = from.green === 0 ? 'before any traffic reached green' : step > 0 ? `step ${step} of ${plan.steps.length} (green ${plan.steps[step - 1]} %)` : `green at ${formatWeights(from)}`;
     const reason = `${where}: ${why}`.slice(0, 2000);
@@ -206,6 +204,13 @@ export class Canary {
     const woken = asked.gateToken && asked.progress?.gate === 'WAITING' ? await need(this.signals.succeed, 'SendTaskSuccess')(asked.gateToken, { promoteRequestedBy: by }) : false;
     return { pair, action: 'promote', executionArn: claim.executionArn, woken, message: `promotion asked by ${by}: green goes to 100 % after its next healthy judgement` };
   }
+}
+
+/** Blue 100 / green 0 whatever DNS holds now, applied (INSYNC) before it returns. */
+async function putBlueBack(router: TrafficRouter, why: string): Promise<{ from: Weights; changeId: string | null }> {
+  const done = await router.set(ALL_BLUE, 'any', why);
+  if (done.changeId) await router.waitApplied(done.changeId);
+  return done;
 }
 
 /** The exact commands that answer a gate (in AwaitingApproval, and in `status`). */
