@@ -14,10 +14,56 @@ const name = (what: string, max: number, pattern: RegExp, hint: string) =>
 
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 
+const AlarmNames = z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100));
+
 const Service = z.strictObject({
   cluster: name('cluster', 255, /^[A-Za-z0-9_-]+$/, 'cluster: letters, digits, - and _ only'),
   service: name('service', 255, /^[A-Za-z0-9_-]+$/, 'service: letters, digits, - and _ only'),
   setIdentifier: z.string().check(z.minLength(1, 'setIdentifier must not be empty'), z.maxLength(128)),
+  /** This service's own alarms: judged and listened to while it is green; while it is blue they are only shown. */
+  alarms: z._default(AlarmNames, []),
+});
+
+const num = (min: number, max: number) => z.number().check(z.minimum(min), z.maximum(max));
+
+/**
+ * A CloudWatch metric per side, as a GetMetricData MetricStat: dimension values may say
+ * ${loadBalancer}, ${targetGroup}, ${cluster} and ${service}, resolved for each side.
+ */
+const MetricStat = z.strictObject({
+  namespace: z.string().check(z.minLength(1), z.maxLength(255)),
+  metricName: z.string().check(z.minLength(1), z.maxLength(255)),
+  dimensions: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(255)), z.string().check(z.minLength(1), z.maxLength(1024))), {}),
+  stat: z._default(z.string().check(z.regex(/^(Sum|Average|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d{1,2})?)$/, 'stat: Sum, Average, Minimum, Maximum, SampleCount or a percentile such as p99')), 'Sum'),
+});
+const metricName = name('name', 64, /^[a-z][a-zA-Z0-9-]*$/, 'name: starts with a lower-case letter; letters, digits and - only');
+/** A count pair (errors of requests, judged by the error test) or a value (judged as latency is, with a maximum ratio). */
+const CustomMetric = z.union([
+  z.strictObject({ name: metricName, errors: MetricStat, requests: MetricStat }),
+  z.strictObject({ name: metricName, value: MetricStat, maxRatio: num(1, 1_000), floor: z._default(num(0, 1e12), 0) }),
+]);
+
+/**
+ * Green against blue from each side's own metrics (README, "How green is judged"). On by
+ * default when both sides have ALB target groups; `analysis: false` turns it off.
+ */
+const Analysis = z.strictObject({
+  mode: z._default(z.enum(['enforce', 'observe']), 'enforce'),
+  alpha: z._default(num(0.0001, 0.1), 0.01),
+  errorRatio: z._default(num(1, 100), 1.5),
+  errorFloorPercent: z._default(num(0, 100), 0.05),
+  settleSeconds: z._default(int(60, 900), 150),
+  minRequests: z._default(int(1, 10_000_000), 300),
+  minShareOfWeight: z._default(num(0, 1), 0.5),
+  maxBakeSeconds: z._default(int(60, 86_400), 1_800),
+  onInconclusive: z._default(z.enum(['rollback', 'promote', 'approval']), 'rollback'),
+  latency: z._default(
+    z.union([z.literal(false), z.strictObject({ ratio: z._default(num(1, 100), 1.5), floorMs: z._default(num(0, 60_000), 50), minutes: z._default(int(1, 60), 3), minRequests: z._default(int(1, 1_000_000), 100) })]),
+    { ratio: 1.5, floorMs: 50, minutes: 3, minRequests: 100 },
+  ),
+  incident: z._default(z.strictObject({ ratio: z._default(num(1, 1_000), 5), floorPercent: z._default(num(0, 100), 1) }), { ratio: 5, floorPercent: 1 }),
+  baselineMinutes: z._default(int(0, 180), 30),
+  metrics: z._default(z.array(CustomMetric).check(z.maxLength(20)), []),
 });
 
 const FunctionArn = z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, 'must be a Lambda function ARN (arn:aws:lambda:region:account:function:name)'));
@@ -85,8 +131,10 @@ const Pair = z
     recordType: z.enum(['A', 'AAAA', 'CNAME']),
     /** The two ECS services; which one is live is read from the weights, never configured. */
     services: z.tuple([Service, Service]),
-    alarms: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100)), []),
+    /** The pair's alarms (both sides'): judged and listened to during every canary. */
+    alarms: z._default(AlarmNames, []),
     steps: Steps,
+    analysis: z.optional(z.union([z.literal(false), Analysis])),
     /** How long green is judged after each shift, once the DNS wait is over. */
     bakeSeconds: z._default(int(0, 86_400), 300),
     /** How often green is judged during a bake. */
@@ -107,6 +155,17 @@ const Pair = z
       if (a.cluster === b.cluster && a.service === b.service) issue('services', 'the two services must differ');
       if (a.setIdentifier === b.setIdentifier) issue('services', 'the two setIdentifiers must differ');
       if (new Set(pair.alarms).size !== pair.alarms.length) issue('alarms', 'alarm names must be unique');
+      pair.services.forEach((s, i) => {
+        const shared = s.alarms.filter((a) => pair.alarms.includes(a) || pair.services[1 - i]!.alarms.includes(a));
+        if (shared.length) issue('services', `alarm ${shared.join(', ')} of ${s.service} is also the pair's or the other service's: a service's own alarms say that service only`);
+      });
+      if (pair.analysis) {
+        const names = pair.analysis.metrics.map((m) => m.name);
+        if (new Set(names).size !== names.length) issue('analysis', 'analysis.metrics names must be unique');
+        if (pair.analysis.maxBakeSeconds < pair.bakeSeconds) issue('analysis', `maxBakeSeconds (${pair.analysis.maxBakeSeconds}) must be at least bakeSeconds (${pair.bakeSeconds})`);
+        if (pair.analysis.onInconclusive === 'approval' && !pair.approval)
+          issue('analysis', "onInconclusive 'approval' needs approval (its timeoutSeconds and onTimeout say how long to wait and what then)");
+      }
       if (pair.smokeTest && typeof pair.smokeTest.url === 'object') {
         const named = Object.keys(pair.smokeTest.url);
         const missing = pair.services.map((s) => s.service).filter((s) => !named.includes(s));
@@ -166,6 +225,12 @@ export type CanaryConfigInput = z.input<typeof Config>;
 export type CanaryConfig = z.output<typeof Config>;
 export type PairConfig = CanaryConfig['pairs'][number];
 export type ServiceConfig = PairConfig['services'][number];
+export type AnalysisConfig = Exclude<PairConfig['analysis'], false | undefined>;
+export type CustomMetricConfig = AnalysisConfig['metrics'][number];
+
+/** The analysis a pair asks for: its settings with every default; false when turned off. */
+export const analysisOf = (pair: Pick<PairConfig, 'analysis'>): AnalysisConfig | false =>
+  pair.analysis === false ? false : (pair.analysis ?? Analysis.parse({}));
 
 /** Identity for configuration files: gives them types and editor completion. */
 export const defineConfig = (config: CanaryConfigInput): CanaryConfigInput => config;
