@@ -1,9 +1,13 @@
 import * as z from 'zod/mini';
 import { describeAlarms } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
+import { describeTargetGroups } from './lib/aws/elbv2.js';
 import type { Plan, Status } from './lib/canary-state.js';
 import { pairRef, parseTaskInput } from './lib/canary-state.js';
-import { findPairByService, type PairConfig } from './lib/config.js';
+import { analysisOf, findPairByService, type PairConfig } from './lib/config.js';
+import { metricQueries, metricsPlanOf, type SideTargets, type TargetGroupRef } from './lib/metrics.js';
+import type { PlanAnalysis } from './lib/canary-state.js';
+import type { ServiceStatus } from './lib/judge.js';
 import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
 import { fail } from './lib/errors.js';
 import { alarmReasons, primaryOf, steadyReasons } from './lib/judge.js';
@@ -52,10 +56,13 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     fail('DeploymentMismatch', `the primary deployment of ${green.cluster}/${green.service} is ${primary?.id ?? 'missing'}, not ${deployment.deploymentId} from the event (an older or superseded event)`);
   // A side scaled down after the last promotion (idleAfterPromotion) comes back up to the live
   // side's count before anything else; until then it only needs its new deployment rolled out.
-  const live = config.idleAfterPromotion ? await describeService(blue.cluster, blue.service) : undefined;
-  const scaleUp = live && service.desiredCount < live.desiredCount ? { desiredCount: live.desiredCount } : undefined;
+  const live = await describeService(blue.cluster, blue.service);
+  const scaleUp = config.idleAfterPromotion && service.desiredCount < live.desiredCount ? { desiredCount: live.desiredCount } : undefined;
   const unsteady = steadyReasons(service, deployment.deploymentId, { scalingUp: scaleUp !== undefined });
   if (unsteady.length > 0) fail('GreenNotSteady', `green is not steady: ${unsteady.join('; ')}`);
+
+  const sides = await resolveSides({ blue: live, green: service });
+  const analysis = analysisFor(config, sides);
 
   const steps = expandSteps(config.steps);
   const plan: Plan = {
@@ -65,9 +72,10 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     hostedZoneId: config.hostedZoneId,
     recordName: config.recordName,
     recordType: config.recordType,
-    blue,
-    green: { ...green, taskDefinition: primary!.taskDefinition },
-    alarms: config.alarms,
+    blue: { ...blue, targetGroups: sides.blue.targetGroups },
+    green: { ...green, taskDefinition: primary!.taskDefinition, targetGroups: sides.green.targetGroups },
+    alarms: [...config.alarms, ...green.alarms],
+    ...(analysis ? { analysis } : {}),
     steps,
     bakeSeconds: config.bakeSeconds,
     pollSeconds: config.pollSeconds,
@@ -95,16 +103,22 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     if (weights.green > 0)
       fail('DeploymentToLiveService', `${green.cluster}/${green.service} is live (${formatWeights(weights)}); deploy new versions to the idle service ${blue.cluster}/${blue.service}`);
 
-    const { alarms, missing } = await describeAlarms(config.alarms);
-    if (missing.length > 0) fail('AlarmNotFound', `alarm(s) ${missing.join(', ')} do not exist; create them or fix the pair's alarms`);
-    const firing = alarmReasons(alarms);
+    const { alarms, missing } = await describeAlarms([...plan.alarms, ...blue.alarms]);
+    if (missing.length > 0) fail('AlarmNotFound', `alarm(s) ${missing.join(', ')} do not exist; create them or fix the pair's alarms (or the services' own)`);
+    // Blue's own alarms say blue: they are shown, never a reason to refuse green.
+    const firing = alarmReasons(alarms.filter((a) => plan.alarms.includes(a.name)));
     if (firing.length > 0) fail('AlarmAlreadyFiring', `an alarm is already in ALARM before any traffic moved: ${firing.join('; ')}`);
 
     plan.dnsWaitSeconds = dnsWaitSeconds(records, config.minWaitSeconds);
     // The old side keeps serving for at least one DNS wait after it stops getting traffic.
     if (config.idleAfterPromotion) plan.idleWaitSeconds = Math.max(config.idleAfterPromotion.afterSeconds, plan.dnsWaitSeconds);
     const status: Status = { step: 0, of: steps.length, greenPercent: 0, weights, changeId: null };
-    logger.info('preflight passed', { steps, weights, dnsWaitSeconds: plan.dnsWaitSeconds });
+    logger.info('preflight passed', {
+      steps,
+      weights,
+      dnsWaitSeconds: plan.dnsWaitSeconds,
+      analysis: plan.analysis ? { mode: plan.analysis.mode, builtIn: plan.analysis.builtIn, metrics: plan.analysis.metrics.map((m) => m.name) } : 'off',
+    });
     await notify(logger, 'Started', notificationDetail(plan, status));
     return { plan, status, judgement: null };
   } catch (e) {
@@ -112,3 +126,47 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     throw e;
   }
 });
+
+/** Each side's target groups, as CloudWatch names them (ECS says which groups, ELBv2 which load balancers). */
+async function resolveSides(services: { blue: ServiceStatus; green: ServiceStatus }): Promise<{ blue: SideTargets; green: SideTargets }> {
+  const arns = [...new Set([...services.blue.targetGroups, ...services.green.targetGroups])];
+  const groups = arns.length ? await describeTargetGroups(arns) : [];
+  const side = (s: ServiceStatus): SideTargets => ({
+    cluster: s.cluster,
+    service: s.service,
+    targetGroups: s.targetGroups.map((arn): TargetGroupRef => {
+      const g = groups.find((x) => x.arn === arn);
+      const lb = g?.loadBalancers[0];
+      return { targetGroup: g?.targetGroup ?? arn.split(':').at(-1)!, loadBalancer: lb?.dimension ?? null, type: lb?.type ?? 'none' };
+    }),
+  });
+  return { blue: side(services.blue), green: side(services.green) };
+}
+
+/**
+ * How green will be compared with blue: the pair's analysis settings, with what the sides
+ * allow. On by default when both sides have ALB target groups; a pair that asks for analysis
+ * its sides cannot give is refused (AnalysisUnavailable), before any traffic moves.
+ */
+function analysisFor(pair: PairConfig, sides: { blue: SideTargets; green: SideTargets }): PlanAnalysis | undefined {
+  const wanted = analysisOf(pair);
+  if (!wanted) return undefined;
+  const names = (s: SideTargets) => `${s.cluster}/${s.service} (${s.targetGroups.length ? s.targetGroups.map((t) => `${t.targetGroup} on ${t.type === 'none' ? 'no load balancer' : `${t.type} ${t.loadBalancer}`}`).join(', ') : 'no target group'})`;
+  const plan = metricsPlanOf(sides, wanted);
+  if (!plan) {
+    if (pair.analysis === undefined) {
+      logger.warn('green is judged by alarms and health only: a side has no ALB target group and the pair names no analysis.metrics', { blue: names(sides.blue), green: names(sides.green) });
+      return undefined;
+    }
+    return fail(
+      'AnalysisUnavailable',
+      `pair ${pair.name} asks for analysis, but ${names(sides.blue)} and ${names(sides.green)} do not both have ALB target groups: name analysis.metrics for NLB, Service Connect or your own metrics, or set analysis: false`,
+    );
+  }
+  try {
+    metricQueries(sides, plan);
+  } catch (e) {
+    fail('AnalysisUnavailable', `pair ${pair.name}: analysis.metrics ${(e as Error).message}`);
+  }
+  return { ...wanted, builtIn: plan.builtIn, ownLoadBalancers: plan.ownLoadBalancers };
+}

@@ -361,7 +361,7 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
 export const formatE = (e: number) => (e >= 1e4 || (e > 0 && e < 1e-3) ? e.toExponential(1) : Number(e.toPrecision(3)).toString());
 
 /** One line for a verdict's numbers: what a notification, `status` and `history --verbose` print. */
-export function summaryLine(a: Analysis): string {
+export function summaryLine(a: Omit<Analysis, 'tests'>): string {
   const side = (name: string, f: SideFigures) =>
     `${name} ${f.errors}/${f.requests.toLocaleString('en-US')}${f.ratePercent === null ? '' : ` (${f.ratePercent.toFixed(2)} %)`}${f.p99Ms === null ? '' : ` p99 ${f.p99Ms} ms`}`;
   const share = a.step.sharePercent === null ? 'no share yet' : `share ${a.step.sharePercent.toFixed(1)} % of weight ${a.step.greenPercent} %`;

@@ -8,7 +8,42 @@ import { fail } from './errors.js';
  * canary is now (`status`) and the latest judgement of green.
  */
 const WeightsSchema = z.strictObject({ blue: z.int(), green: z.int() });
-const Side = z.strictObject({ cluster: z.string(), service: z.string(), setIdentifier: z.string() });
+const TargetGroupRef = z.strictObject({ targetGroup: z.string(), loadBalancer: z.nullable(z.string()), type: z.enum(['application', 'network', 'gateway', 'none']) });
+/** A side: its service, its record, its own alarms, and the target groups Preflight resolved from ECS and ELBv2. */
+const Side = z.strictObject({
+  cluster: z.string(),
+  service: z.string(),
+  setIdentifier: z.string(),
+  alarms: z.optional(z.array(z.string())),
+  targetGroups: z.optional(z.array(TargetGroupRef)),
+});
+const MetricStat = z.strictObject({ namespace: z.string(), metricName: z.string(), dimensions: z.record(z.string(), z.string()), stat: z.string() });
+
+/** How the judge compares green with blue (config.ts `analysis`, resolved at Preflight). */
+export const PlanAnalysisSchema = z.strictObject({
+  mode: z.enum(['enforce', 'observe']),
+  alpha: z.number(),
+  errorRatio: z.number(),
+  errorFloorPercent: z.number(),
+  settleSeconds: z.int(),
+  minRequests: z.int(),
+  minShareOfWeight: z.number(),
+  maxBakeSeconds: z.int(),
+  onInconclusive: z.enum(['rollback', 'promote', 'approval']),
+  latency: z.union([z.literal(false), z.strictObject({ ratio: z.number(), floorMs: z.number(), minutes: z.int(), minRequests: z.int() })]),
+  incident: z.strictObject({ ratio: z.number(), floorPercent: z.number() }),
+  baselineMinutes: z.int(),
+  metrics: z.array(
+    z.union([
+      z.strictObject({ name: z.string(), errors: MetricStat, requests: MetricStat }),
+      z.strictObject({ name: z.string(), value: MetricStat, maxRatio: z.number(), floor: z.number() }),
+    ]),
+  ),
+  /** Both sides have ALB target groups: requests, target 5xx and p99 are read per side. */
+  builtIn: z.boolean(),
+  /** Each side has its own load balancers: their own 5xx count as the side's errors. */
+  ownLoadBalancers: z.boolean(),
+});
 
 export const PlanSchema = z.strictObject({
   pair: z.string(),
@@ -19,7 +54,10 @@ export const PlanSchema = z.strictObject({
   recordType: z.string(),
   blue: Side,
   green: z.extend(Side, { taskDefinition: z.string() }),
+  /** The alarms judged and listened to: the pair's and green's own. */
   alarms: z.array(z.string()),
+  /** Green against blue from each side's metrics; absent when off or when nothing can be read. */
+  analysis: z.optional(PlanAnalysisSchema),
   steps: z.array(z.int().check(z.minimum(1), z.maximum(100))).check(z.minLength(1)),
   bakeSeconds: z.int().check(z.minimum(0)),
   pollSeconds: z.int().check(z.minimum(1)),
@@ -55,12 +93,48 @@ export const StatusSchema = z.strictObject({
   greenPercent: z.int().check(z.minimum(0), z.maximum(100)),
   weights: WeightsSchema,
   changeId: z.nullable(z.string()),
+  /** When the weights of this step were written (absent before the first shift). */
+  shiftedAt: z.optional(z.string()),
+});
+
+const SideFiguresSchema = z.strictObject({ requests: z.number(), errors: z.number(), ratePercent: z.nullable(z.number()), p99Ms: z.nullable(z.number()) });
+
+/** The numbers a verdict rests on (analysis.ts `Analysis`, less the per-test detail). */
+export const AnalysisFiguresSchema = z.strictObject({
+  outcome: z.enum(['HEALTHY', 'UNHEALTHY', 'INCONCLUSIVE']),
+  mode: z.enum(['enforce', 'observe']),
+  reasons: z.array(z.string()),
+  minutes: z.int(),
+  stepMinutes: z.int(),
+  blue: SideFiguresSchema,
+  green: SideFiguresSchema,
+  step: z.strictObject({ greenPercent: z.number(), greenRequests: z.number(), sharePercent: z.nullable(z.number()) }),
+  eValue: z.number(),
+  thresholds: z.strictObject({
+    alpha: z.number(),
+    eValue: z.number(),
+    errorRatio: z.number(),
+    errorFloorPercent: z.number(),
+    minRequests: z.number(),
+    minShareOfWeight: z.number(),
+    latencyRatio: z.nullable(z.number()),
+    latencyFloorMs: z.nullable(z.number()),
+  }),
+  incidentMinutes: z.int(),
+  /** The weight changes so far (the judge needs them to know each minute's weight). */
+  shifts: z.array(z.strictObject({ greenPercent: z.int(), at: z.string() })),
+  /** Observe mode: the first verdict that would have rolled back (step and reasons), kept to the end. */
+  wouldRollBack: z.optional(z.strictObject({ step: z.int(), greenPercent: z.int(), reason: z.string() })),
 });
 
 export const JudgementSchema = z.strictObject({
   step: z.int(),
-  verdict: z.enum(['HEALTHY', 'UNHEALTHY']),
+  verdict: z.enum(['HEALTHY', 'UNHEALTHY', 'INCONCLUSIVE']),
   reasons: z.array(z.string()),
+  /** What is worth knowing but decides nothing: alarms with no data, blue's own alarms. */
+  notes: z.optional(z.array(z.string())),
+  /** Green against blue, with the numbers (absent when the pair has no analysis). */
+  analysis: z.optional(AnalysisFiguresSchema),
   checks: z.int().check(z.minimum(1)),
   checkedAt: z.string(),
   bakeStartedAt: z.string(),
@@ -82,6 +156,8 @@ export type Plan = z.infer<typeof PlanSchema>;
 export type Status = z.infer<typeof StatusSchema>;
 export type Judgement = z.infer<typeof JudgementSchema>;
 export type CaughtError = z.infer<typeof CaughtErrorSchema>;
+export type PlanAnalysis = z.infer<typeof PlanAnalysisSchema>;
+export type AnalysisFigures = z.infer<typeof AnalysisFiguresSchema>;
 
 /** The record pair of a plan, or of anything shaped like one (a pair claim). */
 export const pairRef = (plan: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType'> & { blue: Pick<Plan['blue'], 'setIdentifier'>; green: Pick<Plan['green'], 'setIdentifier'> }) => ({

@@ -83,13 +83,14 @@ export class Canary {
     const target = weightsFor(greenPercent);
     const router = this.router(plan);
     // A retry of this very step may find its own earlier write: that is not drift.
+    const shiftedAt = new Date().toISOString();
     const { changeId } = await router.set(target, [status.weights, target], `${plan.pair} step ${step}/${plan.steps.length}`);
     const after = await this.deps.claims.read(plan.pair);
     if (!after || (after.executionArn === plan.executionArn && (after.phase !== 'CANARY' || after.stopRequested))) {
       await putBlueBack(router, `${plan.pair} shift undone: the run is being stopped`);
       fail('ClaimLost', `the run was stopped while shifting to step ${step}; blue 100 / green 0 put back`);
     }
-    return { step, of: plan.steps.length, greenPercent, weights: target, changeId: changeId ?? status.changeId };
+    return { step, of: plan.steps.length, greenPercent, weights: target, changeId: changeId ?? status.changeId, shiftedAt };
   }
 
   /**

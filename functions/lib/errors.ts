@@ -25,6 +25,7 @@ export const ERROR_NAMES = [
   'DeploymentMismatch',
   'AlarmNotFound',
   'AlarmAlreadyFiring',
+  'AnalysisUnavailable',
   'SmokeTestFailed',
   'HookFailed',
   // During the canary: each one sends the run to the rollback path.
@@ -34,6 +35,7 @@ export const ERROR_NAMES = [
   'Route53ChangeNotInSync',
   // What stops a running canary at once (the listener's task fails with it), or at a gate.
   'GreenUnhealthy',
+  'GreenInconclusive',
   'AlarmFired',
   'GreenDeploymentFailed',
   'GreenTasksFailing',

@@ -118,27 +118,59 @@ export function steadyReasons(s: ServiceStatus, deploymentId: string, { scalingU
   return reasons;
 }
 
+/** What the comparison of green with blue said at this check (absent: the pair has no analysis). */
+export interface AnalysisVerdict {
+  outcome: 'HEALTHY' | 'UNHEALTHY' | 'INCONCLUSIVE';
+  reasons: string[];
+  mode: 'enforce' | 'observe';
+  maxBakeSeconds: number;
+  onInconclusive: 'rollback' | 'promote' | 'approval';
+}
+
 /**
  * Bake and gate, from one check's reasons: the bake of a step starts at its first check and is
- * complete once a healthy check comes at or after its end. At a gate step (approval.atPercent)
+ * complete once a healthy check comes at or after its end. With analysis (enforced), green
+ * against blue adds its reasons when UNHEALTHY; while it is INCONCLUSIVE (too little data) the
+ * verdict is INCONCLUSIVE and the bake extends, up to maxBakeSeconds from its start; then
+ * onInconclusive: `rollback` (the judgement says `giveUp`), `promote` (the bake completes) or
+ * `approval` (a gate). Observe mode changes nothing here. At a gate step (approval.atPercent)
  * a complete bake opens the gate: WAITING until approved (APPROVED), or until the gate's
  * timeout (TIMED_OUT with onTimeout rollback, which rolls back; APPROVED with onTimeout
  * promote). An operator's promote completes the bake and passes any gate; an operator's or an
  * event's stop makes green unhealthy (the listener normally stopped the run already).
  */
-export function judgementAfter(plan: Plan, status: Status, previous: Judgement | null, reasons: string[], claim: PairClaim | undefined, now: number): Judgement {
+export function judgementAfter(
+  plan: Plan,
+  status: Status,
+  previous: Judgement | null,
+  reasons: string[],
+  claim: PairClaim | undefined,
+  now: number,
+  analysis?: AnalysisVerdict,
+): Judgement & { giveUp?: string } {
   const sameStep = previous?.step === status.step ? previous : null;
   const bakeStartedAt = sameStep ? Date.parse(sameStep.bakeStartedAt) : now;
   const bakeEndsAt = bakeStartedAt + plan.bakeSeconds * 1000;
   const all = [...reasons];
   if (claim?.stopRequested) all.push(`${claim.stopRequested.error}: ${claim.stopRequested.cause}`);
   if (claim && claim.executionArn !== plan.executionArn) all.push(`pair ${plan.pair} is now held by ${claim.executionArn}`);
+  const enforced = analysis?.mode === 'enforce' ? analysis : undefined;
+  if (enforced?.outcome === 'UNHEALTHY') all.push(...enforced.reasons);
   const promoteRequested = Boolean(claim?.promoteRequested);
   let healthy = all.length === 0;
-  let bakeComplete = healthy && (now >= bakeEndsAt || promoteRequested);
+  const inconclusive = healthy && enforced?.outcome === 'INCONCLUSIVE' && !promoteRequested;
+  let bakeComplete = healthy && !inconclusive && (now >= bakeEndsAt || promoteRequested);
+  let giveUp: string | undefined;
+  let gateForInconclusive = false;
+  if (inconclusive && now >= bakeEndsAt && now >= bakeStartedAt + enforced!.maxBakeSeconds * 1000) {
+    const why = `no verdict on green after ${Math.round((now - bakeStartedAt) / 1000)} s at ${status.greenPercent} % (maxBakeSeconds ${enforced!.maxBakeSeconds}): ${enforced!.reasons.join('; ')}`;
+    if (enforced!.onInconclusive === 'rollback') giveUp = why;
+    else if (enforced!.onInconclusive === 'promote') bakeComplete = true;
+    else ((gateForInconclusive = true), (bakeComplete = true));
+  }
   let gate: Judgement['gate'] = 'NONE';
   let gateOpenedAt = sameStep?.gateOpenedAt;
-  const atGate = plan.approval?.atPercent.includes(status.greenPercent) && status.step < status.of;
+  const atGate = (plan.approval?.atPercent.includes(status.greenPercent) && status.step < status.of) || gateForInconclusive;
   if (healthy && bakeComplete && atGate && !promoteRequested) {
     gateOpenedAt ??= new Date(now).toISOString();
     const timedOut = now >= Date.parse(gateOpenedAt) + plan.approval!.timeoutSeconds * 1000;
@@ -152,11 +184,13 @@ export function judgementAfter(plan: Plan, status: Status, previous: Judgement |
       bakeComplete = false;
     }
   }
+  const pending = inconclusive && healthy ? enforced!.reasons : [];
+  const shown = [...all, ...pending];
   return {
     step: status.step,
-    verdict: healthy ? 'HEALTHY' : 'UNHEALTHY',
-    reasons: all,
-    reason: all.join('; '),
+    verdict: !healthy ? 'UNHEALTHY' : inconclusive ? 'INCONCLUSIVE' : 'HEALTHY',
+    reasons: shown,
+    reason: shown.join('; '),
     checks: (sameStep?.checks ?? 0) + 1,
     checkedAt: new Date(now).toISOString(),
     bakeStartedAt: new Date(bakeStartedAt).toISOString(),
@@ -165,5 +199,6 @@ export function judgementAfter(plan: Plan, status: Status, previous: Judgement |
     gate,
     ...(gateOpenedAt ? { gateOpenedAt } : {}),
     ...(promoteRequested ? { promoteRequested } : {}),
+    ...(giveUp ? { giveUp } : {}),
   };
 }

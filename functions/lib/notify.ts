@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { putEvent } from './aws/eventbridge.js';
-import type { Plan, Status } from './canary-state.js';
+import type { AnalysisFigures, Plan, Status } from './canary-state.js';
 
 /** EventBridge `source` of every notification the canary sends (on the default bus). */
 export const NOTIFICATION_SOURCE = 'ecs-dns-canary';
 
-export type NotificationType = 'Started' | 'StepCompleted' | 'AwaitingApproval' | 'Promoted' | 'RolledBack' | 'Refused';
+export type NotificationType = 'Started' | 'StepCompleted' | 'AwaitingApproval' | 'WouldRollBack' | 'Promoted' | 'RolledBack' | 'Refused';
 
 /** The `detail` of every notification; documented in the README. */
 export interface NotificationDetail {
@@ -21,6 +21,8 @@ export interface NotificationDetail {
   reason?: string;
   /** AwaitingApproval: the exact commands that answer the gate. */
   commands?: { approve: string; reject: string };
+  /** Green against blue, with its numbers (pairs with analysis). */
+  analysis?: AnalysisFigures;
 }
 
 /** From a plan, or a pair claim (which carries the same identity), and where the canary is. */

@@ -35,8 +35,14 @@ export interface Progress {
   step: number;
   of: number;
   greenPercent: number;
-  verdict?: 'HEALTHY' | 'UNHEALTHY';
+  verdict?: 'HEALTHY' | 'UNHEALTHY' | 'INCONCLUSIVE';
   reasons?: string[];
+  /** Decides nothing, worth seeing: blue's own alarms, alarms with no data. */
+  notes?: string[];
+  /** Green against blue: the numbers of the latest verdict (analysis.ts summaryLine). */
+  analysis?: string;
+  /** Observe mode: what would have rolled back. */
+  wouldRollBack?: string;
   checkedAt?: string;
   bakeEndsAt?: string;
   gate?: 'NONE' | 'WAITING' | 'APPROVED' | 'TIMED_OUT';

@@ -106,9 +106,9 @@ export function deploymentRulePattern(config: CanaryConfig) {
   };
 }
 
-/** Configured alarms going to ALARM (metric and composite alike send this event). None configured: no rule. */
+/** Configured alarms, the pairs' and the services' own, going to ALARM (metric and composite alike send this event). None configured: no rule. */
 export function alarmRulePattern(config: CanaryConfig) {
-  const alarms = [...new Set(config.pairs.flatMap((p) => p.alarms))];
+  const alarms = [...new Set(config.pairs.flatMap((p) => [...p.alarms, ...p.services.flatMap((s) => s.alarms)]))];
   if (alarms.length === 0) return undefined;
   return { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: alarms, state: { value: ['ALARM'] } } };
 }
@@ -181,6 +181,9 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
     } as Access,
     // DescribeTargetHealth has no resource-level permissions (Service Authorization Reference).
     describeTargetHealth: { statements: [allow(['elasticloadbalancing:DescribeTargetHealth'], ['*'])] } as Access,
+    // Neither has DescribeTargetGroups nor GetMetricData (Service Authorization Reference): `*` only.
+    describeTargetGroups: { statements: [allow(['elasticloadbalancing:DescribeTargetGroups'], ['*'])] } as Access,
+    getMetricData: { statements: [allow(['cloudwatch:GetMetricData'], ['*'])] } as Access,
     // Only the services of pairs that scale their idle side.
     scaleServices: whenConfigured(
       ['ecs:UpdateService', 'ecs:DescribeServices'],
@@ -227,7 +230,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/preflight.handler',
       description: 'Canary: fail-closed checks before the first weight change',
       timeout: 50,
-      access: [a.readRecords, a.describeServices, a.describeAlarms, a.putEvents, a.claims('PutItem', 'GetItem', 'DeleteItem'), a.describeExecution],
+      access: [a.readRecords, a.describeServices, a.describeTargetGroups, a.describeAlarms, a.putEvents, a.claims('PutItem', 'GetItem', 'DeleteItem'), a.describeExecution],
     },
     shiftTraffic: {
       handler: 'functions/shift-traffic.handler',
@@ -243,9 +246,9 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
     },
     judgeGreen: {
       handler: 'functions/judge-green.handler',
-      description: 'Canary: CloudWatch alarms, ECS health and target-group health of green',
+      description: "Canary: green against blue from each side's metrics, alarms, ECS health and target-group health",
       timeout: 50,
-      access: [a.describeServices, a.describeAlarms, a.describeTargetHealth, a.putEvents, a.claims('GetItem', 'UpdateItem')],
+      access: [a.describeServices, a.describeAlarms, a.describeTargetHealth, a.getMetricData, a.putEvents, a.claims('GetItem', 'UpdateItem')],
     },
     awaitSignal: {
       handler: 'functions/await-signal.handler',
