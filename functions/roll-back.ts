@@ -34,7 +34,7 @@ export const handler = handled('Roll back', async (input: unknown): Promise<Roll
   // The judge's reasons read on their own; every other error says its name.
   const why = error ? (error.Error === 'GreenUnhealthy' && error.Cause ? error.Cause : errorText(error)) : judgement?.reasons.join('; ') || 'green was judged unhealthy';
   const notifier = { notify: (type: NotificationType, detail: NotificationDetail) => notify(logger, type, detail) };
-  const { reason, from, changeId, notified } = await new Canary({ claims: canaryClaims(lockTable()), router: route53Router, notifier }).rollBack(plan, why);
+  const { reason, from, changeId, notified } = await new Canary({ claims: canaryClaims(lockTable()), router: route53Router, notifier }).rollBack(plan, why, judgement?.analysis);
   if (!from) {
     logger.warn('pair is held by another canary: DNS left to it', { reason });
     return { outcome: 'ROLLED_BACK', reason, weights: status.weights, changeId: null, notified: false };

@@ -45,8 +45,13 @@ export const handler = handled('Signal', async (event: unknown): Promise<SignalR
   if (alarm.success) {
     const { alarmName, state } = alarm.data.detail;
     if (state.value !== 'ALARM') return { pairs: [] };
-    for (const pair of config.pairs.filter((p) => p.alarms.includes(alarmName)))
-      targets.push({ pair: pair.name, error: 'AlarmFired', cause: `alarm ${alarmName} went to ALARM${state.timestamp ? ` at ${state.timestamp}` : ''}${state.reason ? `: ${state.reason}` : ''}` });
+    const cause = `alarm ${alarmName} went to ALARM${state.timestamp ? ` at ${state.timestamp}` : ''}${state.reason ? `: ${state.reason}` : ''}`;
+    for (const pair of config.pairs) {
+      if (pair.alarms.includes(alarmName)) targets.push({ pair: pair.name, error: 'AlarmFired', cause });
+      // A service's own alarm stops a canary only while that service is green.
+      for (const s of pair.services.filter((s) => s.alarms.includes(alarmName)))
+        targets.push({ pair: pair.name, onlyIfGreen: { cluster: s.cluster, service: s.service }, error: 'AlarmFired', cause: `${cause} (an alarm of ${s.service})` });
+    }
   } else if (ecs.success) {
     const m = SERVICE_ARN.exec(ecs.data.resources[0]!);
     const pair = m && config.pairs.find((p) => p.services.some((s) => s.cluster === m[1] && s.service === m[2]));
@@ -76,7 +81,9 @@ export const handler = handled('Signal', async (event: unknown): Promise<SignalR
       continue;
     }
     if (t.onlyIfGreen && (claim.green.cluster !== t.onlyIfGreen.cluster || claim.green.service !== t.onlyIfGreen.service)) {
-      pairs.push({ pair: t.pair, outcome: 'NOT_GREEN', detail: `${t.onlyIfGreen.cluster}/${t.onlyIfGreen.service} is not the green side of the running canary` });
+      const what = alarm.success ? `alarm ${alarm.data.detail.alarmName} belongs to ${t.onlyIfGreen.cluster}/${t.onlyIfGreen.service}, which` : `${t.onlyIfGreen.cluster}/${t.onlyIfGreen.service}`;
+      logger.info('the event is about blue, not green: the canary goes on', { cause: t.cause });
+      pairs.push({ pair: t.pair, outcome: 'NOT_GREEN', detail: `${what} is not the green side of the running canary (it is blue): the canary goes on` });
       continue;
     }
     let result: ActionResult;

@@ -1,4 +1,4 @@
-import { pairRef, type Plan, type Status } from './canary-state.js';
+import { pairRef, type AnalysisFigures, type Plan, type Status } from './canary-state.js';
 import { fail } from './errors.js';
 import { notificationDetail, type NotificationDetail, type NotificationType } from './notify.js';
 import type { CanaryClaims, PairClaim, StopRequest } from './pair-lock.js';
@@ -98,7 +98,7 @@ export class Canary {
    * (claim ROLLING_BACK): a shift still in flight finds it. Leaves DNS alone when another
    * canary holds the pair now.
    */
-  async rollBack(plan: Plan, why: string): Promise<{ reason: string; from: Weights | null; changeId: string | null; notified: boolean }> {
+  async rollBack(plan: Plan, why: string, analysis?: AnalysisFigures): Promise<{ reason: string; from: Weights | null; changeId: string | null; notified: boolean }> {
     const claim = await this.deps.claims.read(plan.pair);
     if (claim && claim.executionArn !== plan.executionArn)
       return { reason: `${why} (DNS not touched: pair now held by ${claim.executionArn})`, from: null, changeId: null, notified: false };
@@ -110,7 +110,7 @@ export class Canary {
     const reason = `${where}: ${why}`.slice(0, 2000);
     const notified = await need(this.deps.notifier, 'a notifier').notify(
       'RolledBack',
-      notificationDetail(plan, { step: Math.max(0, step), of: plan.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason),
+      { ...notificationDetail(plan, { step: Math.max(0, step), of: plan.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason), ...(analysis ? { analysis } : {}), ...(claim?.progress?.analysis ? { figures: claim.progress.analysis } : {}) },
     );
     return { reason, from, changeId, notified };
   }

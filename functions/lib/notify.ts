@@ -23,6 +23,8 @@ export interface NotificationDetail {
   commands?: { approve: string; reject: string };
   /** Green against blue, with its numbers (pairs with analysis). */
   analysis?: AnalysisFigures;
+  /** RolledBack: the latest numbers of green against blue, in one line, as the claim held them. */
+  figures?: string;
 }
 
 /** From a plan, or a pair claim (which carries the same identity), and where the canary is. */
