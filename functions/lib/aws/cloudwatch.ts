@@ -1,4 +1,4 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { AlarmStatus, AlarmStateValue } from '../judge.js';
 
 export const cloudwatch = new CloudWatchClient({});
@@ -25,4 +25,44 @@ export async function describeAlarms(names: readonly string[]): Promise<{ alarms
   }
   const seen = new Set(alarms.map((a) => a.name));
   return { alarms, missing: names.filter((n) => !seen.has(n)) };
+}
+
+/** GetMetricData takes at most 500 queries per call (API reference). */
+const MAX_QUERIES_PER_CALL = 500;
+
+/**
+ * One logical read of the queries over [start, end) (CloudWatch rounds both down to the minute),
+ * every page (NextToken) followed, oldest datapoint first. Keyed by query Id; a query with no
+ * datapoints maps to empty arrays (queries with ReturnData false are not returned).
+ */
+export async function getMetricData(queries: MetricDataQuery[], start: Date, end: Date): Promise<Map<string, { timestamps: Date[]; values: number[] }>> {
+  const series = new Map<string, { timestamps: Date[]; values: number[] }>();
+  for (const q of queries) if (q.ReturnData !== false && q.Id) series.set(q.Id, { timestamps: [], values: [] });
+  for (let i = 0; i < queries.length; i += MAX_QUERIES_PER_CALL) {
+    let nextToken: string | undefined;
+    do {
+      const out = await cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries.slice(i, i + MAX_QUERIES_PER_CALL),
+          StartTime: start,
+          EndTime: end,
+          ScanBy: 'TimestampAscending',
+          NextToken: nextToken,
+        }),
+      );
+      for (const r of out.MetricDataResults ?? []) {
+        if (!r.Id) continue;
+        let s = series.get(r.Id);
+        if (!s) series.set(r.Id, (s = { timestamps: [], values: [] }));
+        const timestamps = r.Timestamps ?? [];
+        const values = r.Values ?? [];
+        for (let k = 0; k < Math.min(timestamps.length, values.length); k++) {
+          s.timestamps.push(timestamps[k]!);
+          s.values.push(values[k]!);
+        }
+      }
+      nextToken = out.NextToken;
+    } while (nextToken);
+  }
+  return series;
 }

@@ -1,4 +1,4 @@
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetStatus } from '../judge.js';
 
 export const elbv2 = new ElasticLoadBalancingV2Client({});
@@ -12,4 +12,51 @@ export async function describeTargetHealth(targetGroupArn: string): Promise<Targ
     state: t.TargetHealth?.State ?? 'unavailable',
     reason: [t.TargetHealth?.Reason, t.TargetHealth?.Description].filter(Boolean).join(': '),
   }));
+}
+
+/** A target group, with the names CloudWatch gives it and its load balancers in its dimensions. */
+export interface TargetGroupInfo {
+  arn: string;
+  /** 'targetgroup/<name>/<id>': the ARN's tail, the TargetGroup dimension's value. */
+  targetGroup: string;
+  loadBalancers: {
+    arn: string;
+    /** 'app/<name>/<id>' (or net/, gwy/): the LoadBalancer dimension's value. */
+    dimension: string;
+    type: 'application' | 'network' | 'gateway';
+  }[];
+  protocol?: string;
+}
+
+const LB_TYPES = { app: 'application', net: 'network', gwy: 'gateway' } as const;
+
+/** At most 20 target groups per DescribeTargetGroups call here. */
+const TARGET_GROUPS_PER_CALL = 20;
+
+/**
+ * The target groups and the load balancers each belongs to, in the order asked. A target group
+ * that does not exist fails the call (TargetGroupNotFound, from ELB), which is passed on.
+ */
+export async function describeTargetGroups(arns: string[]): Promise<TargetGroupInfo[]> {
+  const found = new Map<string, TargetGroupInfo>();
+  for (let i = 0; i < arns.length; i += TARGET_GROUPS_PER_CALL) {
+    let marker: string | undefined;
+    do {
+      const out = await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns.slice(i, i + TARGET_GROUPS_PER_CALL), Marker: marker }));
+      for (const g of out.TargetGroups ?? []) {
+        const arn = g.TargetGroupArn ?? '';
+        found.set(arn, {
+          arn,
+          targetGroup: arn.split(':').at(-1) ?? arn,
+          loadBalancers: (g.LoadBalancerArns ?? []).map((lb) => {
+            const dimension = lb.split(':loadbalancer/')[1] ?? lb;
+            return { arn: lb, dimension, type: LB_TYPES[dimension.split('/')[0] as keyof typeof LB_TYPES] ?? 'application' };
+          }),
+          ...(g.Protocol ? { protocol: g.Protocol } : {}),
+        });
+      }
+      marker = out.NextMarker;
+    } while (marker);
+  }
+  return arns.map((arn) => found.get(arn)).filter((g): g is TargetGroupInfo => g !== undefined);
 }
