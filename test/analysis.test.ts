@@ -6,7 +6,8 @@ import { examplePair } from '../local/world.js';
 
 const S: AnalysisSettings = DEFAULT_SETTINGS;
 const side = (requests: number, errors: number, p99Ms: number | null = 120) => ({ requests, errors, p99Ms });
-const minute = (greenPercent: number, blue: [number, number, number?], green: [number, number, number?]): Minute => ({
+type Triple = [number, number, (number | null)?];
+const minute = (greenPercent: number, blue: Triple, green: Triple): Minute => ({
   greenPercent,
   blue: side(blue[0], blue[1], blue[2] ?? 120),
   green: side(green[0], green[1], green[2] ?? 120),
