@@ -316,6 +316,8 @@ export interface CanaryRun {
   step: number;
   /** Poll time of the UNHEALTHY verdict − Route53 INSYNC of step 1 (seconds); null unless UNHEALTHY at step 1. */
   detectionSecondsAfterStep1Insync: number | null;
+  /** The same at whatever step green was found UNHEALTHY; null unless UNHEALTHY. */
+  unhealthySecondsAfterStep1Insync: number | null;
   /** Green's failed requests from the first shift until the rollback poll + the DNS TTL (or the promotion + 30 min at 100 %). */
   greenFailedRequests: number;
   /** The same for an alarms-only canary (pair-wide 5xx rate > 2 %, 2 of 2 minutes); null when not computed. */
@@ -359,6 +361,7 @@ export function simulateCanary(scenario: Scenario, seed: readonly number[], opti
       outcome,
       step,
       detectionSecondsAfterStep1Insync: outcome === 'UNHEALTHY' && step === 1 ? now - insync1 : null,
+      unhealthySecondsAfterStep1Insync: outcome === 'UNHEALTHY' ? now - insync1 : null,
       greenFailedRequests: world.greenErrors(firstShiftAt, stopCountingAt),
       alarmsOnlyGreenFailedRequests: alarms?.greenFailedRequests ?? null,
       alarmFiredAfterSeconds: alarms?.firedAfterSeconds ?? null,
@@ -447,11 +450,14 @@ export interface CellResult {
   scenario: Scenario;
   runs: number;
   promotedRate: number;
+  /** Rolled back, for any reason (1 − promotedRate, exactly). */
+  rollbackRate: number;
   unhealthyRate: number;
   inconclusiveRate: number;
   detectedAtStep1Rate: number;
   detectedByStep2Rate: number;
   medianDetectionSecondsAfterStep1Insync: number | null;
+  medianUnhealthySecondsAfterStep1Insync: number | null;
   medianGreenFailedRequests: number | null;
   alarmsOnlyMedianGreenFailedRequests: number | null;
   analyses: number;
@@ -467,11 +473,13 @@ export function runCell(scenario: Scenario, runs: number, seed: readonly number[
     scenario,
     runs,
     promotedRate: rate((r) => r.outcome === 'PROMOTED'),
+    rollbackRate: rate((r) => r.outcome !== 'PROMOTED'),
     unhealthyRate: rate((r) => r.outcome === 'UNHEALTHY'),
     inconclusiveRate: rate((r) => r.outcome === 'INCONCLUSIVE'),
     detectedAtStep1Rate: rate((r) => r.outcome === 'UNHEALTHY' && r.step === 1),
     detectedByStep2Rate: rate((r) => r.outcome === 'UNHEALTHY' && r.step <= 2),
     medianDetectionSecondsAfterStep1Insync: median(results.flatMap((r) => (r.detectionSecondsAfterStep1Insync === null ? [] : [r.detectionSecondsAfterStep1Insync]))),
+    medianUnhealthySecondsAfterStep1Insync: median(results.flatMap((r) => (r.unhealthySecondsAfterStep1Insync === null ? [] : [r.unhealthySecondsAfterStep1Insync]))),
     medianGreenFailedRequests: median(results.map((r) => r.greenFailedRequests)),
     alarmsOnlyMedianGreenFailedRequests: median(alarms),
     analyses: results.reduce((n, r) => n + r.analyses, 0),
@@ -491,6 +499,7 @@ export const DETECTION_RATIOS = [2, 5, 10];
 export const DETECTION_RPS = [20, 100, 1_000];
 export const AA_RPS = [20, 100, 1_000];
 export const LOW_TRAFFIC_RPS = 0.2;
+export const CONTROL_RPS = 100;
 const bursty = (rps: number, errorRatio: number, incident = false): Scenario => ({ rps, errorRatio, bursts: BURST, noiseShape: NOISE_SHAPE, incident });
 
 export interface BenchResult {
@@ -511,7 +520,11 @@ export interface BenchResult {
     medianDetectionSeconds: number | null;
     medianGreenFailedRequests: number | null;
     alarmsOnlyMedianGreenFailedRequests: number | null;
+    /** Over every detected run, at whatever step: poll of the UNHEALTHY verdict − INSYNC of step 1. */
+    medianUnhealthySecondsAnyStep: number | null;
   }[];
+  /** Control: the detection cells at CONTROL_RPS with Poisson errors (no bursts, no noise). */
+  withoutBursts: { errorRatio: number; rps: number; runs: number; detectedRate: number; detectedAtStep1Rate: number; detectedByStep2Rate: number; medianUnhealthySecondsAnyStep: number | null }[];
   lowTraffic: { rps: number; runs: number; promotedRate: number; inconclusiveRate: number };
   goals: Record<string, boolean>;
   analyses: number;
@@ -554,17 +567,31 @@ export function runBenchmark(options: BenchOptions): BenchResult {
         medianDetectionSeconds: c.medianDetectionSecondsAfterStep1Insync,
         medianGreenFailedRequests: c.medianGreenFailedRequests === null ? null : Math.round(c.medianGreenFailedRequests),
         alarmsOnlyMedianGreenFailedRequests: c.alarmsOnlyMedianGreenFailedRequests === null ? null : Math.round(c.alarmsOnlyMedianGreenFailedRequests),
+        medianUnhealthySecondsAnyStep: c.medianUnhealthySecondsAfterStep1Insync === null ? null : Math.round(c.medianUnhealthySecondsAfterStep1Insync),
       };
     }),
   );
 
   const low = count(runCell(bursty(LOW_TRAFFIC_RPS, 1), n(RUNS.lowTraffic), [options.seed, 104], run));
 
+  const withoutBursts = DETECTION_RATIOS.map((errorRatio, i) => {
+    const c = count(runCell({ rps: CONTROL_RPS, errorRatio, bursts: false, noiseShape: null, incident: false }, n(RUNS.detection), [options.seed, 105, i], run));
+    return {
+      errorRatio,
+      rps: CONTROL_RPS,
+      runs: c.runs,
+      detectedRate: c.unhealthyRate,
+      detectedAtStep1Rate: c.detectedAtStep1Rate,
+      detectedByStep2Rate: c.detectedByStep2Rate,
+      medianUnhealthySecondsAnyStep: c.medianUnhealthySecondsAfterStep1Insync === null ? null : Math.round(c.medianUnhealthySecondsAfterStep1Insync),
+    };
+  });
+
   const falseRollbackRate = aaRollbacks / aaRuns;
   const cell = (errorRatio: number, rps: number) => detection.find((d) => d.errorRatio === errorRatio && d.rps === rps)!;
   const goals = {
     falseRollbackRateAtMost1Percent: falseRollbackRate <= 0.01,
-    sharedIncidentRollbackRateAtMost1Percent: 1 - incident.promotedRate <= 0.01,
+    sharedIncidentRollbackRateAtMost1Percent: incident.rollbackRate <= 0.01,
     at100Rps5xCaughtAtStep1In95Percent: cell(5, 100).detectedAtStep1Rate >= 0.95,
     at100Rps5xMedianDetectionAtMost240s: (cell(5, 100).medianDetectionSeconds ?? Infinity) <= 240,
     at100Rps2xCaughtByStep2In80Percent: cell(2, 100).detectedByStep2Rate >= 0.8,
@@ -579,8 +606,9 @@ export function runBenchmark(options: BenchOptions): BenchResult {
     aaUnhealthyRate: aaUnhealthy / aaRuns,
     aaByRps: aaByRps.map((c) => ({ rps: c.rps, runs: c.runs, rollbackRate: c.runs ? c.rollbacks / c.runs : 0 })),
     sharedIncidentRuns: incident.runs,
-    sharedIncidentRollbackRate: 1 - incident.promotedRate,
+    sharedIncidentRollbackRate: incident.rollbackRate,
     detection,
+    withoutBursts,
     lowTraffic: { rps: LOW_TRAFFIC_RPS, runs: low.runs, promotedRate: low.promotedRate, inconclusiveRate: low.inconclusiveRate },
     goals,
     analyses,
@@ -601,6 +629,7 @@ export function resultLine(r: BenchResult): string {
     falseRollbackRateIs: 'A/A canaries rolled back for any reason (UNHEALTHY or INCONCLUSIVE at maxBakeSeconds)',
     aaUnhealthyRate: r.aaUnhealthyRate,
     aaByRps: r.aaByRps,
+    withoutBursts: r.withoutBursts,
     sharedIncidentRuns: r.sharedIncidentRuns,
     goals: r.goals,
     model: { bursts: BURST, noiseShape: NOISE_SHAPE, sticky: STICKY, incident: INCIDENT, baseErrorRate: BASE_ERROR_RATE },
@@ -618,11 +647,18 @@ export function table(r: BenchResult): string[] {
     `shared incident at 100 rps: ${r.sharedIncidentRuns} canaries, rolled back ${pct(r.sharedIncidentRollbackRate)}`,
     `low traffic ${r.lowTraffic.rps} rps: ${r.lowTraffic.runs} canaries, promoted ${pct(r.lowTraffic.promotedRate)}, INCONCLUSIVE ${pct(r.lowTraffic.inconclusiveRate)}`,
     '',
-    'ratio    rps  detected  at step 1  by step 2  median s after INSYNC 1  green failed (median)  alarms only',
+    'bursty errors. s: median seconds from INSYNC of step 1 to the UNHEALTHY poll (step 1 detections / any step)',
+    'ratio    rps  detected  at step 1  by step 2   s (step 1)  s (any)  green failed (median)  alarms only',
   ];
+  const dash = (x: number | null) => (x === null ? '-' : String(Math.round(x)));
   for (const d of r.detection)
     lines.push(
-      `${`${d.errorRatio}x`.padStart(5)} ${String(d.rps).padStart(6)}  ${pct(d.detectedRate)}  ${pct(d.detectedAtStep1Rate).padStart(9)}  ${pct(d.detectedByStep2Rate).padStart(9)}  ${String(d.medianDetectionSeconds === null ? '-' : Math.round(d.medianDetectionSeconds)).padStart(23)}  ${String(d.medianGreenFailedRequests ?? '-').padStart(21)}  ${String(d.alarmsOnlyMedianGreenFailedRequests ?? '-').padStart(11)}`,
+      `${`${d.errorRatio}x`.padStart(5)} ${String(d.rps).padStart(6)}  ${pct(d.detectedRate)}  ${pct(d.detectedAtStep1Rate).padStart(9)}  ${pct(d.detectedByStep2Rate).padStart(9)}  ${dash(d.medianDetectionSeconds).padStart(11)}  ${dash(d.medianUnhealthySecondsAnyStep).padStart(7)}  ${dash(d.medianGreenFailedRequests).padStart(21)}  ${dash(d.alarmsOnlyMedianGreenFailedRequests).padStart(11)}`,
+    );
+  lines.push('', 'control: Poisson errors (no bursts, no noise)');
+  for (const d of r.withoutBursts)
+    lines.push(
+      `${`${d.errorRatio}x`.padStart(5)} ${String(d.rps).padStart(6)}  ${pct(d.detectedRate)}  ${pct(d.detectedAtStep1Rate).padStart(9)}  ${pct(d.detectedByStep2Rate).padStart(9)}  ${'-'.padStart(11)}  ${dash(d.medianUnhealthySecondsAnyStep).padStart(7)}`,
     );
   lines.push('', 'goals:');
   for (const [goal, met] of Object.entries(r.goals)) lines.push(`  ${met ? 'met    ' : 'NOT met'}  ${goal}`);
