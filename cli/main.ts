@@ -9,7 +9,8 @@ import { pairsConfig } from '../functions/lib/pairs.js';
 import { claimsTableName, stateMachineName } from '../functions/lib/stack.js';
 import type { Weights } from '../functions/lib/schedule.js';
 import { route53Reader, route53Router } from '../functions/lib/traffic/route53/route53-router.js';
-import { formatPlan, planOf } from './plan.js';
+import { awsReads, formatCase, InputError, liveCase, readCases, runCase, type AnalyzeCase, type LiveReads } from './analyze.js';
+import { DEFAULT_TRAFFIC_RPS, formatPlan, planOf } from './plan.js';
 import { bar, clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
 
 export const USAGE = `usage: npx ecs-dns-canary <command> [pair] [options]
@@ -27,7 +28,18 @@ commands:
   reject <pair>     refuse it there: roll back now
   history <pair>    the last canaries (--limit N, default 10) with outcome and reason
   plan [pair]       from the configuration alone (offline): each step's weights and earliest
-                    time, the time to 100 %, the blast radius of a failure at each step
+                    time, the time to 100 %, the blast radius of a failure at each step, and
+                    how long green needs to serve analysis.minRequests at --traffic RPS
+  analyze <pair>    the judge replayed: its verdict after each settled minute, then the outcome
+                    (HEALTHY, UNHEALTHY at minute N, INCONCLUSIVE) with its reasons. Either
+                    --input FILE (offline): a JSON array of cases (or one case)
+                      { "name", "settings"?: { analysis overrides }, "minutes": [ { "greenPercent",
+                        "blue": { "requests", "errors", "p99Ms" }, "green": { ... } }, ... ] },
+                      settings on top of the pair's analysis configuration;
+                    or --from ISO --to ISO [--green SERVICE] (live, from CloudWatch): green is
+                      --green, else the running canary's green, else the service with weight 0
+                      now; each minute's green % is inferred: the smallest configured step at or
+                      above green's measured share of requests (0 when green served nothing)
 
 options:
   --json            one JSON document on stdout (errors too: {"error", "message"})
@@ -35,10 +47,15 @@ options:
   --region NAME     AWS region        --profile NAME   AWS profile
   --by NAME         who acts, for the record (default $USER)
   --limit N         history: how many (default 10)
+  --traffic RPS     plan: requests a second to the record, both sides (default ${DEFAULT_TRAFFIC_RPS})
+  --input FILE      analyze: the cases to replay (offline)
+  --from ISO        analyze: the first minute to read (live)   --to ISO  the end (exclusive)
+  --green SERVICE   analyze: the service judged as green (live)
   -h, --help        this text
 
-Exit codes: 0 done; 1 an AWS or unexpected error; 2 refused (unknown pair, idle pair, an
-action that does not fit the canary's state, bad usage), with the error's name.`;
+Exit codes: 0 done (analyze: every case judged, whatever its outcome); 1 an AWS or
+unexpected error; 2 refused (unknown pair, idle pair, an action that does not fit the
+canary's state, bad usage or a bad --input file), with the error's name.`;
 
 export interface Io {
   out: ScreenStream;
@@ -52,11 +69,13 @@ export interface CliDeps {
   now?: () => number;
   /** watch: time between refreshes. */
   sleep?: (ms: number) => Promise<void>;
+  /** analyze --from/--to: the AWS reads (default: the operator's credentials). */
+  reads?: LiveReads;
 }
 
-const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan'] as const;
+const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan', 'analyze'] as const;
 type Command = (typeof COMMANDS)[number];
-const NEEDS_PAIR: Command[] = ['watch', 'promote', 'abort', 'approve', 'reject', 'history'];
+const NEEDS_PAIR: Command[] = ['watch', 'promote', 'abort', 'approve', 'reject', 'history', 'analyze'];
 
 /** What `status` knows about one pair. */
 export interface PairStatus {
@@ -73,7 +92,7 @@ export interface PairStatus {
   step: number;
   of: number;
   greenPercent: number;
-  verdict: 'HEALTHY' | 'UNHEALTHY' | null;
+  verdict: 'HEALTHY' | 'UNHEALTHY' | 'INCONCLUSIVE' | null;
   reasons: string[];
   checkedAt: string | null;
   bakeSecondsLeft: number | null;
@@ -210,7 +229,7 @@ export function formatStatus(s: PairStatus, color: boolean): string[] {
   if (s.state === 'IDLE') return [...lines, '  no canary is running'];
   lines.push(`  execution  ${s.executionArn?.split(':').at(-1)} (${s.executionStatus ?? 'unknown'})`);
   lines.push(`  step       ${s.step} of ${s.of}, green ${s.greenPercent} %${s.bakeSecondsLeft !== null ? `, bake ${mmss(s.bakeSecondsLeft)} left` : ''}`);
-  if (s.verdict) lines.push(`  verdict    ${paint(s.verdict, s.verdict === 'HEALTHY' ? 'healthy' : 'unhealthy', color)} at ${s.checkedAt}${s.reasons.length ? `: ${s.reasons.join('; ')}` : ''}`);
+  if (s.verdict) lines.push(`  verdict    ${paint(s.verdict, s.verdict === 'HEALTHY' ? 'healthy' : s.verdict === 'INCONCLUSIVE' ? 'dim' : 'unhealthy', color)} at ${s.checkedAt}${s.reasons.length ? `: ${s.reasons.join('; ')}` : ''}`);
   if (s.gate) lines.push(`  gate       ${s.gate.state}${s.gate.secondsLeft !== null && s.gate.state === 'WAITING' ? ` (${mmss(s.gate.secondsLeft)} left)` : ''}: ${s.gate.approve}  |  ${s.gate.reject}`);
   if (s.stopRequested) lines.push(`  stopping   ${s.stopRequested}`);
   if (s.promoteRequested) lines.push('  promotion  asked: no more bakes');
@@ -224,7 +243,7 @@ const viewOf = (s: PairStatus, nowMs: number, elapsedMs?: number): CanaryView =>
   of: s.of,
   greenPercent: s.greenPercent,
   stateName: s.gate?.state === 'WAITING' ? 'waiting for approval' : undefined,
-  ...(s.verdict ? { verdict: s.verdict } : {}),
+  ...(s.verdict && s.verdict !== 'INCONCLUSIVE' ? { verdict: s.verdict } : {}),
   ...(s.bakeSecondsLeft !== null ? { bakeEndsAtMs: nowMs + s.bakeSecondsLeft * 1000 } : {}),
   nowMs,
   ...(elapsedMs !== undefined ? { elapsedMs } : {}),
@@ -248,6 +267,11 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
           profile: { type: 'string' },
           by: { type: 'string' },
           limit: { type: 'string', default: '10' },
+          traffic: { type: 'string' },
+          input: { type: 'string' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          green: { type: 'string' },
           help: { type: 'boolean', short: 'h', default: false },
         },
       });
@@ -266,6 +290,9 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
     if (NEEDS_PAIR.includes(command) && !name) fail('UsageError', `${command} needs a pair: npx ecs-dns-canary ${command} <pair>`);
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('UsageError', `--limit must be a whole number from 1 to 1000, got ${values.limit}`);
+    const traffic = values.traffic === undefined ? DEFAULT_TRAFFIC_RPS : Number(values.traffic);
+    if (values.traffic !== undefined && (values.traffic.trim() === '' || !Number.isFinite(traffic) || traffic < 0))
+      fail('UsageError', `--traffic must be a number of requests a second, at least 0, got ${values.traffic}`);
     if (values.region) process.env.AWS_REGION = values.region;
     if (values.profile) process.env.AWS_PROFILE = values.profile;
 
@@ -278,9 +305,25 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
 
     switch (command) {
       case 'plan': {
-        const plans = pairs.map((p) => planOf(p));
+        const plans = pairs.map((p) => planOf(p, undefined, { trafficRps: traffic }));
         if (json) say(JSON.stringify(name ? plans[0] : { plans }));
         else say(plans.map((p) => formatPlan(p).join('\n')).join('\n\n'));
+        return 0;
+      }
+      case 'analyze': {
+        const pair = pairs[0]!;
+        const live = values.from !== undefined || values.to !== undefined || values.green !== undefined;
+        if (values.input !== undefined && live) fail('UsageError', 'analyze takes --input FILE (offline), or --from ISO --to ISO [--green SERVICE] (live), not both');
+        let runs: { case: AnalyzeCase; notes: string[] }[];
+        if (values.input !== undefined) runs = readCases(values.input, pair).map((c) => ({ case: c, notes: [] }));
+        else if (values.from !== undefined && values.to !== undefined)
+          runs = [await liveCase(pair, { from: Date.parse(values.from), to: Date.parse(values.to), green: values.green, now: now() }, deps.reads ?? awsReads(cli.table))];
+        else return fail('UsageError', `analyze needs --input FILE (offline) or --from ISO --to ISO (live): npx ecs-dns-canary analyze ${pair.name} --input cases.json`);
+        runs.forEach((r, i) => {
+          const { result, backtest } = runCase(r.case);
+          if (json) say(JSON.stringify(result));
+          else say(`${i ? '\n' : ''}${formatCase(r.case, backtest, r.notes).join('\n')}`);
+        });
         return 0;
       }
       case 'status': {
@@ -320,7 +363,7 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
     if (error.message === 'Region is missing') error.message = 'no AWS region: set AWS_REGION or pass --region';
     if (json) io.out.write(`${JSON.stringify({ error: error.name, message: error.message })}\n`);
     io.err.write(`ecs-dns-canary: ${error.name}: ${error.message}\n`);
-    if (refused && error.name === 'UsageError') io.err.write(`\n${USAGE}\n`);
+    if (refused && error.name === 'UsageError' && !(e instanceof InputError)) io.err.write(`\n${USAGE}\n`);
     return refused ? 2 : 1;
   }
 }

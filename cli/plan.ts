@@ -1,4 +1,4 @@
-import type { PairConfig } from '../functions/lib/config.js';
+import { analysisOf, type PairConfig } from '../functions/lib/config.js';
 import { expandSteps, weightsFor, type Weights } from '../functions/lib/schedule.js';
 
 /**
@@ -44,6 +44,44 @@ export interface BlastRadius {
   pollShare: number;
 }
 
+/** The request rate `plan` assumes when --traffic is not given: the whole record's, both sides together. */
+export const DEFAULT_TRAFFIC_RPS = 50;
+
+/**
+ * Whether green serves `minRequests` in a step in time, at the record's request rate
+ * `trafficRps`. Model: from the step's first check (`judgedFromSeconds`: every client has its
+ * weights) green serves trafficRps × greenPercent / 100 requests a second; the judge counts
+ * whole minutes only once they are settled (`settleSeconds` after they end), and answers at a
+ * check (every `pollSeconds`). So the step can pass at
+ *   readySeconds = ⌈⌈minRequests / rate⌉ / 60⌉ × 60 + settleSeconds   (from the first check),
+ *   judgedAtSeconds = readySeconds rounded up to whole polls,
+ * and it `fits` when that is within the bake, `extends` the bake (INCONCLUSIVE until then) when
+ * within maxBakeSeconds, and is `over` otherwise: onInconclusive then applies. The share check
+ * (minShareOfWeight: DNS caches moved) is not modelled: it is met once every client moved.
+ */
+export interface StepRequests {
+  greenRps: number;
+  /** Seconds of serving to reach minRequests; Infinity when green serves nothing. */
+  serveSeconds: number;
+  /** From the step's first check to the check that has minRequests in settled minutes; Infinity if never. */
+  judgedAtSeconds: number;
+  verdict: 'fits' | 'extends' | 'over';
+}
+
+export interface TrafficPlan {
+  /** Requests a second to the record (both sides). */
+  rps: number;
+  minRequests: number;
+  settleSeconds: number;
+  maxBakeSeconds: number;
+  onInconclusive: 'rollback' | 'promote' | 'approval';
+}
+
+export interface PlanOptions {
+  /** --traffic: requests a second to the record; default DEFAULT_TRAFFIC_RPS. */
+  trafficRps?: number;
+}
+
 export interface PlannedStep {
   /** 1-based. */
   step: number;
@@ -56,6 +94,8 @@ export interface PlannedStep {
   /** The check that finds the bake over: `bakeSeconds` rounded up to whole polls. */
   bakeEndsAtSeconds: number;
   blastRadius: BlastRadius;
+  /** Whether green serves analysis.minRequests in time at the plan's traffic; null with `analysis: false`. */
+  requests: StepRequests | null;
 }
 
 export interface CanaryPlan {
@@ -70,23 +110,27 @@ export interface CanaryPlan {
   assumptions: PlanAssumptions;
   pollSeconds: number;
   bakeSeconds: number;
+  /** The traffic the `requests` of each step assume, and the analysis settings they use; null with `analysis: false`. */
+  traffic: TrafficPlan | null;
 }
 
 /** How long a bake really lasts: the check at or after `bakeSeconds` ends it, and checks come every `pollSeconds`. */
 const bakeLasts = (bakeSeconds: number, pollSeconds: number): number => Math.ceil(bakeSeconds / pollSeconds) * pollSeconds;
 
 /** The earliest timeline of a canary of this pair, and what a bad green could do at each step. Pure. */
-export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_ASSUMPTIONS): CanaryPlan {
+export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_ASSUMPTIONS, options: PlanOptions = {}): CanaryPlan {
   for (const [name, value] of Object.entries(assumptions)) {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number of seconds, at least 0, got ${value}`);
   }
+  const rps = options.trafficRps ?? DEFAULT_TRAFFIC_RPS;
+  if (!Number.isFinite(rps) || rps < 0) throw new RangeError(`trafficRps must be a finite number of requests a second, at least 0, got ${rps}`);
   const { insyncSeconds, eventSeconds } = assumptions;
   const { pollSeconds, bakeSeconds } = pair;
   const dnsWaitSeconds = pair.minWaitSeconds;
   const bake = bakeLasts(bakeSeconds, pollSeconds);
   const percents = expandSteps(pair.steps);
 
-  const timeline: Omit<PlannedStep, 'blastRadius'>[] = [];
+  const timeline: Omit<PlannedStep, 'blastRadius' | 'requests'>[] = [];
   let startsAt = 0;
   percents.forEach((greenPercent, i) => {
     const judgedFrom = startsAt + insyncSeconds + dnsWaitSeconds;
@@ -117,6 +161,21 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     return { seconds: greenSeconds(judgedFrom, over), share: over > 0 ? greenSeconds(0, over) / over : 0 };
   };
 
+  const analysis = analysisOf(pair);
+  const traffic: TrafficPlan | null = analysis
+    ? { rps, minRequests: analysis.minRequests, settleSeconds: analysis.settleSeconds, maxBakeSeconds: analysis.maxBakeSeconds, onInconclusive: analysis.onInconclusive }
+    : null;
+  const requestsAt = (greenPercent: number): StepRequests | null => {
+    if (!traffic) return null;
+    const greenRps = (traffic.rps * greenPercent) / 100;
+    const serveSeconds = greenRps > 0 ? traffic.minRequests / greenRps : Infinity;
+    // Whole minutes of serving (ceil of whole seconds: no float dust adds a minute), then settled.
+    const ready = Number.isFinite(serveSeconds) ? Math.ceil(Math.ceil(serveSeconds - 1e-9) / 60) * 60 + traffic.settleSeconds : Infinity;
+    const judgedAtSeconds = Number.isFinite(ready) ? Math.ceil(ready / pollSeconds) * pollSeconds : Infinity;
+    const verdict = judgedAtSeconds <= bake ? 'fits' : judgedAtSeconds <= traffic.maxBakeSeconds ? 'extends' : 'over';
+    return { greenRps, serveSeconds, judgedAtSeconds, verdict };
+  };
+
   const steps: PlannedStep[] = timeline.map((s, i) => {
     const J = s.judgedFromSeconds;
     const byPoll = bake > 0 ? J + pollSeconds : (timeline[i + 1]?.judgedFromSeconds ?? Infinity);
@@ -125,7 +184,11 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     const byEvent = Math.min(eventArrives <= promotedAt ? eventArrives : Infinity, byPoll);
     const event = exposure(J, byEvent);
     const poll = exposure(J, byPoll);
-    return { ...s, blastRadius: { eventSeconds: event.seconds, pollSeconds: poll.seconds, eventShare: event.share, pollShare: poll.share } };
+    return {
+      ...s,
+      blastRadius: { eventSeconds: event.seconds, pollSeconds: poll.seconds, eventShare: event.share, pollShare: poll.share },
+      requests: requestsAt(s.greenPercent),
+    };
   });
 
   return {
@@ -137,6 +200,7 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     assumptions: { insyncSeconds, eventSeconds },
     pollSeconds,
     bakeSeconds,
+    traffic,
   };
 }
 
@@ -197,5 +261,69 @@ export function formatPlan(plan: CanaryPlan): string[] {
   lines.push(...(wide.every((l) => l.length <= WIDTH) ? wide : render(' ')));
 
   lines.push('', `100 % at ${formatClock(plan.toFullSeconds)}, promoted at ${formatClock(plan.promotedAtSeconds)}`);
+  lines.push('', ...formatRequests(plan));
+  return lines;
+}
+
+/** `4 h 10 min`, `3 min 30 s`, `45 s`, `2 d 3 h`: a duration as an operator reads it. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return 'forever';
+  const s = Math.ceil(seconds - 1e-9);
+  const two = (big: number, bigUnit: string, small: number, smallUnit: string) => `${big} ${bigUnit}${small ? ` ${small} ${smallUnit}` : ''}`;
+  if (s < 60) return `${s} s`;
+  if (s < 3_600) return two(Math.floor(s / 60), 'min', s % 60, 's');
+  if (s < 86_400) return two(Math.floor(s / 3_600), 'h', Math.floor((s % 3_600) / 60), 'min');
+  if (s < 1_000 * 86_400) return two(Math.floor(s / 86_400), 'd', Math.floor((s % 86_400) / 3_600), 'h');
+  return 'over 999 d';
+}
+
+/** A request rate: three significant digits (0.02, 12.5, 1250). */
+const rate = (n: number): string => (n >= 1_000 ? String(Math.round(n)) : String(Number(n.toPrecision(3))));
+
+const NBSP = '\u00a0';
+/** Keeps a phrase (`3 min 30 s`) on one line when wrapped. */
+const whole = (phrase: string): string => phrase.replaceAll(' ', NBSP);
+
+/** Words to lines of at most `width` columns, the first starting with `first`, the others with `indent`. `whole` phrases are not broken. */
+function wrap(text: string, indent: string, first = '', width = WIDTH): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line ? `${line} ${word}` : `${lines.length ? indent : first}${word}`;
+    if (next.length > width && line.trim()) (lines.push(line), (line = `${indent}${word}`));
+    else line = next;
+  }
+  return [...lines, line].map((l) => l.replaceAll(NBSP, ' '));
+}
+
+/** Whether green serves minRequests in each step at the plan's traffic: one sentence a step. */
+export function formatRequests(plan: CanaryPlan): string[] {
+  const t = plan.traffic;
+  if (!t) return ['Requests: analysis is off (analysis: false): no request count is needed to pass a', 'step; green is judged by its alarms and health only.'];
+  const bake = bakeLasts(plan.bakeSeconds, plan.pollSeconds);
+  const lines = wrap(
+    `Requests: a step passes once green served minRequests ${t.minRequests} in it, at ${rate(t.rps)} req/s to the record` +
+      ` (--traffic${t.rps === DEFAULT_TRAFFIC_RPS ? `, default ${DEFAULT_TRAFFIC_RPS}` : ''}), counted in whole minutes from its first check, each` +
+      ` settled ${t.settleSeconds} s after it ends; until then the bake extends, up to maxBakeSeconds` +
+      ` ${formatDuration(t.maxBakeSeconds)}, then onInconclusive: ${t.onInconclusive}.`,
+    '',
+  );
+  for (const s of plan.steps) {
+    const r = s.requests!;
+    const d = (seconds: number) => whole(formatDuration(seconds));
+    lines.push(
+      ...wrap(
+        `step ${s.step}: green ${whole(`${s.greenPercent} %`)} of ${whole(`${rate(t.rps)} req/s`)} = ${whole(`${rate(r.greenRps)} req/s`)} -> ${t.minRequests} requests take ${Number.isFinite(r.serveSeconds) ? d(r.serveSeconds) : whole('forever (no traffic)')}`,
+        '    ',
+      ),
+      ...wrap(
+        r.verdict === 'over'
+          ? `never in time: over maxBakeSeconds ${d(t.maxBakeSeconds)}, onInconclusive: ${t.onInconclusive}`
+          : `judged at ${d(r.judgedAtSeconds)}: ${r.verdict === 'fits' ? `fits in the ${d(bake)} bake` : `extends the ${d(bake)} bake (maxBakeSeconds ${d(t.maxBakeSeconds)})`}`,
+        '    ',
+        '    ',
+      ),
+    );
+  }
   return lines;
 }
