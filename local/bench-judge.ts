@@ -22,6 +22,11 @@
 //  - p99 latency: 120 ms × lognormal noise (σ = 0.05 + 0.5/√requests) on both sides alike.
 // Noise, bursts, latency noise and the incident are drawn once per run (the environment) and
 // shared by the judged canary and the alarms-only canary it is compared with.
+// Besides the cells of the issue, a control row (withoutBursts: 100 rps, Poisson errors) tells
+// what the bursts cost from what the timing costs (settleSeconds, the bake, MIN_MINUTES_OF_EVIDENCE).
+// medianDetectionSeconds = median, over the runs found UNHEALTHY at step 1, of (the poll time of
+// that verdict − Route53 INSYNC of step 1); medianUnhealthySecondsAnyStep: the same over every
+// detected run, whatever its step.
 import { fileURLToPath } from 'node:url';
 import { analyze, DEFAULT_SETTINGS, type Analysis, type AnalysisSettings, type Minute, type Outcome, type SideMinute } from '../functions/lib/analysis.js';
 import { settledWindow } from '../functions/lib/metrics.js';
