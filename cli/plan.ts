@@ -299,10 +299,10 @@ function wrap(text: string, indent: string, first = '', width = WIDTH): string[]
 /** Whether green serves minRequests in each step at the plan's traffic: one sentence a step. */
 export function formatRequests(plan: CanaryPlan): string[] {
   const t = plan.traffic;
-  if (!t) return ['Requests: analysis is off (analysis: false): no request count is needed to pass a', 'step; green is judged by its alarms and health only.'];
+  if (!t) return wrap('Requests: analysis is off (analysis: false): no request count is needed to pass a step; green is judged by its alarms and health only.', '');
   const bake = bakeLasts(plan.bakeSeconds, plan.pollSeconds);
   const lines = wrap(
-    `Requests: a step passes once green served minRequests ${t.minRequests} in it, at ${rate(t.rps)} req/s to the record` +
+    `Requests: a step passes once green served minRequests ${t.minRequests} in it, at ${whole(`${rate(t.rps)} req/s`)} to the record` +
       ` (--traffic${t.rps === DEFAULT_TRAFFIC_RPS ? `, default ${DEFAULT_TRAFFIC_RPS}` : ''}), counted in whole minutes from its first check, each` +
       ` settled ${t.settleSeconds} s after it ends; until then the bake extends, up to maxBakeSeconds` +
       ` ${formatDuration(t.maxBakeSeconds)}, then onInconclusive: ${t.onInconclusive}.`,

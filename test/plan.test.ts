@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ASSUMPTIONS, formatClock, formatPlan, planOf, type CanaryPlan } from '../cli/plan.js';
+import { run } from '../cli/main.js';
+import { DEFAULT_ASSUMPTIONS, DEFAULT_TRAFFIC_RPS, formatClock, formatDuration, formatPlan, formatRequests, planOf, type CanaryPlan } from '../cli/plan.js';
 import { configProblems, parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
 import { examplePair } from './helpers.js';
 
@@ -135,7 +136,7 @@ describe('planOf: other shapes and settings', () => {
     // The last step promotes at its first check: nothing notices green failing after it.
     const last = plan.steps[3]!.blastRadius;
     expect(last).toEqual({ eventSeconds: Infinity, pollSeconds: Infinity, eventShare: 1, pollShare: 1 });
-    expect(formatPlan(plan).at(-3)).toMatch(/no rollback +no rollback$/);
+    expect(formatPlan(plan).find((l) => /^ +4 +100 +0\/100 /.test(l))).toMatch(/no rollback +no rollback$/);
   });
 
   it('the defaults are 60 s to INSYNC and 5 s for an event', () => {
@@ -231,12 +232,19 @@ describe('blast radius', () => {
     );
   });
 
-  it('property: every formatted line of a valid pair fits in 80 columns', () => {
+  const anyTraffic = fc.oneof(fc.constant(0), fc.constant(DEFAULT_TRAFFIC_RPS), fc.double({ min: 1e-6, max: 1e7, noNaN: true }));
+  const anyAnalysis = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(false as const),
+    fc.record({ minRequests: fc.integer({ min: 1, max: 10_000_000 }), settleSeconds: fc.integer({ min: 60, max: 900 }), maxBakeSeconds: fc.constant(86_400) }),
+  );
+
+  it('property: every formatted line of a valid pair fits in 80 columns, at any traffic', () => {
     fc.assert(
-      fc.property(anyPair, anyAssumptions, (overrides, assumptions) => {
-        const pair = valid(overrides);
+      fc.property(anyPair, anyAssumptions, anyTraffic, anyAnalysis, (overrides, assumptions, trafficRps, analysis) => {
+        const pair = valid({ ...overrides, ...(analysis === undefined ? {} : { analysis }) });
         fc.pre(pair !== undefined);
-        for (const line of formatPlan(planOf(pair!, assumptions))) expect(line.length).toBeLessThanOrEqual(80);
+        for (const line of formatPlan(planOf(pair!, assumptions, { trafficRps }))) expect(line.length).toBeLessThanOrEqual(80);
       }),
       { numRuns: 300 },
     );
@@ -268,13 +276,143 @@ describe('formatPlan', () => {
     expect(rows[3]!.trim().split(/ {2,}/)).toEqual(['4', '100', '0/100', '12:00', '14:00', '16:00', '125 s · 34.1 %', '150 s · 35.8 %']);
   });
 
-  it('ends with 100 % and the promotion', () => {
-    expect(lines.at(-1)).toBe('100 % at 14:00, promoted at 16:00');
+  it('ends the table with 100 % and the promotion, then the requests each step needs', () => {
+    const at = lines.indexOf('100 % at 14:00, promoted at 16:00');
+    expect(lines[at - 1]).toBe('');
+    expect(lines[at - 2]).toMatch(/^ +4 +100 /);
+    expect(lines[at + 1]).toBe('');
+    expect(lines[at + 2]).toMatch(/^Requests: /);
+    expect(lines.slice(at + 2)).toEqual(formatRequests(planOf(pairWith())));
   });
 
   it('m:ss goes past an hour in minutes', () => {
     expect(formatClock(0)).toBe('0:00');
     expect(formatClock(65)).toBe('1:05');
     expect(formatClock(4500)).toBe('75:00');
+  });
+});
+
+/** Wrapped lines as one text: each line break (and a continuation's indent) becomes one space. */
+const unwrapped = (lines: string[]) => lines.join('\n').replace(/\n */g, ' ');
+
+describe('plan --traffic: how long each step needs to serve minRequests', () => {
+  // The example pair: bake 120 s, poll 30 s; analysis defaults: minRequests 300, settleSeconds 150,
+  // maxBakeSeconds 1800, onInconclusive rollback.
+  it('defaults to 50 req/s and the analysis defaults; at 10 % green serves 5 req/s: 1 min, settled 150 s later', () => {
+    const plan = planOf(pairWith());
+    expect(DEFAULT_TRAFFIC_RPS).toBe(50);
+    expect(plan.traffic).toEqual({ rps: 50, minRequests: 300, settleSeconds: 150, maxBakeSeconds: 1_800, onInconclusive: 'rollback' });
+    expect(plan.steps.map((s) => s.requests)).toEqual([
+      { greenRps: 5, serveSeconds: 60, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 12.5, serveSeconds: 24, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 25, serveSeconds: 12, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 50, serveSeconds: 6, judgedAtSeconds: 210, verdict: 'extends' },
+    ]);
+    // The timeline is the same as without traffic: extending a bake is the judge's, at run time.
+    expect(columnsOf(plan)).toEqual({ starts: [0, 240, 480, 720], judged: [120, 360, 600, 840], bakeEnds: [240, 480, 720, 960] });
+  });
+
+  it('fits in a bake long enough; whole minutes, then settled, then the next poll', () => {
+    const plan = planOf(pairWith({ bakeSeconds: 600 }), undefined, { trafficRps: 7 });
+    // 10 %: 0.7 req/s, 300 requests in 428.6 s: 8 whole minutes (480 s) + 150 s = 630 s: 21 polls of 30 s.
+    expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.7, 12), serveSeconds: expect.closeTo(300 / 0.7, 9), judgedAtSeconds: 630, verdict: 'extends' });
+    // 25 %: 1.75 req/s, 171.4 s: 3 minutes + 150 s = 330 s, within the 600 s bake.
+    expect(plan.steps[1]!.requests).toMatchObject({ judgedAtSeconds: 330, verdict: 'fits' });
+    expect(plan.steps[3]!.requests).toMatchObject({ judgedAtSeconds: 210, verdict: 'fits' });
+  });
+
+  it('too little traffic: over maxBakeSeconds, and onInconclusive says what then', () => {
+    const plan = planOf(pairWith(), undefined, { trafficRps: 0.2 });
+    // 10 % of 0.2 req/s = 0.02 req/s: 15,000 s for 300 requests.
+    expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.02, 12), serveSeconds: expect.closeTo(15_000, 6), judgedAtSeconds: 15_150, verdict: 'over' });
+    expect(plan.steps.map((s) => s.requests!.verdict)).toEqual(['over', 'over', 'over', 'extends']);
+    // 100 %: 0.2 req/s, 1,500 s = 25 min, + 150 s = 1,650 s <= 1,800 s.
+    expect(plan.steps[3]!.requests!.judgedAtSeconds).toBe(1_650);
+    const text = formatPlan(plan);
+    const at = text.indexOf('step 1: green 10 % of 0.2 req/s = 0.02 req/s -> 300 requests take 4 h 10 min');
+    expect(at).toBeGreaterThan(0);
+    expect(text[at + 1]).toBe('    never in time: over maxBakeSeconds 30 min, onInconclusive: rollback');
+    expect(text).toContain('    judged at 27 min 30 s: extends the 2 min bake (maxBakeSeconds 30 min)');
+    expect(unwrapped(text)).toContain('at 0.2 req/s to the record (--traffic), counted in whole minutes');
+  });
+
+  it('no traffic at all: never, and JSON says Infinity as null', () => {
+    const plan = planOf(pairWith(), undefined, { trafficRps: 0 });
+    expect(plan.steps[0]!.requests).toEqual({ greenRps: 0, serveSeconds: Infinity, judgedAtSeconds: Infinity, verdict: 'over' });
+    expect(unwrapped(formatPlan(plan))).toContain('step 1: green 10 % of 0 req/s = 0 req/s -> 300 requests take forever (no traffic) never in time: over maxBakeSeconds 30 min');
+    expect(JSON.parse(JSON.stringify(plan)).steps[0].requests).toEqual({ greenRps: 0, serveSeconds: null, judgedAtSeconds: null, verdict: 'over' });
+  });
+
+  it("uses the pair's own analysis: minRequests, settleSeconds, maxBakeSeconds, onInconclusive", () => {
+    const pair = pairWith({ analysis: { minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' } });
+    const plan = planOf(pair);
+    expect(plan.traffic).toEqual({ rps: 50, minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' });
+    // 10 %: 5 req/s, 600 s + 60 s = 660 s > 600 s; 25 %: 240 s + 60 s = 300 s.
+    expect(plan.steps.map((s) => [s.requests!.judgedAtSeconds, s.requests!.verdict])).toEqual([
+      [660, 'over'],
+      [300, 'extends'],
+      [180, 'extends'],
+      [120, 'fits'],
+    ]);
+    expect(formatPlan(plan)).toContain('    never in time: over maxBakeSeconds 10 min, onInconclusive: promote');
+  });
+
+  it('analysis: false: no request count, and the plan says so', () => {
+    const plan = planOf(pairWith({ analysis: false }));
+    expect(plan.traffic).toBeNull();
+    expect(plan.steps.map((s) => s.requests)).toEqual([null, null, null, null]);
+    expect(unwrapped(formatPlan(plan))).toContain('Requests: analysis is off (analysis: false): no request count is needed to pass a step');
+  });
+
+  it.each([-1, Number.NaN, Infinity])('refuses trafficRps %s', (trafficRps) => {
+    expect(() => planOf(pairWith(), undefined, { trafficRps })).toThrow(RangeError);
+  });
+
+  it('durations read as an operator says them', () => {
+    expect([0, 6, 59.2, 60, 210, 3_600, 15_000, 90_061, 86_400 * 2_000, Infinity].map(formatDuration)).toEqual([
+      '0 s',
+      '6 s',
+      '1 min',
+      '1 min',
+      '3 min 30 s',
+      '1 h',
+      '4 h 10 min',
+      '1 d 1 h',
+      'over 999 d',
+      'forever',
+    ]);
+  });
+});
+
+describe('npx ecs-dns-canary plan --traffic', () => {
+  const config = parseConfig({ pairs: [examplePair()] });
+  const cli = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await run(argv, { out: { write: (s: string) => ((out += s), true) }, err: { write: (s: string) => ((err += s), true) } }, { config });
+    return { code, out, err };
+  };
+
+  it('--traffic RPS changes the requests, and --json has them', async () => {
+    const { code, out } = await cli('plan', 'shop-web', '--traffic', '0.2', '--json');
+    expect(code).toBe(0);
+    const plan = JSON.parse(out);
+    expect(plan.traffic).toMatchObject({ rps: 0.2, minRequests: 300 });
+    expect(plan.steps.map((s: { requests: { verdict: string } }) => s.requests.verdict)).toEqual(['over', 'over', 'over', 'extends']);
+    // The fields that were there keep their names and values.
+    expect(plan).toMatchObject({ pair: 'shop-web', toFullSeconds: 840, promotedAtSeconds: 960, steps: [{ step: 1, greenPercent: 10, startsAtSeconds: 0, judgedFromSeconds: 120 }, {}, {}, {}] });
+  });
+
+  it('without --traffic: 50 req/s, and the text says it is the default', async () => {
+    const { code, out } = await cli('plan', 'shop-web');
+    expect(code).toBe(0);
+    expect(unwrapped(out.split('\n'))).toContain('at 50 req/s to the record (--traffic, default 50)');
+    expect(out).toContain('step 1: green 10 % of 50 req/s = 5 req/s -> 300 requests take 1 min\n    judged at 3 min 30 s: extends the 2 min bake');
+  });
+
+  it.each(['abc', '-3', ''])('--traffic %j is refused (exit 2, UsageError)', async (value) => {
+    const { code, err } = await cli('plan', 'shop-web', `--traffic=${value}`);
+    expect(code).toBe(2);
+    expect(err).toContain(`UsageError: --traffic must be a number of requests a second, at least 0, got ${value}`);
   });
 });
