@@ -34,7 +34,8 @@ export interface SeedOptions {
 /**
  * Creates what a pair needs in the simulated account, as a platform team would have it before
  * the first canary: the zone, two weighted records (one live), both services steady on
- * revision 1, and the alarms (the last one named in the pair is a composite of two metric alarms).
+ * revision 1, each behind its own ALB, the alarms (the last one named in the pair is a
+ * composite of two metric alarms), and the clients sending requests through the records.
  */
 export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedOptions = {}): void {
   const { live = 0, ttl = 60, alias = true, desiredCount = 3 } = options;
@@ -60,6 +61,11 @@ export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedO
   for (const s of pair.services) {
     sim.ecs.createService({ cluster: s.cluster, service: s.service, taskDefinition: taskDefinitionArn(s.service, 1), desiredCount, targetGroupArn: targetGroupArn(s.service) });
     sim.http.serve(endpointOf(s.service), { status: 200, body: 'ok' });
+    // Each service has its own ALB (loadbalancer/app/<service>-alb/<id>) owning its target group, and
+    // the pair's clients reach it through the record of its SetIdentifier (50 requests a second, all sides).
+    const loadBalancerArn = sim.elbv2.addLoadBalancer({ name: `${s.service}-alb` });
+    sim.elbv2.addTargetGroup({ arn: targetGroupArn(s.service), protocol: 'HTTP', port: 8080, loadBalancerArns: [loadBalancerArn] });
+    sim.traffic.route(pair.hostedZoneId, pair.recordName, pair.recordType, s.setIdentifier, { targetGroupArn: targetGroupArn(s.service), loadBalancerArn });
   }
   pair.alarms.forEach((name, i) => {
     if (i === pair.alarms.length - 1 && pair.alarms.length > 1) {

@@ -9,7 +9,8 @@ import { awsError, SimulatedAwsError } from './errors.js';
 import { allows, accessDenied, authorize } from './iam.js';
 import { Route53Model } from './route53.js';
 import { Elbv2Model, HttpModel, LambdaModel, SecretsModel } from './more.js';
-import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
+import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, CLOUDWATCH_GET_METRIC_DATA, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
+import { randomFrom, TrafficModel } from './traffic.js';
 import { realWork } from '../virtual-time.js';
 
 export { SIM_ACCOUNT, SIM_REGION };
@@ -84,17 +85,8 @@ export interface Fault {
   probability?: number;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so injected faults repeat run after run. */
-function randomFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (mulberry32), so injected faults repeat run after run (shared with the traffic model). */
+export { randomFrom };
 
 type SdkClient = {
   middlewareStack: { add: Function };
@@ -154,7 +146,9 @@ export class SimulatedAccount {
   readonly ecs = new EcsModel(SIM_ACCOUNT, SIM_REGION);
   readonly cloudwatch = new CloudWatchModel(SIM_ACCOUNT, SIM_REGION);
   readonly dynamodb = new DynamoDbModel();
-  readonly elbv2 = new Elbv2Model(this.ecs);
+  readonly elbv2 = new Elbv2Model(this.ecs, SIM_ACCOUNT, SIM_REGION);
+  /** Clients' requests through Route53's answers to the pairs' target groups, and the ALB metrics they make (see traffic.ts). */
+  readonly traffic: TrafficModel;
   readonly lambda = new LambdaModel();
   readonly secrets = new SecretsModel(SIM_ACCOUNT, SIM_REGION);
   readonly http = new HttpModel();
@@ -175,8 +169,9 @@ export class SimulatedAccount {
   private throttling: boolean;
   private buckets = new Map<string, TokenBucket>();
 
-  constructor(options: { seed?: number; throttling?: boolean } = {}) {
+  constructor(options: { seed?: number; throttling?: boolean; trafficSeed?: number } = {}) {
     this.random = randomFrom(options.seed ?? 1);
+    this.traffic = new TrafficModel(this.route53, this.cloudwatch, { seed: options.trafficSeed ?? options.seed ?? 1 });
     this.throttling = options.throttling ?? true;
   }
 
@@ -205,6 +200,8 @@ export class SimulatedAccount {
       error = ['ThrottlingException', 'Rate exceeded'];
     } else if (service === 'cloudwatch' && command === 'DescribeAlarms') {
       draws = [[this.bucket('cloudwatch:DescribeAlarms', CLOUDWATCH_DESCRIBE_ALARMS), 1]];
+    } else if (service === 'cloudwatch' && command === 'GetMetricData') {
+      draws = [[this.bucket('cloudwatch:GetMetricData', CLOUDWATCH_GET_METRIC_DATA), 1]];
     }
     if (draws.length > 0 && !takeAll(draws)) throw new SimulatedAwsError(error[0]!, error[1]!, 400);
   }
@@ -320,6 +317,10 @@ export class SimulatedAccount {
         return this.cloudwatch.deleteAlarms(input);
       case 'cloudwatch:SetAlarmStateCommand':
         return this.cloudwatch.setAlarmState(input);
+      case 'cloudwatch:GetMetricDataCommand':
+        return this.cloudwatch.getMetricData(input);
+      case 'cloudwatch:PutMetricDataCommand':
+        return this.cloudwatch.putMetricData(input);
       case 'eventbridge:PutEventsCommand':
         return this.putEvents(input);
       case 'sfn:StartExecutionCommand':
@@ -354,6 +355,16 @@ export class SimulatedAccount {
         return this.ecs.updateService(input);
       case 'elbv2:DescribeTargetHealthCommand':
         return this.elbv2.describeTargetHealth(input);
+      case 'elbv2:DescribeTargetGroupsCommand':
+        return this.elbv2.describeTargetGroups(input);
+      case 'elbv2:DescribeLoadBalancersCommand':
+        return this.elbv2.describeLoadBalancers(input);
+      case 'elbv2:CreateLoadBalancerCommand':
+        return this.elbv2.createLoadBalancer(input);
+      case 'elbv2:CreateTargetGroupCommand':
+        return this.elbv2.createTargetGroup(input);
+      case 'elbv2:CreateListenerCommand':
+        return this.elbv2.createListener(input);
       case 'secretsmanager:GetSecretValueCommand':
         return this.secrets.getSecretValue(input);
       case 'secretsmanager:CreateSecretCommand':

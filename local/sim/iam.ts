@@ -48,6 +48,9 @@ export function iamRequestOf(service: string, command: string, input: any, looku
       const cluster = nameOf(input.cluster, 'default');
       return { action: 'ecs:DescribeServices', resources: (input.services ?? []).map((s: string) => (s.startsWith('arn:') ? s : arn('ecs', `service/${cluster}/${s}`))) };
     }
+    // GetMetricData has no resource-level permissions (Service Authorization Reference): only `*` grants it.
+    case 'cloudwatch:GetMetricData':
+      return { action: 'cloudwatch:GetMetricData', resources: ['*'] };
     case 'cloudwatch:DescribeAlarms':
       return { action: 'cloudwatch:DescribeAlarms', resources: (input.AlarmNames ?? ['*']).map((n: string) => (n === '*' ? '*' : arn('cloudwatch', `alarm:${n}`))) };
     case 'eventbridge:PutEvents':
@@ -75,8 +78,11 @@ export function iamRequestOf(service: string, command: string, input: any, looku
       const cluster = nameOf(input.cluster, 'default');
       return { action: 'ecs:UpdateService', resources: [input.service.startsWith('arn:') ? input.service : arn('ecs', `service/${cluster}/${input.service}`)] };
     }
+    // ELB's Describe* actions take no resource (Service Authorization Reference): only `*` grants them.
     case 'elbv2:DescribeTargetHealth':
-      return { action: 'elasticloadbalancing:DescribeTargetHealth', resources: ['*'] };
+    case 'elbv2:DescribeTargetGroups':
+    case 'elbv2:DescribeLoadBalancers':
+      return { action: `elasticloadbalancing:${command}`, resources: ['*'] };
     case 'lambda:Invoke':
       return { action: 'lambda:InvokeFunction', resources: [input.FunctionName.startsWith('arn:') ? input.FunctionName : arn('lambda', `function:${input.FunctionName}`)] };
     case 'secretsmanager:GetSecretValue': {
@@ -141,6 +147,9 @@ const WARM_UP: [string, string][] = [
   ['sqs:SendMessage', arn('sqs', 'q')],
   ['ecs:UpdateService', arn('ecs', 'service/c/s')],
   ['elasticloadbalancing:DescribeTargetHealth', '*'],
+  ['elasticloadbalancing:DescribeTargetGroups', '*'],
+  ['elasticloadbalancing:DescribeLoadBalancers', '*'],
+  ['cloudwatch:GetMetricData', '*'],
   ['lambda:InvokeFunction', arn('lambda', 'function:f')],
   ['secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:s-AAAAAA')],
 ];

@@ -69,3 +69,10 @@ export const ECS_DESCRIBE_SERVICES: BucketSpec = { capacity: 100, refillPerSecon
  * `Throttling`, "Rate exceeded".
  */
 export const CLOUDWATCH_DESCRIBE_ALARMS: BucketSpec = { capacity: 9, refillPerSecond: 9 };
+
+/**
+ * CloudWatch service quotas: "GetMetricData | 50 transactions per second (TPS)" per Region
+ * (adjustable in Service Quotas; no burst documented). Throttled: HTTP 400, `Throttling`,
+ * "Rate exceeded".
+ */
+export const CLOUDWATCH_GET_METRIC_DATA: BucketSpec = { capacity: 50, refillPerSecond: 50 };

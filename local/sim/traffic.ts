@@ -467,8 +467,10 @@ export class TrafficModel {
     stats.tickStarts.push(t);
     stats.tickCounts.push(n);
     slice.requests += n;
-    for (let i = 0; i < n; i++)
-      if (pair.random() < errorRate) {
+    // Which of the n requests fail: the gaps between failures are geometric (one draw per failure, not per request).
+    const gap = () => (errorRate >= 1 ? 0 : Math.floor(Math.log(1 - pair.random()) / Math.log(1 - errorRate)));
+    if (errorRate > 0)
+      for (let i = gap(); i < n; i += 1 + gap()) {
         slice.errors++;
         stats.errorTimes.push(t + Math.floor(pair.random() * s.tickMs));
       }
@@ -479,14 +481,24 @@ export class TrafficModel {
     const weight = n / draws;
     const h = slice.latency;
     for (let i = 0; i < draws; i++) {
-      const seconds = Math.exp(mu + sigma * this.gaussian(pair));
+      const log = mu + sigma * this.gaussian(pair);
+      const seconds = Math.exp(log);
       h.sampleCount += weight;
       h.sum += seconds * weight;
       if (seconds < h.min) h.min = seconds;
       if (seconds > h.max) h.max = seconds;
-      const bucket = Math.exp((Math.floor(Math.log(seconds) / this.logRatio) + 0.5) * this.logRatio);
+      const bucket = this.bucketValue(Math.floor(log / this.logRatio));
       h.values.set(bucket, (h.values.get(bucket) ?? 0) + weight);
     }
+  }
+
+  private buckets = new Map<number, number>();
+
+  /** The value a latency bucket stands for: its geometric middle. */
+  private bucketValue(index: number): number {
+    let value = this.buckets.get(index);
+    if (value === undefined) this.buckets.set(index, (value = Math.exp((index + 0.5) * this.logRatio)));
+    return value;
   }
 
   private statsOf(targetGroupArn: string): SideStats {
