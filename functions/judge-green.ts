@@ -23,7 +23,7 @@ async function compare(plan: Plan, status: Status, previous: Judgement | null, n
   const shifts = [...(previous?.analysis?.shifts ?? [])];
   if (status.step > 0 && shifts.at(-1)?.greenPercent !== status.greenPercent)
     shifts.push({ greenPercent: status.greenPercent, at: status.shiftedAt ?? new Date(now).toISOString() });
-  const settings = settingsOf(plan.analysis);
+  const settings = settingsOf(plan.analysis, plan.bakeSeconds);
   const sides = {
     blue: { cluster: plan.blue.cluster, service: plan.blue.service, targetGroups: plan.blue.targetGroups ?? [] },
     green: { cluster: plan.green.cluster, service: plan.green.service, targetGroups: plan.green.targetGroups ?? [] },

@@ -141,6 +141,8 @@ export function median(xs: readonly number[]): number | null {
 export const STEPS = [10, 25, 50, 100] as const;
 export const POLL_SECONDS = 30;
 export const BAKE_SECONDS = 300;
+/** The judge as Judge green runs it for this pair: a step passes on no fewer settled minutes than its bake (metrics.ts settingsOf). */
+export const BENCH_SETTINGS = { ...DEFAULT_SETTINGS, minStepMinutes: Math.ceil(BAKE_SECONDS / 60) };
 export const DNS_TTL_SECONDS = 60;
 export const INSYNC_SECONDS: readonly [number, number] = [20, 60];
 export const BASE_ERROR_RATE = 0.001;
@@ -346,7 +348,7 @@ export interface RunOptions {
 
 /** One canary on `scenario`, from the seed tuple `seed` (deterministic). */
 export function simulateCanary(scenario: Scenario, seed: readonly number[], options: RunOptions = {}): CanaryRun {
-  const settings = options.settings ?? DEFAULT_SETTINGS;
+  const settings = options.settings ?? BENCH_SETTINGS;
   const env = new Environment(scenario, rngFor(...seed, 1));
   const timing = rngFor(...seed, 2);
   const world = new World(scenario, env, rngFor(...seed, 3));
@@ -540,7 +542,7 @@ export function runBenchmark(options: BenchOptions): BenchResult {
   const t0 = performance.now();
   const scale = options.scale ?? 1;
   const n = (runs: number) => Math.max(1, Math.round(runs * scale));
-  const run = { settings: options.settings ?? DEFAULT_SETTINGS };
+  const run = { settings: options.settings ?? BENCH_SETTINGS };
   let analyses = 0;
   const count = <T extends CellResult>(c: T) => ((analyses += c.analyses), c);
 

@@ -32,13 +32,17 @@ describe('the error test (e-value)', () => {
     expect(eValue(burst, 1, 100)).toBeLessThanOrEqual(100 ** (1 / MIN_MINUTES_OF_EVIDENCE) + 1e-9);
   });
 
-  it('measures overdispersion: Poisson-like counts give 1, bursts give more, and tempering shrinks the evidence', () => {
-    const steady = Array.from({ length: 30 }, (_, i) => ({ requests: 6000, errors: [5, 6, 7][i % 3]! }));
-    expect(dispersion([steady])).toBeLessThan(1.5);
-    const bursty = steady.map((m, i) => (i % 10 === 0 ? { ...m, errors: 90 } : m));
-    expect(dispersion([bursty])).toBeGreaterThan(10);
-    const worse = Array.from({ length: 6 }, () => ({ green: { requests: 600, errors: 4 }, blue: { requests: 5400, errors: 5 } }));
-    expect(eValue(worse, 10, 100)).toBeLessThan(eValue(worse, 1, 100));
+  it('measures overdispersion of green\'s share of the errors: binomial splits give 1, one-sided bursts more, a steadily worse green does not inflate it', () => {
+    const split = (g: number, b: number) => ({ green: { requests: 600, errors: g }, blue: { requests: 5400, errors: b } });
+    const steady = Array.from({ length: 30 }, (_, i) => split([0, 1, 1][i % 3]!, [5, 6, 7][i % 3]!));
+    expect(dispersion(steady)).toBeLessThan(1.5);
+    const bursty = steady.map((m, i) => (i % 10 === 0 ? split(40, 6) : m));
+    expect(dispersion(bursty)).toBeGreaterThan(5);
+    const worse = Array.from({ length: 30 }, (_, i) => split([5, 6, 7][i % 3]!, [5, 6, 7][i % 3]!));
+    expect(dispersion(worse)).toBeLessThan(1.5);
+    const shared = Array.from({ length: 30 }, (_, i) => (i % 10 === 0 ? split(30, 270) : split(1, 6)));
+    expect(dispersion(shared)).toBeLessThan(2);
+    expect(eValue(worse.slice(0, 6), 10, 100)).toBeLessThan(eValue(worse.slice(0, 6), 1, 100));
   });
 });
 
@@ -102,9 +106,9 @@ describe('analyze', () => {
       green: { ...side(600, 0), counts: { grpc: { requests: 600, errors: grpcErrors } }, values: { cpu } },
     });
     expect(analyze([...baseline(30), m(0, 41), m(1, 42), m(0, 40)], settings, 30).outcome).toBe('HEALTHY');
-    const grpc = analyze([...baseline(30), m(60, 41), m(60, 42), m(60, 40), m(60, 40)], settings, 30);
+    const grpc = analyze([...baseline(30), ...[41, 42, 40, 40, 41, 43].map((cpu) => m(60, cpu))], settings, 30);
     expect(grpc.outcome).toBe('UNHEALTHY');
-    expect(grpc.reasons[0]).toMatch(/^green's grpc 240 of 2,400/);
+    expect(grpc.reasons[0]).toMatch(/^green's grpc 360 of 3,600/);
     expect(grpc.thresholds.eValue).toBe(200); // α split over two count tests
     const cpu = analyze([...baseline(30), m(0, 90), m(0, 95), m(0, 99)], settings, 30);
     expect(cpu.reasons).toEqual(["green's cpu 90, 95, 99 vs blue's 40, 40, 40 in the last 3 settled minutes (over 1.5x and +0)"]);

@@ -8,8 +8,9 @@
  *   measured share of requests) when both sides err alike. Each minute's likelihood ratio for
  *   "green errs r times as often" is multiplied over the minutes and mixed over a grid of r > 1
  *   (one-sided: a better green never fails). Overdispersion (errors in bursts) is met the
- *   quasi-likelihood way: each minute's log ratio is divided by φ, the Pearson dispersion of
- *   both sides' minute counts (blue's minutes before the canary included), never below 1.
+ *   quasi-likelihood way: each minute's log ratio is divided by φ, the quasi-binomial
+ *   dispersion of green's share of the errors minute by minute, never below 1; and no one
+ *   minute carries more than 1/MIN_MINUTES_OF_EVIDENCE of the way to the threshold.
  *   Green is UNHEALTHY once the e-value reaches 1/α and green's rate exceeds blue's by the
  *   configured effect (a ratio and an absolute floor).
  * - A shared incident: a minute in which blue itself fails (its rate at least `incident.ratio`
@@ -65,6 +66,8 @@ export interface AnalysisSettings {
   settleSeconds: number;
   /** Requests green must serve in a step before the step can pass. */
   minRequests: number;
+  /** Settled minutes a step needs before it can pass: its bake, judged on settled data (ceil(bakeSeconds / 60)). */
+  minStepMinutes: number;
   /** Green's measured share of requests must reach this fraction of its weight (DNS caches have moved). */
   minShareOfWeight: number;
   /** A step's bake extends while the verdict is INCONCLUSIVE, up to this long; then onInconclusive. */
@@ -74,7 +77,7 @@ export interface AnalysisSettings {
   latency: false | (ValueCheck & { minutes: number; minRequests: number });
   /** Blue failing this much is a shared incident: held, not blamed on green. */
   incident: { ratio: number; floorPercent: number };
-  /** Minutes of blue before the first shift read for its baseline and dispersion. */
+  /** Minutes of blue before the first shift read for its baseline (what a shared incident is measured against). */
   baselineMinutes: number;
   /** Custom metrics per side (names of count pairs and values); their queries live with the config. */
   counts: string[];
@@ -88,6 +91,7 @@ export const DEFAULT_SETTINGS: AnalysisSettings = {
   errorFloorPercent: 0.05,
   settleSeconds: 150,
   minRequests: 300,
+  minStepMinutes: 1,
   minShareOfWeight: 0.5,
   maxBakeSeconds: 1_800,
   onInconclusive: 'rollback',
@@ -160,7 +164,7 @@ const ZERO: CountPair = { requests: 0, errors: 0 };
 const RATIOS = Array.from({ length: 8 }, (_, j) => 1.25 * 32 ** (j / 7));
 
 /** The error test alone cannot roll back on fewer minutes than this (a burst is one minute, a bad version is every minute). */
-export const MIN_MINUTES_OF_EVIDENCE = 3;
+export const MIN_MINUTES_OF_EVIDENCE = 4;
 
 const logSumExp = (xs: number[]) => {
   const m = Math.max(...xs);
@@ -168,25 +172,32 @@ const logSumExp = (xs: number[]) => {
 };
 
 /**
- * Pearson dispersion of minute counts around each series' own rate: 1 for Poisson-like
- * errors, more when they come in bursts. Pooled over the series, with one degree of freedom
- * of prior weight at 1, and never below 1.
+ * The quasi-binomial dispersion of green's share of each minute's errors: the Pearson χ² of
+ * green's counts around the best-fitting constant ratio (so a green that is steadily worse does
+ * not inflate it), over its degrees of freedom, with two pseudo-minutes at 1. It is 1 when
+ * errors split between the sides as the binomial says, and more when they come in bursts on
+ * one side. Variation both sides share (load, a shared dependency) leaves it alone: it does
+ * not move green's share.
  */
-export function dispersion(series: CountPair[][]): number {
-  let chi2 = 0;
-  let df = 0;
-  for (const minutes of series) {
-    const used = minutes.filter((m) => m.requests > 0);
-    const total = used.reduce(add, ZERO);
-    const rate = rateOf(total);
-    if (!rate || used.length < 2) continue;
-    for (const m of used) {
-      const expected = m.requests * rate;
-      chi2 += (m.errors - expected) ** 2 / expected;
-    }
-    df += used.length - 1;
+const K0 = 2;
+export function dispersion(minutes: { green: CountPair; blue: CountPair }[]): number {
+  const used = minutes.flatMap(({ green, blue }) => {
+    const m = green.errors + blue.errors;
+    return green.requests > 0 && blue.requests > 0 && m > 0 ? [{ x: green.errors, m, s: green.requests / (green.requests + blue.requests) }] : [];
+  });
+  if (used.length < 2) return 1;
+  const p = (r: number, s: number) => (r * s) / (r * s + 1 - s);
+  let best = { r: 1, ll: -Infinity };
+  for (let k = -60; k <= 60; k++) {
+    const r = Math.exp(k / 15); // e^-4 .. e^4
+    const ll = used.reduce((sum, u) => sum + u.x * Math.log(p(r, u.s)) + (u.m - u.x) * Math.log(1 - p(r, u.s)), 0);
+    if (ll > best.ll) best = { r, ll };
   }
-  return Math.max(1, (chi2 + 1) / (df + 1));
+  const chi2 = used.reduce((sum, u) => {
+    const q = p(best.r, u.s);
+    return sum + (u.x - u.m * q) ** 2 / (u.m * q * (1 - q));
+  }, 0);
+  return Math.max(1, (chi2 + K0) / (used.length - 1 + K0));
 }
 
 /**
@@ -220,10 +231,10 @@ function incidentOf(settings: AnalysisSettings, baselineRate: number | null) {
   return (m: Minute) => m.blue.requests > 0 && m.blue.errors >= 5 && m.blue.errors / m.blue.requests >= bar;
 }
 
-function countTest(name: string, pairs: { green: CountPair; blue: CountPair }[], baseline: CountPair[], settings: AnalysisSettings, threshold: number): ErrorTest {
+function countTest(name: string, pairs: { green: CountPair; blue: CountPair }[], settings: AnalysisSettings, threshold: number): ErrorTest {
   const green = pairs.map((p) => p.green).reduce(add, ZERO);
   const blue = pairs.map((p) => p.blue).reduce(add, ZERO);
-  const phi = dispersion([pairs.map((p) => p.green), [...baseline, ...pairs.map((p) => p.blue)]]);
+  const phi = dispersion(pairs);
   const e = eValue(pairs, phi, threshold);
   const g = rateOf(green);
   const b = rateOf(blue);
@@ -274,7 +285,6 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
   const isIncident = incidentOf(settings, baselineBlue.reduce(add, ZERO).requests >= settings.minRequests ? baselineRate : null);
   const calm = canary.filter((m) => !isIncident(m));
   const incidentMinutes = canary.length - calm.length;
-  const baselineCalm = baselineMinutes.filter((m) => !isIncident(m)).map((m) => m.blue);
 
   const tests = [
     { name: 'errors', read: (s: SideMinute): CountPair => ({ requests: s.requests, errors: s.errors }) },
@@ -285,7 +295,6 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
     countTest(
       t.name,
       calm.map((m) => ({ green: t.read(m.green), blue: t.read(m.blue) })),
-      t.name === 'errors' ? baselineCalm : [],
       settings,
       threshold,
     ),
@@ -325,6 +334,8 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
       );
     if (step.length === 0) missing.push(`no settled minute of green at ${weight} % yet (minutes settle ${settings.settleSeconds} s after they end)`);
     else {
+      if (step.length < settings.minStepMinutes)
+        missing.push(`${step.length} settled minute${step.length === 1 ? '' : 's'} of green at ${weight} % of the ${settings.minStepMinutes} the bake judges (minutes settle ${settings.settleSeconds} s after they end)`);
       if (stepGreen.requests < settings.minRequests)
         missing.push(`green served ${stepGreen.requests} requests in ${step.length * 60} s (needs ${settings.minRequests})`);
       if (weight > 0 && (share ?? 0) < (settings.minShareOfWeight * weight) / 100)

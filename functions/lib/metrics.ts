@@ -47,10 +47,11 @@ export function metricsPlanOf(sides: Record<Side, SideTargets>, config: Analysis
   return { builtIn, ownLoadBalancers, metrics: config.metrics };
 }
 
-/** The analysis settings of a pair's configuration. */
-export function settingsOf(config: AnalysisConfig): AnalysisSettings {
+/** The analysis settings of a pair's configuration: a step passes on no fewer settled minutes than its bake. */
+export function settingsOf(config: AnalysisConfig, bakeSeconds: number): AnalysisSettings {
   return {
     ...DEFAULT_SETTINGS,
+    minStepMinutes: Math.max(1, Math.ceil(bakeSeconds / 60)),
     mode: config.mode,
     alpha: config.alpha,
     errorRatio: config.errorRatio,
