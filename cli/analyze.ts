@@ -111,7 +111,7 @@ export function settingsFor(pair: PairConfig, overrides: Record<string, unknown>
     ...configProblems(config).map((p) => p.replace(/^pairs\[0\]\.analysis/, 'settings').replace(/^pairs\[0\]\.?/, `pair ${pair.name}: `)),
   ];
   if (problems.length) return { problems };
-  return { settings: settingsOf(analysisOf(parseConfig(config).pairs[0]!) as AnalysisConfig) };
+  return { settings: settingsOf(analysisOf(parseConfig(config).pairs[0]!) as AnalysisConfig, pair.bakeSeconds) };
 }
 
 /** Cases from a parsed --input document (an array of cases, or one case); `file` names it in errors. */
@@ -297,7 +297,7 @@ async function sidesOf(pair: PairConfig, green: string | undefined, reads: LiveR
 /** One case of the pair's settled minutes from `from` to `to`, read from CloudWatch; with notes on what was assumed. */
 export async function liveCase(pair: PairConfig, options: LiveOptions, reads: LiveReads): Promise<{ case: AnalyzeCase; notes: string[] }> {
   const config = analysisOf(pair) || (analysisOf({}) as AnalysisConfig);
-  const settings = settingsOf(config);
+  const settings = settingsOf(config, pair.bakeSeconds);
   const notes: string[] = [];
   if (!Number.isFinite(options.from) || !Number.isFinite(options.to)) fail('UsageError', '--from and --to must be ISO times, such as 2026-11-23T09:00:00Z');
   const from = minuteOf(options.from);

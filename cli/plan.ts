@@ -48,22 +48,27 @@ export interface BlastRadius {
 export const DEFAULT_TRAFFIC_RPS = 50;
 
 /**
- * Whether green serves `minRequests` in a step in time, at the record's request rate
- * `trafficRps`. Model: from the step's first check (`judgedFromSeconds`: every client has its
- * weights) green serves trafficRps × greenPercent / 100 requests a second; the judge counts
- * whole minutes only once they are settled (`settleSeconds` after they end), and answers at a
- * check (every `pollSeconds`). So the step can pass at
- *   readySeconds = ⌈⌈minRequests / rate⌉ / 60⌉ × 60 + settleSeconds   (from the first check),
- *   judgedAtSeconds = readySeconds rounded up to whole polls,
- * and it `fits` when that is within the bake, `extends` the bake (INCONCLUSIVE until then) when
- * within maxBakeSeconds, and is `over` otherwise: onInconclusive then applies. The share check
- * (minShareOfWeight: DNS caches moved) is not modelled: it is met once every client moved.
+ * When the judge can first pass a step, at the record's request rate `trafficRps`, and whether
+ * that is within the bake. As the judge counts (functions/lib/analysis.ts): a step's minutes are
+ * the whole minutes from its shift (taken here to be on a minute boundary: a shift mid-minute
+ * adds up to a minute); a minute counts once it is settled, `settleSeconds` after it ends; a step
+ * passes on at least `minStepMinutes` of them (⌈bakeSeconds / 60⌉) in which green served
+ * `minRequests`; the answer comes at a check (every `pollSeconds` from the first check, J after
+ * the shift: INSYNC + DNS wait). Green is taken to serve nothing until J (the DNS caches), then
+ * trafficRps × greenPercent / 100 a second (its share of requests, minShareOfWeight, is then met).
+ *   minutes = max(minStepMinutes, ⌈(J + minRequests / rate) / 60⌉)
+ *   judgedAtSeconds = minutes × 60 + settleSeconds − J, rounded up to whole polls (from the first check)
+ * The step `fits` when that is within the bake, `extends` the bake (INCONCLUSIVE until then) when
+ * within maxBakeSeconds, and is `over` otherwise: onInconclusive then applies.
  */
 export interface StepRequests {
+  /** Green's requests a second at this step's weight. */
   greenRps: number;
   /** Seconds of serving to reach minRequests; Infinity when green serves nothing. */
   serveSeconds: number;
-  /** From the step's first check to the check that has minRequests in settled minutes; Infinity if never. */
+  /** Settled minutes of the step the judge needs (enough requests, and at least the bake's); Infinity if never. */
+  minutes: number;
+  /** From the step's first check to the check that can pass it; Infinity if never. */
   judgedAtSeconds: number;
   verdict: 'fits' | 'extends' | 'over';
 }
@@ -165,15 +170,16 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
   const traffic: TrafficPlan | null = analysis
     ? { rps, minRequests: analysis.minRequests, settleSeconds: analysis.settleSeconds, maxBakeSeconds: analysis.maxBakeSeconds, onInconclusive: analysis.onInconclusive }
     : null;
-  const requestsAt = (greenPercent: number): StepRequests | null => {
+  const minStepMinutes = Math.max(1, Math.ceil(bakeSeconds / 60));
+  const requestsAt = (greenPercent: number, toFirstCheck: number): StepRequests | null => {
     if (!traffic) return null;
     const greenRps = (traffic.rps * greenPercent) / 100;
     const serveSeconds = greenRps > 0 ? traffic.minRequests / greenRps : Infinity;
-    // Whole minutes of serving (ceil of whole seconds: no float dust adds a minute), then settled.
-    const ready = Number.isFinite(serveSeconds) ? Math.ceil(Math.ceil(serveSeconds - 1e-9) / 60) * 60 + traffic.settleSeconds : Infinity;
-    const judgedAtSeconds = Number.isFinite(ready) ? Math.ceil(ready / pollSeconds) * pollSeconds : Infinity;
+    // Whole minutes (of whole seconds: no float dust adds a minute), and never fewer than the bake's.
+    const minutes = Number.isFinite(serveSeconds) ? Math.max(minStepMinutes, Math.ceil(Math.ceil(toFirstCheck + serveSeconds - 1e-9) / 60)) : Infinity;
+    const judgedAtSeconds = Number.isFinite(minutes) ? Math.max(0, Math.ceil((minutes * 60 + traffic.settleSeconds - toFirstCheck) / pollSeconds) * pollSeconds) : Infinity;
     const verdict = judgedAtSeconds <= bake ? 'fits' : judgedAtSeconds <= traffic.maxBakeSeconds ? 'extends' : 'over';
-    return { greenRps, serveSeconds, judgedAtSeconds, verdict };
+    return { greenRps, serveSeconds, minutes, judgedAtSeconds, verdict };
   };
 
   const steps: PlannedStep[] = timeline.map((s, i) => {
@@ -187,7 +193,7 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     return {
       ...s,
       blastRadius: { eventSeconds: event.seconds, pollSeconds: poll.seconds, eventShare: event.share, pollShare: poll.share },
-      requests: requestsAt(s.greenPercent),
+      requests: requestsAt(s.greenPercent, J - s.startsAtSeconds),
     };
   });
 
@@ -301,11 +307,12 @@ export function formatRequests(plan: CanaryPlan): string[] {
   const t = plan.traffic;
   if (!t) return wrap('Requests: analysis is off (analysis: false): no request count is needed to pass a step; green is judged by its alarms and health only.', '');
   const bake = bakeLasts(plan.bakeSeconds, plan.pollSeconds);
+  const minStep = Math.max(1, Math.ceil(plan.bakeSeconds / 60));
   const lines = wrap(
-    `Requests: a step passes once green served minRequests ${t.minRequests} in it, at ${whole(`${rate(t.rps)} req/s`)} to the record` +
-      ` (--traffic${t.rps === DEFAULT_TRAFFIC_RPS ? `, default ${DEFAULT_TRAFFIC_RPS}` : ''}), counted in whole minutes from its first check, each` +
-      ` settled ${t.settleSeconds} s after it ends; until then the bake extends, up to maxBakeSeconds` +
-      ` ${formatDuration(t.maxBakeSeconds)}, then onInconclusive: ${t.onInconclusive}.`,
+    `Requests: the judge passes a step once green served minRequests ${t.minRequests} in it, in at least` +
+      ` ${minStep} whole minute${minStep === 1 ? '' : 's'} from its shift (the bake's), each settled ${t.settleSeconds} s after it ends;` +
+      ` green serving its weight of ${whole(`${rate(t.rps)} req/s`)} to the record (--traffic${t.rps === DEFAULT_TRAFFIC_RPS ? `, default ${DEFAULT_TRAFFIC_RPS}` : ''})` +
+      ` from its first check. Times are from the step's first check. Until then the bake extends, up to maxBakeSeconds ${whole(formatDuration(t.maxBakeSeconds))}, then onInconclusive: ${t.onInconclusive}.`,
     '',
   );
   for (const s of plan.steps) {
@@ -319,7 +326,7 @@ export function formatRequests(plan: CanaryPlan): string[] {
       ...wrap(
         r.verdict === 'over'
           ? `never in time: over maxBakeSeconds ${d(t.maxBakeSeconds)}, onInconclusive: ${t.onInconclusive}`
-          : `judged at ${d(r.judgedAtSeconds)}: ${r.verdict === 'fits' ? `fits in the ${d(bake)} bake` : `extends the ${d(bake)} bake (maxBakeSeconds ${d(t.maxBakeSeconds)})`}`,
+          : `judged at ${d(r.judgedAtSeconds)} (${r.minutes} settled minute${r.minutes === 1 ? '' : 's'}): ${r.verdict === 'fits' ? 'fits in' : 'extends'} the ${d(bake)} bake`,
         '    ',
         '    ',
       ),

@@ -296,63 +296,67 @@ describe('formatPlan', () => {
 const unwrapped = (lines: string[]) => lines.join('\n').replace(/\n */g, ' ');
 
 describe('plan --traffic: how long each step needs to serve minRequests', () => {
-  // The example pair: bake 120 s, poll 30 s; analysis defaults: minRequests 300, settleSeconds 150,
+  // The example pair: INSYNC 60 s + DNS wait 60 s = J 120 s from shift to first check, bake 120 s
+  // (2 settled minutes), poll 30 s; analysis defaults: minRequests 300, settleSeconds 150,
   // maxBakeSeconds 1800, onInconclusive rollback.
-  it('defaults to 50 req/s and the analysis defaults; at 10 % green serves 5 req/s: 1 min, settled 150 s later', () => {
+  it('defaults to 50 req/s and the analysis defaults; at 10 % green serves 5 req/s', () => {
     const plan = planOf(pairWith());
     expect(DEFAULT_TRAFFIC_RPS).toBe(50);
     expect(plan.traffic).toEqual({ rps: 50, minRequests: 300, settleSeconds: 150, maxBakeSeconds: 1_800, onInconclusive: 'rollback' });
+    // 10 %: 120 s without green, then 60 s of 5 req/s: 3 minutes from the shift, settled at 330 s, 210 s after the first check.
     expect(plan.steps.map((s) => s.requests)).toEqual([
-      { greenRps: 5, serveSeconds: 60, judgedAtSeconds: 210, verdict: 'extends' },
-      { greenRps: 12.5, serveSeconds: 24, judgedAtSeconds: 210, verdict: 'extends' },
-      { greenRps: 25, serveSeconds: 12, judgedAtSeconds: 210, verdict: 'extends' },
-      { greenRps: 50, serveSeconds: 6, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 5, serveSeconds: 60, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 12.5, serveSeconds: 24, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 25, serveSeconds: 12, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 50, serveSeconds: 6, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
     ]);
     // The timeline is the same as without traffic: extending a bake is the judge's, at run time.
     expect(columnsOf(plan)).toEqual({ starts: [0, 240, 480, 720], judged: [120, 360, 600, 840], bakeEnds: [240, 480, 720, 960] });
   });
 
-  it('fits in a bake long enough; whole minutes, then settled, then the next poll', () => {
-    const plan = planOf(pairWith({ bakeSeconds: 600 }), undefined, { trafficRps: 7 });
-    // 10 %: 0.7 req/s, 300 requests in 428.6 s: 8 whole minutes (480 s) + 150 s = 630 s: 21 polls of 30 s.
-    expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.7, 12), serveSeconds: expect.closeTo(300 / 0.7, 9), judgedAtSeconds: 630, verdict: 'extends' });
-    // 25 %: 1.75 req/s, 171.4 s: 3 minutes + 150 s = 330 s, within the 600 s bake.
-    expect(plan.steps[1]!.requests).toMatchObject({ judgedAtSeconds: 330, verdict: 'fits' });
-    expect(plan.steps[3]!.requests).toMatchObject({ judgedAtSeconds: 210, verdict: 'fits' });
+  it("fits in the bake when the DNS wait covers the settling; never fewer minutes than the bake's", () => {
+    // J = 60 + 300 = 360 s; bake 600 s: at least 10 minutes.
+    const plan = planOf(pairWith({ bakeSeconds: 600, minWaitSeconds: 300 }), undefined, { trafficRps: 7 });
+    // 10 %: 0.7 req/s, 428.6 s of serving from 360 s: 14 minutes, settled at 990 s, 630 s after the first check.
+    expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.7, 12), serveSeconds: expect.closeTo(300 / 0.7, 9), minutes: 14, judgedAtSeconds: 630, verdict: 'extends' });
+    // 25 %: 1.75 req/s, 171.4 s: 9 minutes would do, the bake's 10 it is: settled at 750 s, 390 s after the first check.
+    expect(plan.steps[1]!.requests).toMatchObject({ minutes: 10, judgedAtSeconds: 390, verdict: 'fits' });
+    expect(plan.steps[3]!.requests).toMatchObject({ minutes: 10, judgedAtSeconds: 390, verdict: 'fits' });
+    expect(formatPlan(plan)).toContain('    judged at 6 min 30 s (10 settled minutes): fits in the 10 min bake');
   });
 
   it('too little traffic: over maxBakeSeconds, and onInconclusive says what then', () => {
     const plan = planOf(pairWith(), undefined, { trafficRps: 0.2 });
-    // 10 % of 0.2 req/s = 0.02 req/s: 15,000 s for 300 requests.
-    expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.02, 12), serveSeconds: expect.closeTo(15_000, 6), judgedAtSeconds: 15_150, verdict: 'over' });
+    // 10 % of 0.2 req/s = 0.02 req/s: 15,000 s for 300 requests; 252 minutes from the shift.
+    expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.02, 12), serveSeconds: expect.closeTo(15_000, 6), minutes: 252, judgedAtSeconds: 15_150, verdict: 'over' });
     expect(plan.steps.map((s) => s.requests!.verdict)).toEqual(['over', 'over', 'over', 'extends']);
-    // 100 %: 0.2 req/s, 1,500 s = 25 min, + 150 s = 1,650 s <= 1,800 s.
-    expect(plan.steps[3]!.requests!.judgedAtSeconds).toBe(1_650);
+    // 100 %: 0.2 req/s, 1,500 s: 27 minutes, settled 1,650 s after the first check <= 1,800 s.
+    expect(plan.steps[3]!.requests).toMatchObject({ minutes: 27, judgedAtSeconds: 1_650 });
     const text = formatPlan(plan);
     const at = text.indexOf('step 1: green 10 % of 0.2 req/s = 0.02 req/s -> 300 requests take 4 h 10 min');
     expect(at).toBeGreaterThan(0);
     expect(text[at + 1]).toBe('    never in time: over maxBakeSeconds 30 min, onInconclusive: rollback');
-    expect(text).toContain('    judged at 27 min 30 s: extends the 2 min bake (maxBakeSeconds 30 min)');
-    expect(unwrapped(text)).toContain('at 0.2 req/s to the record (--traffic), counted in whole minutes');
+    expect(text).toContain('    judged at 27 min 30 s (27 settled minutes): extends the 2 min bake');
+    expect(unwrapped(text)).toContain('of 0.2 req/s to the record (--traffic) from its first check');
   });
 
   it('no traffic at all: never, and JSON says Infinity as null', () => {
     const plan = planOf(pairWith(), undefined, { trafficRps: 0 });
-    expect(plan.steps[0]!.requests).toEqual({ greenRps: 0, serveSeconds: Infinity, judgedAtSeconds: Infinity, verdict: 'over' });
+    expect(plan.steps[0]!.requests).toEqual({ greenRps: 0, serveSeconds: Infinity, minutes: Infinity, judgedAtSeconds: Infinity, verdict: 'over' });
     expect(unwrapped(formatPlan(plan))).toContain('step 1: green 10 % of 0 req/s = 0 req/s -> 300 requests take forever (no traffic) never in time: over maxBakeSeconds 30 min');
-    expect(JSON.parse(JSON.stringify(plan)).steps[0].requests).toEqual({ greenRps: 0, serveSeconds: null, judgedAtSeconds: null, verdict: 'over' });
+    expect(JSON.parse(JSON.stringify(plan)).steps[0].requests).toEqual({ greenRps: 0, serveSeconds: null, minutes: null, judgedAtSeconds: null, verdict: 'over' });
   });
 
   it("uses the pair's own analysis: minRequests, settleSeconds, maxBakeSeconds, onInconclusive", () => {
     const pair = pairWith({ analysis: { minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' } });
     const plan = planOf(pair);
     expect(plan.traffic).toEqual({ rps: 50, minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' });
-    // 10 %: 5 req/s, 600 s + 60 s = 660 s > 600 s; 25 %: 240 s + 60 s = 300 s.
-    expect(plan.steps.map((s) => [s.requests!.judgedAtSeconds, s.requests!.verdict])).toEqual([
-      [660, 'over'],
-      [300, 'extends'],
-      [180, 'extends'],
-      [120, 'fits'],
+    // 10 %: 5 req/s, 600 s from 120 s: 12 minutes, + 60 s - 120 s = 660 s > 600 s; 100 %: 3 minutes, 120 s: within the bake.
+    expect(plan.steps.map((s) => [s.requests!.minutes, s.requests!.judgedAtSeconds, s.requests!.verdict])).toEqual([
+      [12, 660, 'over'],
+      [6, 300, 'extends'],
+      [4, 180, 'extends'],
+      [3, 120, 'fits'],
     ]);
     expect(formatPlan(plan)).toContain('    never in time: over maxBakeSeconds 10 min, onInconclusive: promote');
   });
@@ -406,8 +410,8 @@ describe('npx ecs-dns-canary plan --traffic', () => {
   it('without --traffic: 50 req/s, and the text says it is the default', async () => {
     const { code, out } = await cli('plan', 'shop-web');
     expect(code).toBe(0);
-    expect(unwrapped(out.split('\n'))).toContain('at 50 req/s to the record (--traffic, default 50)');
-    expect(out).toContain('step 1: green 10 % of 50 req/s = 5 req/s -> 300 requests take 1 min\n    judged at 3 min 30 s: extends the 2 min bake');
+    expect(unwrapped(out.split('\n'))).toContain('of 50 req/s to the record (--traffic, default 50)');
+    expect(out).toContain('step 1: green 10 % of 50 req/s = 5 req/s -> 300 requests take 1 min\n    judged at 3 min 30 s (3 settled minutes): extends the 2 min bake\n');
   });
 
   it.each(['abc', '-3', ''])('--traffic %j is refused (exit 2, UsageError)', async (value) => {
