@@ -5,7 +5,7 @@
  */
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { Minute, SideMinute } from './analysis.js';
-import { DEFAULT_SETTINGS, type AnalysisSettings } from './analysis.js';
+import { DEFAULT_SETTINGS, MIN_MINUTES_OF_EVIDENCE, type AnalysisSettings } from './analysis.js';
 import type { AnalysisConfig, CustomMetricConfig } from './config.js';
 
 /** A target group of a side, as CloudWatch names it (ARN tails). */
@@ -47,11 +47,15 @@ export function metricsPlanOf(sides: Record<Side, SideTargets>, config: Analysis
   return { builtIn, ownLoadBalancers, metrics: config.metrics };
 }
 
-/** The analysis settings of a pair's configuration: a step passes on no fewer settled minutes than its bake. */
+/**
+ * The analysis settings of a pair's configuration. A step passes on no fewer settled minutes
+ * than its bake, and than the error test needs to reach its threshold at all (it cannot
+ * on fewer than MIN_MINUTES_OF_EVIDENCE): otherwise a bad green could pass a step unseen.
+ */
 export function settingsOf(config: AnalysisConfig, bakeSeconds: number): AnalysisSettings {
   return {
     ...DEFAULT_SETTINGS,
-    minStepMinutes: Math.max(1, Math.ceil(bakeSeconds / 60)),
+    minStepMinutes: Math.max(MIN_MINUTES_OF_EVIDENCE + 1, Math.ceil(bakeSeconds / 60)),
     mode: config.mode,
     alpha: config.alpha,
     errorRatio: config.errorRatio,
