@@ -179,7 +179,7 @@ describe('the load balancers: each service its own ALB, its metrics in AWS/Appli
       protocol: 'HTTP',
     });
     expect(groups[0]!.loadBalancers[0]!.dimension).toMatch(/^app\/shop-web-b-alb\//);
-    await expect(describeTargetGroups([BLUE.replace('shop-web-a', 'nope')])).rejects.toMatchObject({ name: 'TargetGroupNotFound' });
+    await expect(describeTargetGroups([BLUE.replace('shop-web-a', 'nope')])).rejects.toMatchObject({ name: 'TargetGroupNotFoundException', Code: 'TargetGroupNotFound' });
   });
 
   it('per minute, stamped with its start: RequestCount, TargetResponseTime (p99, Average), the {LoadBalancer} RequestCount; nothing for a side without requests', async () => {
@@ -346,18 +346,24 @@ describe('GetMetricData on the simulated CloudWatch', () => {
     ['a high-resolution period [simulator: standard resolution only]', { MetricDataQueries: [stat('a', 'Sum', { Period: 10 })] }, 'UnsupportedOperation', /standard-resolution/],
     ['a trimmed mean [simulator: not modeled]', { MetricDataQueries: [stat('a', 'tm99')] }, 'UnsupportedOperation', /tm99/],
     ['a NextToken it never gave', { NextToken: 'made-up' }, 'InvalidNextToken', /NextToken/],
-  ])('refuses %s', async (_, input, name, message) => {
+  ])('refuses %s', async (_, input, code, message) => {
     fixture();
-    await expect(call(input)).rejects.toMatchObject({ name, message: expect.stringMatching(message) });
+    const names: Record<string, string> = { ValidationError: 'ValidationException' }; // the SDK's name for the code
+    await expect(call(input)).rejects.toMatchObject({ name: names[code] ?? code, message: expect.stringMatching(message), ...(names[code] ? { Code: code } : {}) });
   });
 
   it('PutMetricData refuses what CloudWatch refuses', async () => {
     fixture();
     const put = (MetricData: ConstructorParameters<typeof PutMetricDataCommand>[0]['MetricData'], Namespace = NS) => cloudwatch.send(new PutMetricDataCommand({ Namespace, MetricData }));
-    await expect(put([{ MetricName: 'x', Value: 1 }], 'AWS/ApplicationELB')).rejects.toMatchObject({ name: 'InvalidParameterValue' });
-    await expect(put([{ MetricName: 'x', Values: [1, 2], Counts: [1] }])).rejects.toMatchObject({ name: 'InvalidParameterValue', message: expect.stringMatching(/must be of the same size/) });
-    await expect(put([{ MetricName: 'x', Value: 1, StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 1, Maximum: 1 } }])).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
-    await expect(put([{ MetricName: 'x', Value: 1, Timestamp: new Date(START - 15 * 86_400_000) }])).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    // as the SDK names them (moto's answers show the same): the class name, and the wire code in Code
+    const invalid = { name: 'InvalidParameterValueException', Code: 'InvalidParameterValue' };
+    await expect(put([{ MetricName: 'x', Value: 1 }], 'AWS/ApplicationELB')).rejects.toMatchObject(invalid);
+    await expect(put([{ MetricName: 'x', Values: [1, 2], Counts: [1] }])).rejects.toMatchObject({ ...invalid, message: expect.stringMatching(/must be of the same size/) });
+    await expect(put([{ MetricName: 'x', Value: 1, StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 1, Maximum: 1 } }])).rejects.toMatchObject({
+      name: 'InvalidParameterCombinationException',
+      Code: 'InvalidParameterCombination',
+    });
+    await expect(put([{ MetricName: 'x', Value: 1, Timestamp: new Date(START - 15 * 86_400_000) }])).rejects.toMatchObject(invalid);
   });
 
   it('GetMetricData is throttled at 50 a second (Throttling: Rate exceeded)', async () => {

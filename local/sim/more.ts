@@ -7,7 +7,7 @@ import type {
   DescribeTargetGroupsCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SIM_ACCOUNT, SIM_REGION } from './constants.js';
-import { awsError } from './errors.js';
+import { awsError, SimulatedAwsError } from './errors.js';
 import type { EcsModel } from './ecs.js';
 
 export type LoadBalancerType = 'application' | 'network' | 'gateway';
@@ -32,6 +32,23 @@ export interface SimTargetGroup {
   targetType: string;
   loadBalancerArns: string[];
 }
+
+/**
+ * ELB's error codes (on the wire) and the names the SDK gives them (its modeled exceptions):
+ * what a caller sees is `TargetGroupNotFoundException`, with `Code` TargetGroupNotFound.
+ * ValidationError is not modeled: its name stays the code.
+ */
+const SDK_NAMES: Record<string, string> = {
+  TargetGroupNotFound: 'TargetGroupNotFoundException',
+  LoadBalancerNotFound: 'LoadBalancerNotFoundException',
+  DuplicateTargetGroupName: 'DuplicateTargetGroupNameException',
+  DuplicateLoadBalancerName: 'DuplicateLoadBalancerNameException',
+  TargetGroupAssociationLimit: 'TargetGroupAssociationLimitException',
+  SubnetNotFound: 'SubnetNotFoundException',
+};
+const elbError = (code: string, message: string, status = 400): never => {
+  throw Object.assign(new SimulatedAwsError(SDK_NAMES[code] ?? code, message, status), { Code: code });
+};
 
 /** The type's part of a load balancer ARN (loadbalancer/app/..., net/, gwy/). */
 const ARN_TYPE: Record<LoadBalancerType, string> = { application: 'app', network: 'net', gateway: 'gwy' };
@@ -93,15 +110,15 @@ export class Elbv2Model {
   createLoadBalancer(input: CreateLoadBalancerCommandInput) {
     const name = input.Name ?? '';
     if (!validName(name) || name.startsWith('internal-'))
-      awsError('ValidationError', `The load balancer name '${name}' is invalid: at most 32 alphanumeric characters and hyphens, not beginning or ending with a hyphen, not beginning with 'internal-'`);
+      elbError('ValidationError', `The load balancer name '${name}' is invalid: at most 32 alphanumeric characters and hyphens, not beginning or ending with a hyphen, not beginning with 'internal-'`);
     const type = (input.Type ?? 'application') as LoadBalancerType;
-    if (!ARN_TYPE[type]) awsError('ValidationError', `1 validation error detected: Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [application, network, gateway]`);
+    if (!ARN_TYPE[type]) elbError('ValidationError', `1 validation error detected: Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [application, network, gateway]`);
     const subnets = [...(input.Subnets ?? []), ...(input.SubnetMappings ?? []).map((m) => m.SubnetId ?? '')];
-    if (subnets.length === 0) awsError('SubnetNotFound', 'The specified subnet does not exist.');
-    if (type === 'application' && new Set(subnets).size < 2) awsError('ValidationError', 'At least two subnets in two different Availability Zones must be specified');
+    if (subnets.length === 0) elbError('SubnetNotFound', 'The specified subnet does not exist.');
+    if (type === 'application' && new Set(subnets).size < 2) elbError('ValidationError', 'At least two subnets in two different Availability Zones must be specified');
     const existing = [...this.loadBalancers.values()].find((lb) => lb.name === name);
     // CreateLoadBalancer is idempotent for the same settings; a name in use otherwise is refused.
-    if (existing && existing.type !== type) awsError('DuplicateLoadBalancerName', 'A load balancer with the same name already exists');
+    if (existing && existing.type !== type) elbError('DuplicateLoadBalancerName', 'A load balancer with the same name already exists');
     const arn = existing?.arn ?? this.addLoadBalancer({ name, type, scheme: input.Scheme === 'internal' ? 'internal' : 'internet-facing' });
     if (!existing) this.loadBalancers.get(arn)!.subnets = subnets;
     return { LoadBalancers: [this.describeLoadBalancer(this.loadBalancers.get(arn)!)] };
@@ -109,16 +126,16 @@ export class Elbv2Model {
 
   createTargetGroup(input: CreateTargetGroupCommandInput) {
     const name = input.Name ?? '';
-    if (!validName(name)) awsError('ValidationError', `Target group name '${name}' can only contain characters that are alphanumeric characters or hyphens(-), at most 32, not beginning or ending with a hyphen`);
+    if (!validName(name)) elbError('ValidationError', `Target group name '${name}' can only contain characters that are alphanumeric characters or hyphens(-), at most 32, not beginning or ending with a hyphen`);
     const targetType = input.TargetType ?? 'instance';
     if (['instance', 'ip', 'alb'].includes(targetType))
       for (const [field, label] of [['Protocol', 'protocol'], ['Port', 'port'], ['VpcId', 'VPC ID']] as const)
-        if (input[field] === undefined) awsError('ValidationError', `A ${label} must be specified`);
+        if (input[field] === undefined) elbError('ValidationError', `A ${label} must be specified`);
     const existing = [...this.targetGroups.values()].find((g) => g.name === name);
     if (existing) {
       // Idempotent for the same settings (ELB API reference), refused otherwise.
       if (existing.protocol !== input.Protocol || existing.port !== input.Port || existing.vpcId !== input.VpcId || existing.targetType !== targetType)
-        awsError('DuplicateTargetGroupName', 'A target group with the same name exists, but with different settings');
+        elbError('DuplicateTargetGroupName', 'A target group with the same name exists, but with different settings');
       return { TargetGroups: [this.describeTargetGroup(existing)] };
     }
     const arn = `arn:aws:elasticloadbalancing:${this.region}:${this.account}:targetgroup/${name}/${idOf(`targetgroup/${name}`)}`;
@@ -129,14 +146,14 @@ export class Elbv2Model {
 
   /** A listener: the target groups its default actions forward to now belong to its load balancer. */
   createListener(input: CreateListenerCommandInput) {
-    const lb = this.loadBalancers.get(input.LoadBalancerArn ?? '') ?? awsError('LoadBalancerNotFound', 'One or more load balancers not found');
+    const lb = this.loadBalancers.get(input.LoadBalancerArn ?? '') ?? elbError('LoadBalancerNotFound', 'One or more load balancers not found');
     const forwarded = (input.DefaultActions ?? [])
       .filter((a) => a.Type === 'forward')
       .flatMap((a) => [...(a.TargetGroupArn ? [a.TargetGroupArn] : []), ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn ?? '')]);
-    const groups = forwarded.map((arn) => this.targetGroups.get(arn) ?? awsError('TargetGroupNotFound', `Target group '${arn}' not found`));
+    const groups = forwarded.map((arn) => this.targetGroups.get(arn) ?? elbError('TargetGroupNotFound', `Target group '${arn}' not found`));
     // "You can register a target group with only one load balancer" (an ALB's, per ELB's quotas).
     const taken = groups.find((g) => g.loadBalancerArns.some((other) => other !== lb.arn));
-    if (taken) awsError('TargetGroupAssociationLimit', `The following target groups cannot be associated with more than one load balancer: ${taken.arn}`);
+    if (taken) elbError('TargetGroupAssociationLimit', `The following target groups cannot be associated with more than one load balancer: ${taken.arn}`);
     for (const g of groups) if (!g.loadBalancerArns.includes(lb.arn)) g.loadBalancerArns.push(lb.arn);
     const listenerArn = `${lb.arn.replace(':loadbalancer/', ':listener/')}/${idOf(`${lb.arn}:${input.Port}`)}`;
     return { Listeners: [{ ListenerArn: listenerArn, LoadBalancerArn: lb.arn, Port: input.Port, Protocol: input.Protocol, DefaultActions: input.DefaultActions }] };
@@ -149,26 +166,26 @@ export class Elbv2Model {
    */
   describeTargetGroups(input: DescribeTargetGroupsCommandInput) {
     const filters = [input.LoadBalancerArn, input.TargetGroupArns?.length, input.Names?.length].filter(Boolean).length;
-    if (filters > 1) awsError('ValidationError', 'Target group names, target group ARNs, and a load balancer ARN cannot be specified at the same time');
+    if (filters > 1) elbError('ValidationError', 'Target group names, target group ARNs, and a load balancer ARN cannot be specified at the same time');
     let groups: SimTargetGroup[];
     if (input.LoadBalancerArn) {
-      if (!this.loadBalancers.has(input.LoadBalancerArn)) awsError('LoadBalancerNotFound', 'One or more load balancers not found');
+      if (!this.loadBalancers.has(input.LoadBalancerArn)) elbError('LoadBalancerNotFound', 'One or more load balancers not found');
       groups = [...this.targetGroups.values()].filter((g) => g.loadBalancerArns.includes(input.LoadBalancerArn!));
     } else if (input.TargetGroupArns?.length) {
-      groups = [...new Set(input.TargetGroupArns)].map((arn) => this.targetGroups.get(arn) ?? awsError('TargetGroupNotFound', 'One or more target groups not found'));
+      groups = [...new Set(input.TargetGroupArns)].map((arn) => this.targetGroups.get(arn) ?? elbError('TargetGroupNotFound', 'One or more target groups not found'));
     } else if (input.Names?.length) {
-      groups = input.Names.map((name) => [...this.targetGroups.values()].find((g) => g.name === name) ?? awsError('TargetGroupNotFound', 'One or more target groups not found'));
+      groups = input.Names.map((name) => [...this.targetGroups.values()].find((g) => g.name === name) ?? elbError('TargetGroupNotFound', 'One or more target groups not found'));
     } else groups = [...this.targetGroups.values()];
     return this.paged(groups.map((g) => this.describeTargetGroup(g)), 'TargetGroups', input.PageSize, input.Marker);
   }
 
   /** DescribeLoadBalancers: by ARNs or by names (at most 20), or every one; a missing one fails the call. */
   describeLoadBalancers(input: DescribeLoadBalancersCommandInput) {
-    if (input.LoadBalancerArns?.length && input.Names?.length) awsError('ValidationError', 'Load balancer names and load balancer ARNs cannot be specified at the same time');
+    if (input.LoadBalancerArns?.length && input.Names?.length) elbError('ValidationError', 'Load balancer names and load balancer ARNs cannot be specified at the same time');
     if ((input.Names?.length ?? 0) > 20)
-      awsError('ValidationError', `1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 20`);
+      elbError('ValidationError', `1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 20`);
     const all = [...this.loadBalancers.values()];
-    const missing = () => awsError('LoadBalancerNotFound', 'One or more load balancers not found');
+    const missing = () => elbError('LoadBalancerNotFound', 'One or more load balancers not found');
     const found = input.LoadBalancerArns?.length
       ? input.LoadBalancerArns.map((arn) => this.loadBalancers.get(arn) ?? missing())
       : input.Names?.length
@@ -178,9 +195,9 @@ export class Elbv2Model {
   }
 
   private paged<K extends string, T>(items: T[], key: K, pageSize = 400, marker?: string) {
-    if (pageSize < 1 || pageSize > 400) awsError('ValidationError', `1 validation error detected: Value '${pageSize}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400`);
+    if (pageSize < 1 || pageSize > 400) elbError('ValidationError', `1 validation error detected: Value '${pageSize}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400`);
     const from = marker ? Number(Buffer.from(marker, 'base64').toString()) : 0;
-    if (!Number.isInteger(from) || from < 0) awsError('ValidationError', 'Invalid marker');
+    if (!Number.isInteger(from) || from < 0) elbError('ValidationError', 'Invalid marker');
     const page = items.slice(from, from + pageSize);
     return { [key]: page, ...(from + pageSize < items.length ? { NextMarker: Buffer.from(String(from + pageSize)).toString('base64') } : {}) } as { [k in K]: T[] } & { NextMarker?: string };
   }
@@ -232,7 +249,7 @@ export class Elbv2Model {
   describeTargetHealth(input: { TargetGroupArn?: string }) {
     const arn = input.TargetGroupArn ?? '';
     const service = this.ecs.serviceWithTargetGroup(arn);
-    if (!service) return awsError('TargetGroupNotFound', `Target groups '${arn}' not found`);
+    if (!service) return elbError('TargetGroupNotFound', `Target groups '${arn}' not found`);
     const bad = this.unhealthy.get(arn);
     const index = service.serviceName.length % 200;
     return {

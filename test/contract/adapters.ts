@@ -10,13 +10,14 @@
  */
 import { CreateHealthCheckCommand, CreateHostedZoneCommand, ChangeResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { PutCompositeAlarmCommand, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { PutCompositeAlarmCommand, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cloudwatch, describeAlarms } from '../../functions/lib/aws/cloudwatch.js';
+import { cloudwatch, describeAlarms, getMetricData } from '../../functions/lib/aws/cloudwatch.js';
 import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
 import { describeService, ecs, setDesiredCount } from '../../functions/lib/aws/ecs.js';
-import { describeTargetHealth } from '../../functions/lib/aws/elbv2.js';
+import { describeTargetGroups, describeTargetHealth, elbv2 } from '../../functions/lib/aws/elbv2.js';
 import { invokeFunction } from '../../functions/lib/aws/lambda.js';
 import { secrets, secretValue } from '../../functions/lib/aws/secrets.js';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
@@ -70,6 +71,33 @@ const alias = (id: string, weight: number, lb: string, evaluate: boolean): Resou
   Weight: weight,
   AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: `${lb}.eu-west-1.elb.amazonaws.com.`, EvaluateTargetHealth: evaluate },
 });
+
+/**
+ * Two subnets in two Availability Zones, and their VPC, to put a load balancer in. moto checks
+ * them against its EC2 (its default VPC has one default subnet per zone), read here with one
+ * raw EC2 query, as the project has no EC2 client; the simulated account has no EC2 and takes
+ * any.
+ */
+async function network(backend: Backend): Promise<{ vpcId: string; subnets: string[] }> {
+  if (backend === 'simulator') return { vpcId: 'vpc-0contract', subnets: ['subnet-0contracta', 'subnet-0contractb'] };
+  const region = process.env.AWS_REGION ?? 'eu-west-1';
+  const answer = await fetch(process.env.AWS_ENDPOINT_URL!, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/ec2/aws4_request, SignedHeaders=host, Signature=moto`,
+    },
+    body: 'Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&Filter.1.Value.1=true',
+  }).then((r) => r.text());
+  const subnets = [...answer.matchAll(/<item>[\s\S]*?<\/item>/g)].map((m) => ({
+    id: /<subnetId>([^<]+)<\/subnetId>/.exec(m[0])?.[1],
+    vpc: /<vpcId>([^<]+)<\/vpcId>/.exec(m[0])?.[1],
+    zone: /<availabilityZone>([^<]+)<\/availabilityZone>/.exec(m[0])?.[1],
+  }));
+  const [a, b] = subnets.filter((s, i) => s.id && s.vpc && subnets.findIndex((t) => t.zone === s.zone) === i);
+  if (!a || !b) throw new Error(`moto's EC2 has no two default subnets in ${region}: ${answer.slice(0, 500)}`);
+  return { vpcId: a.vpc!, subnets: [a.id!, b.id!] };
+}
 
 /**
  * `account` is the simulated account behind the clients (simulator backend only): the
@@ -373,6 +401,117 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
         expect((await describeAlarms([parent])).alarms[0]).toMatchObject({ kind: 'composite', state: 'OK' });
         await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: child, StateValue: 'ALARM', StateReason: 'bad' }));
         expect((await describeAlarms([parent])).alarms[0]).toMatchObject({ kind: 'composite', state: 'ALARM' });
+      });
+  });
+
+  describe(`CloudWatch metrics adapter (GetMetricData) [${backend}]`, () => {
+    const MINUTE = 60_000;
+    // On a minute, a while ago: within the two weeks PutMetricData takes, in both backends' (real) time.
+    const base = Math.floor(Date.now() / MINUTE) * MINUTE - 30 * MINUTE;
+    const namespace = `Canary/Contract-${unique()}`;
+    const side = [
+      { Name: 'LoadBalancer', Value: 'app/contract-alb/0123456789abcdef' },
+      { Name: 'TargetGroup', Value: 'targetgroup/contract/0123456789abcdef' },
+    ];
+    const query = (Id: string, MetricName: string, Stat: string, Dimensions = side): MetricDataQuery => ({
+      Id,
+      MetricStat: { Metric: { Namespace: namespace, MetricName, Dimensions }, Period: 60, Stat },
+    });
+    const at = (ms: number) => new Date(base + ms);
+    beforeAll(async () => {
+      const datum = (MetricName: string, ms: number, value: number) => ({ MetricName, Dimensions: side, Timestamp: at(ms), Value: value });
+      await cloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: namespace,
+          MetricData: [
+            datum('RequestCount', 0, 100),
+            datum('RequestCount', 20_000, 50), // the same minute: summed
+            datum('RequestCount', MINUTE, 120),
+            datum('RequestCount', 3 * MINUTE + 59_000, 90),
+            datum('RequestCount', 5 * MINUTE, 999), // at EndTime: left out
+            datum('HTTPCode_Target_5XX_Count', MINUTE, 3),
+            // 1..100 ms in the first minute, 200 ms in the second
+            { MetricName: 'TargetResponseTime', Dimensions: side, Timestamp: at(0), Values: Array.from({ length: 100 }, (_, i) => (i + 1) / 1000), Unit: 'Seconds' },
+            { MetricName: 'TargetResponseTime', Dimensions: side, Timestamp: at(MINUTE), Values: [0.2], Counts: [4], Unit: 'Seconds' },
+          ],
+        }),
+      );
+    });
+
+    it('Sum per minute (Period 60), stamped with the minute, oldest first; StartTime inclusive, EndTime exclusive; a series with no data is empty', async () => {
+      const series = await getMetricData([query('requests', 'RequestCount', 'Sum'), query('errors', 'HTTPCode_Target_5XX_Count', 'Sum'), query('none', 'HTTPCode_ELB_5XX_Count', 'Sum')], at(0), at(5 * MINUTE));
+      expect(series.get('requests')).toEqual({ timestamps: [at(0), at(MINUTE), at(3 * MINUTE)], values: [150, 120, 90] });
+      expect(series.get('errors')).toEqual({ timestamps: [at(MINUTE)], values: [3] });
+      expect(series.get('none')).toEqual({ timestamps: [], values: [] });
+    });
+
+    it('Average and SampleCount from the values put; a query names the full dimension set (a subset finds nothing)', async () => {
+      const series = await getMetricData(
+        [query('avg', 'TargetResponseTime', 'Average'), query('n', 'TargetResponseTime', 'SampleCount'), query('lb', 'RequestCount', 'Sum', [side[0]!])],
+        at(0),
+        at(5 * MINUTE),
+      );
+      expect(series.get('avg')!.timestamps).toEqual([at(0), at(MINUTE)]);
+      expect(series.get('avg')!.values[0]).toBeCloseTo(0.0505, 10);
+      expect(series.get('avg')!.values[1]).toBeCloseTo(0.2, 10);
+      expect(series.get('n')!.values).toEqual([100, 4]);
+      expect(series.get('lb')).toEqual({ timestamps: [], values: [] });
+    });
+
+    if (simulatorOnly) {
+      it('p99 and p50 of the values put [simulator only: moto computes no percentiles (GetMetricData with a pNN statistic fails there with an internal error)]', async () => {
+        const series = await getMetricData([query('p99', 'TargetResponseTime', 'p99'), query('p50', 'TargetResponseTime', 'p50')], at(0), at(5 * MINUTE));
+        expect(series.get('p99')).toEqual({ timestamps: [at(0), at(MINUTE)], values: [0.099, 0.2] });
+        expect(series.get('p50')!.values).toEqual([0.05, 0.2]);
+      });
+
+      it('StartTime and EndTime are rounded down to the minute [simulator only: moto does not round them]', async () => {
+        const series = await getMetricData([query('requests', 'RequestCount', 'Sum')], at(30_000), at(3 * MINUTE + 59_000));
+        // 00:30 -> 00:00 keeps the first minute; 03:59 -> 03:00 (exclusive) leaves out the fourth
+        expect(series.get('requests')).toEqual({ timestamps: [at(0), at(MINUTE)], values: [150, 120] });
+      });
+    }
+  });
+
+  describe(`ELBv2 target groups adapter [${backend}]`, () => {
+    const tail = (arn: string) => arn.split(':').at(-1)!;
+    /** A load balancer, and target groups of which the first `forwarded` get its listener's traffic. */
+    const create = async (type: 'application' | 'network', groups: number, forwarded: number) => {
+      const { vpcId, subnets } = await network(backend);
+      const lb = await elbv2.send(new CreateLoadBalancerCommand({ Name: `lb-${unique()}`, Subnets: subnets, Type: type }));
+      const lbArn = lb.LoadBalancers![0]!.LoadBalancerArn!;
+      const protocol = type === 'network' ? 'TCP' : 'HTTP';
+      const tgs: string[] = [];
+      for (let i = 0; i < groups; i++) {
+        const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: `tg-${unique()}`, Protocol: protocol, Port: 8080, VpcId: vpcId, TargetType: 'ip' }));
+        tgs.push(tg.TargetGroups![0]!.TargetGroupArn!);
+      }
+      if (forwarded > 0)
+        await elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lbArn, Protocol: protocol, Port: 80, DefaultActions: tgs.slice(0, forwarded).map((TargetGroupArn) => ({ Type: 'forward', TargetGroupArn })) }));
+      return { lbArn, tgs };
+    };
+
+    it("a target group with its ALB, as CloudWatch's dimensions name them (ARN tails), and its protocol; one without a load balancer; in the order asked", async () => {
+      const { lbArn, tgs } = await create('application', 2, 1);
+      expect(lbArn).toMatch(/:loadbalancer\/app\/lb-[a-z0-9]+\/[0-9a-f]{16}$/);
+      const groups = await describeTargetGroups([tgs[1]!, tgs[0]!]);
+      expect(groups).toEqual([
+        { arn: tgs[1], targetGroup: tail(tgs[1]!), loadBalancers: [], protocol: 'HTTP' },
+        { arn: tgs[0], targetGroup: tail(tgs[0]!), loadBalancers: [{ arn: lbArn, dimension: lbArn.split(':loadbalancer/')[1], type: 'application' }], protocol: 'HTTP' },
+      ]);
+      expect(groups[1]!.targetGroup).toMatch(/^targetgroup\/tg-[a-z0-9]+\/[0-9a-f]{16}$/);
+      expect(groups[1]!.loadBalancers[0]!.dimension).toMatch(/^app\/lb-[a-z0-9]+\/[0-9a-f]{16}$/);
+    });
+
+    it('a target group that does not exist fails the read: TargetGroupNotFound (TargetGroupNotFoundException, as the SDK names it)', async () => {
+      const { tgs } = await create('application', 1, 0);
+      await expect(describeTargetGroups([tgs[0]!, tgs[0]!.replace(/[0-9a-f]{16}$/, '0000000000000000')])).rejects.toMatchObject({ name: 'TargetGroupNotFoundException', Code: 'TargetGroupNotFound' });
+    });
+
+    if (simulatorOnly)
+      it("a network load balancer is loadbalancer/net/..., type network [simulator only: moto names every load balancer's ARN loadbalancer/app/]", async () => {
+        const { lbArn, tgs } = await create('network', 1, 1);
+        expect(await describeTargetGroups(tgs)).toEqual([{ arn: tgs[0], targetGroup: tail(tgs[0]!), loadBalancers: [{ arn: lbArn, dimension: expect.stringMatching(/^net\/lb-/), type: 'network' }], protocol: 'TCP' }]);
       });
   });
 

@@ -35,7 +35,8 @@ const TARGET_GROUPS_PER_CALL = 20;
 
 /**
  * The target groups and the load balancers each belongs to, in the order asked. A target group
- * that does not exist fails the call (TargetGroupNotFound, from ELB), which is passed on.
+ * that does not exist fails the call, and that error is passed on: ELB's TargetGroupNotFound,
+ * which the SDK throws as `TargetGroupNotFoundException` (its `Code`: TargetGroupNotFound).
  */
 export async function describeTargetGroups(arns: string[]): Promise<TargetGroupInfo[]> {
   const found = new Map<string, TargetGroupInfo>();
