@@ -1,4 +1,5 @@
 import { analysisOf, type PairConfig } from '../functions/lib/config.js';
+import { settingsOf } from '../functions/lib/metrics.js';
 import { expandSteps, weightsFor, type Weights } from '../functions/lib/schedule.js';
 
 /**
@@ -52,7 +53,8 @@ export const DEFAULT_TRAFFIC_RPS = 50;
  * that is within the bake. As the judge counts (functions/lib/analysis.ts): a step's minutes are
  * the whole minutes from its shift (taken here to be on a minute boundary: a shift mid-minute
  * adds up to a minute); a minute counts once it is settled, `settleSeconds` after it ends; a step
- * passes on at least `minStepMinutes` of them (⌈bakeSeconds / 60⌉) in which green served
+ * passes on at least `minStepMinutes` of them (metrics.ts settingsOf: the bake's, and no fewer
+ * than the error test needs to see a bad green) in which green served
  * `minRequests`; the answer comes at a check (every `pollSeconds` from the first check, J after
  * the shift: INSYNC + DNS wait). Green is taken to serve nothing until J (the DNS caches), then
  * trafficRps × greenPercent / 100 a second (its share of requests, minShareOfWeight, is then met).
@@ -77,6 +79,8 @@ export interface TrafficPlan {
   /** Requests a second to the record (both sides). */
   rps: number;
   minRequests: number;
+  /** Settled minutes a step needs at least (the judge's settings). */
+  minStepMinutes: number;
   settleSeconds: number;
   maxBakeSeconds: number;
   onInconclusive: 'rollback' | 'promote' | 'approval';
@@ -168,9 +172,10 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
 
   const analysis = analysisOf(pair);
   const traffic: TrafficPlan | null = analysis
-    ? { rps, minRequests: analysis.minRequests, settleSeconds: analysis.settleSeconds, maxBakeSeconds: analysis.maxBakeSeconds, onInconclusive: analysis.onInconclusive }
+    ? { rps, minRequests: analysis.minRequests, minStepMinutes: settingsOf(analysis, bakeSeconds).minStepMinutes, settleSeconds: analysis.settleSeconds, maxBakeSeconds: analysis.maxBakeSeconds, onInconclusive: analysis.onInconclusive }
     : null;
-  const minStepMinutes = Math.max(1, Math.ceil(bakeSeconds / 60));
+  // The judge's own rule (at least the bake's minutes, and the error test's).
+  const minStepMinutes = traffic?.minStepMinutes ?? 0;
   const requestsAt = (greenPercent: number, toFirstCheck: number): StepRequests | null => {
     if (!traffic) return null;
     const greenRps = (traffic.rps * greenPercent) / 100;
@@ -307,10 +312,10 @@ export function formatRequests(plan: CanaryPlan): string[] {
   const t = plan.traffic;
   if (!t) return wrap('Requests: analysis is off (analysis: false): no request count is needed to pass a step; green is judged by its alarms and health only.', '');
   const bake = bakeLasts(plan.bakeSeconds, plan.pollSeconds);
-  const minStep = Math.max(1, Math.ceil(plan.bakeSeconds / 60));
+  const minStep = t.minStepMinutes;
   const lines = wrap(
     `Requests: the judge passes a step once green served minRequests ${t.minRequests} in it, in at least` +
-      ` ${minStep} whole minute${minStep === 1 ? '' : 's'} from its shift (the bake's), each settled ${t.settleSeconds} s after it ends;` +
+      ` ${minStep} whole minute${minStep === 1 ? '' : 's'} from its shift, each settled ${t.settleSeconds} s after it ends;` +
       ` green serving its weight of ${whole(`${rate(t.rps)} req/s`)} to the record (--traffic${t.rps === DEFAULT_TRAFFIC_RPS ? `, default ${DEFAULT_TRAFFIC_RPS}` : ''})` +
       ` from its first check. Times are from the step's first check. Until then the bake extends, up to maxBakeSeconds ${whole(formatDuration(t.maxBakeSeconds))}, then onInconclusive: ${t.onInconclusive}.`,
     '',

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { run } from '../cli/main.js';
 import { DEFAULT_ASSUMPTIONS, DEFAULT_TRAFFIC_RPS, formatClock, formatDuration, formatPlan, formatRequests, planOf, type CanaryPlan } from '../cli/plan.js';
-import { configProblems, parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
+import { analysisOf, configProblems, parseConfig, type AnalysisConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
+import { settingsOf } from '../functions/lib/metrics.js';
 import { examplePair } from './helpers.js';
 
 type PairInput = CanaryConfigInput['pairs'][number];
@@ -299,16 +300,23 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
   // The example pair: INSYNC 60 s + DNS wait 60 s = J 120 s from shift to first check, bake 120 s
   // (2 settled minutes), poll 30 s; analysis defaults: minRequests 300, settleSeconds 150,
   // maxBakeSeconds 1800, onInconclusive rollback.
+  /** The judge's least settled minutes for a step of the example pair (its bake, and the error test's own minimum). */
+  const MIN_STEP = settingsOf(analysisOf(EXAMPLE) as AnalysisConfig, EXAMPLE.bakeSeconds).minStepMinutes;
+  /** From the first check (120 s after the shift) to the check after `minutes` from the shift, settled 150 s later. */
+  const judgedAfter = (minutes: number) => Math.ceil((minutes * 60 + 150 - 120) / 30) * 30;
+
   it('defaults to 50 req/s and the analysis defaults; at 10 % green serves 5 req/s', () => {
     const plan = planOf(pairWith());
     expect(DEFAULT_TRAFFIC_RPS).toBe(50);
-    expect(plan.traffic).toEqual({ rps: 50, minRequests: 300, settleSeconds: 150, maxBakeSeconds: 1_800, onInconclusive: 'rollback' });
-    // 10 %: 120 s without green, then 60 s of 5 req/s: 3 minutes from the shift, settled at 330 s, 210 s after the first check.
+    expect(MIN_STEP).toBeGreaterThanOrEqual(2); // the bake's 120 s at least
+    expect(plan.traffic).toEqual({ rps: 50, minRequests: 300, minStepMinutes: MIN_STEP, settleSeconds: 150, maxBakeSeconds: 1_800, onInconclusive: 'rollback' });
+    // 10 %: 120 s without green, then 60 s of 5 req/s: 3 minutes from the shift would do, or the judge's least.
+    const minutes = Math.max(3, MIN_STEP);
     expect(plan.steps.map((s) => s.requests)).toEqual([
-      { greenRps: 5, serveSeconds: 60, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
-      { greenRps: 12.5, serveSeconds: 24, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
-      { greenRps: 25, serveSeconds: 12, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
-      { greenRps: 50, serveSeconds: 6, minutes: 3, judgedAtSeconds: 210, verdict: 'extends' },
+      { greenRps: 5, serveSeconds: 60, minutes, judgedAtSeconds: judgedAfter(minutes), verdict: 'extends' },
+      { greenRps: 12.5, serveSeconds: 24, minutes, judgedAtSeconds: judgedAfter(minutes), verdict: 'extends' },
+      { greenRps: 25, serveSeconds: 12, minutes, judgedAtSeconds: judgedAfter(minutes), verdict: 'extends' },
+      { greenRps: 50, serveSeconds: 6, minutes, judgedAtSeconds: judgedAfter(minutes), verdict: 'extends' },
     ]);
     // The timeline is the same as without traffic: extending a bake is the judge's, at run time.
     expect(columnsOf(plan)).toEqual({ starts: [0, 240, 480, 720], judged: [120, 360, 600, 840], bakeEnds: [240, 480, 720, 960] });
@@ -332,6 +340,7 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
     expect(plan.steps.map((s) => s.requests!.verdict)).toEqual(['over', 'over', 'over', 'extends']);
     // 100 %: 0.2 req/s, 1,500 s: 27 minutes, settled 1,650 s after the first check <= 1,800 s.
     expect(plan.steps[3]!.requests).toMatchObject({ minutes: 27, judgedAtSeconds: 1_650 });
+    expect(judgedAfter(27)).toBe(1_650);
     const text = formatPlan(plan);
     const at = text.indexOf('step 1: green 10 % of 0.2 req/s = 0.02 req/s -> 300 requests take 4 h 10 min');
     expect(at).toBeGreaterThan(0);
@@ -350,13 +359,13 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
   it("uses the pair's own analysis: minRequests, settleSeconds, maxBakeSeconds, onInconclusive", () => {
     const pair = pairWith({ analysis: { minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' } });
     const plan = planOf(pair);
-    expect(plan.traffic).toEqual({ rps: 50, minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' });
-    // 10 %: 5 req/s, 600 s from 120 s: 12 minutes, + 60 s - 120 s = 660 s > 600 s; 100 %: 3 minutes, 120 s: within the bake.
+    expect(plan.traffic).toEqual({ rps: 50, minRequests: 3_000, minStepMinutes: MIN_STEP, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' });
+    // 10 %: 5 req/s, 600 s from 120 s: 12 minutes, + 60 s - 120 s = 660 s > 600 s; 25 %: 240 s: 6 minutes, 300 s.
     expect(plan.steps.map((s) => [s.requests!.minutes, s.requests!.judgedAtSeconds, s.requests!.verdict])).toEqual([
       [12, 660, 'over'],
       [6, 300, 'extends'],
-      [4, 180, 'extends'],
-      [3, 120, 'fits'],
+      [Math.max(4, MIN_STEP), Math.max(4, MIN_STEP) * 60 - 60, 'extends'],
+      [Math.max(3, MIN_STEP), Math.max(3, MIN_STEP) * 60 - 60, 'extends'],
     ]);
     expect(formatPlan(plan)).toContain('    never in time: over maxBakeSeconds 10 min, onInconclusive: promote');
   });
@@ -411,7 +420,8 @@ describe('npx ecs-dns-canary plan --traffic', () => {
     const { code, out } = await cli('plan', 'shop-web');
     expect(code).toBe(0);
     expect(unwrapped(out.split('\n'))).toContain('of 50 req/s to the record (--traffic, default 50)');
-    expect(out).toContain('step 1: green 10 % of 50 req/s = 5 req/s -> 300 requests take 1 min\n    judged at 3 min 30 s (3 settled minutes): extends the 2 min bake\n');
+    const minutes = settingsOf(analysisOf(config.pairs[0]!) as AnalysisConfig, 120).minStepMinutes;
+    expect(out).toContain(`step 1: green 10 % of 50 req/s = 5 req/s -> 300 requests take 1 min\n    judged at ${formatDuration(minutes * 60 + 30)} (${minutes} settled minutes): extends the 2 min bake\n`);
   });
 
   it.each(['abc', '-3', ''])('--traffic %j is refused (exit 2, UsageError)', async (value) => {
