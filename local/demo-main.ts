@@ -27,6 +27,12 @@ options:
                           AwaitingApproval (npx ecs-dns-canary approve shop-web)
   --reject-at PERCENT     a manual gate at that step; the scripted operator rejects it 60 s after
   --polling-only          EventBridge loses every alarm and ECS event: only the judge's polls see them
+  --green-errors PCT      green fails PCT % of its requests (blue stays at 0.1 %)
+  --green-latency MS      green's p99 response time is MS (blue's is 120 ms)
+  --traffic RPS           the pair's clients send RPS requests a second (default 50)
+  --observe               analysis in observe mode: verdicts recorded, WouldRollBack sent, nothing acted on
+  --alarms-only           no comparison of green with blue (analysis: false): the alarms alone judge
+                          (the example's 5xx-rate alarm follows the pair-wide 5xx rate, > 2 % over a minute)
   --json                  print one JSON summary as the last line
   --speed N|max           virtual seconds per wall second (default: 60 on a terminal, max otherwise)
   --logs                  also print the functions' structured logs
@@ -46,6 +52,12 @@ export interface DemoSummary {
   idleDesiredCount: number;
   /** From the scripted alarm's state change to the rollback's change batch, virtual seconds; null when no alarm fired. */
   alarmToRollbackSeconds: number | null;
+  /** Requests green served during the run; null when it never got traffic. */
+  greenRequests: number | null;
+  /** Failed requests green served before DNS moved back (the rollback's change batch, or the end). */
+  greenFailedRequests: number | null;
+  /** From green's first failed request to the rollback's change batch, virtual seconds; null without both. */
+  detectionSeconds: number | null;
 }
 
 class UsageError extends Error {}
@@ -60,6 +72,11 @@ interface Options {
   approveAt?: number;
   rejectAt?: number;
   pollingOnly: boolean;
+  greenErrors?: number;
+  greenLatency?: number;
+  traffic?: number;
+  observe: boolean;
+  alarmsOnly: boolean;
   json: boolean;
   speed?: number;
   logs: boolean;
@@ -82,6 +99,11 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
         'approve-at': { type: 'string' },
         'reject-at': { type: 'string' },
         'polling-only': { type: 'boolean', default: false },
+        'green-errors': { type: 'string' },
+        'green-latency': { type: 'string' },
+        traffic: { type: 'string' },
+        observe: { type: 'boolean', default: false },
+        'alarms-only': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         speed: { type: 'string' },
         logs: { type: 'boolean', default: false },
@@ -112,7 +134,19 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
   if (values['approve-at'] !== undefined && values['reject-at'] !== undefined) throw new UsageError('--approve-at and --reject-at: one gate at a time');
   const hookFail = values['hook-fail'];
   if (hookFail !== undefined && hookFail !== 'pre' && hookFail !== 'post') throw new UsageError(`--hook-fail must be pre or post, got ${hookFail}`);
+  const number = (flag: string, raw: string | undefined, min: number, max: number) => {
+    if (raw === undefined) return undefined;
+    const n = Number(raw.replace(/%$/, ''));
+    if (!/^\d+(\.\d+)?%?$/.test(raw) || n < min || n > max) throw new UsageError(`--${flag} must be a number from ${min} to ${max}, got ${raw}`);
+    return n;
+  };
+  if (values.observe && values['alarms-only']) throw new UsageError('--observe and --alarms-only: observe mode needs the comparison that --alarms-only turns off');
   return {
+    greenErrors: number('green-errors', values['green-errors'], 0, 100),
+    greenLatency: number('green-latency', values['green-latency'], 1, 60_000),
+    traffic: number('traffic', values.traffic, 0.01, 100_000),
+    observe: values.observe,
+    alarmsOnly: values['alarms-only'],
     failAt: percent('fail-at', values['fail-at']),
     unhealthyAt: percent('unhealthy-at', values['unhealthy-at']),
     targetsUnhealthyAt: percent('targets-unhealthy-at', values['targets-unhealthy-at']),
@@ -209,6 +243,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     ...(opts.hookFail ? { hooks: { [`${opts.hookFail}Traffic`]: hookArn(opts.hookFail), timeoutSeconds: 60 } } : {}),
     ...(opts.idleAfterPromotion ? { idleAfterPromotion: { desiredCount: 0, afterSeconds: 120 } } : {}),
     ...(opts.approveAt !== undefined || opts.rejectAt !== undefined ? { approval: { atPercent: [(opts.approveAt ?? opts.rejectAt)!], timeoutSeconds: 600, onTimeout: 'rollback' as const } } : {}),
+    ...(opts.alarmsOnly ? { analysis: false as const } : opts.observe ? { analysis: { mode: 'observe' as const } } : {}),
   };
   let awaiting = false;
   world = createWorld({ pair: overrides, start: { onEvent, loseSignalEvents: opts.pollingOnly } });
@@ -222,6 +257,29 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       say(`  (scripted) the ${opts.hookFail}-traffic hook fails`);
       throw Object.assign(new Error(opts.hookFail === 'pre' ? 'database migration 42 not applied' : 'synthetic checkout returned 500'), { name: 'HookError' });
     });
+
+  // Traffic: the rate, and how green answers (blue keeps the model's 0.1 % and its latency).
+  const greenTargetGroup = targetGroupArn(green.service);
+  if (opts.traffic !== undefined) sim.traffic.setRate(pair.hostedZoneId, pair.recordName, pair.recordType, opts.traffic);
+  if (opts.greenErrors !== undefined) sim.traffic.setBehaviour(greenTargetGroup, { errorRate: opts.greenErrors / 100 });
+  if (opts.greenLatency !== undefined) sim.traffic.setBehaviour(greenTargetGroup, { latencyMs: { median: opts.greenLatency / 3, p99: opts.greenLatency } });
+  // The example's 5xx-rate alarm follows the pair-wide 5xx rate (> 2 % over the last minute, as
+  // the README's example alarm): what a pair-wide alarm sees of green at its weight.
+  const rateAlarm = pair.alarms[0];
+  let rateAlarmAt: number | undefined;
+  const watchRate = rateAlarm
+    ? setInterval(() => {
+        const now = Date.now();
+        const sides = [greenTargetGroup, targetGroupArn(blue.service)];
+        const requests = sides.reduce((n, tg) => n + sim.traffic.requests(tg, now - 60_000, now), 0);
+        const errors = sides.reduce((n, tg) => n + sim.traffic.errors(tg, now - 60_000, now), 0);
+        if (requests > 0 && errors / requests > 0.02 && rateAlarmAt === undefined && opts.failAt === undefined) {
+          rateAlarmAt = now;
+          sim.cloudwatch.setState(rateAlarm, 'ALARM', `Threshold Crossed: 5xx rate ${((100 * errors) / requests).toFixed(1)} % > 2 % over 1 minute`);
+          say(paint(`  alarm ${rateAlarm} → ALARM (pair-wide 5xx rate ${((100 * errors) / requests).toFixed(1)} %)`, 'unhealthy', color));
+        }
+      }, 60_000)
+    : undefined;
 
   // Failures scripted by the flags: they start a little after the shift that reaches the step.
   const greenId = green.setIdentifier;
@@ -262,6 +320,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     const results = await clock.run(canary.settled(), { speed: opts.speed });
     result = results[0]!;
     clearInterval(ticking);
+    clearInterval(watchRate);
     display.done();
 
     const weights = sim.route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
@@ -282,7 +341,21 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       transitions: result.transitions,
       idleDesiredCount: sim.ecs.service(blue.cluster, blue.service).desiredCount,
       alarmToRollbackSeconds: null,
+      greenRequests: null,
+      greenFailedRequests: null,
+      detectionSeconds: null,
     };
+    const firstShiftAt = sim.route53.applied[1]?.at;
+    const rollbackChange = summary.outcome === 'ROLLED_BACK' ? changes.filter((c) => c.green === 0).at(-1) : undefined;
+    const movedBackAt = rollbackChange ? rollbackChange.atMs + clock.startedAt : Date.now();
+    if (firstShiftAt !== undefined) {
+      const served = sim.traffic.requests(greenTargetGroup, firstShiftAt, Date.now());
+      summary.greenRequests = served > 0 ? served : null;
+      if (served > 0) summary.greenFailedRequests = sim.traffic.errors(greenTargetGroup, firstShiftAt, movedBackAt);
+      const firstFailure = sim.traffic.firstErrorSince(greenTargetGroup, firstShiftAt);
+      if (rollbackChange && firstFailure !== undefined && firstFailure <= movedBackAt) summary.detectionSeconds = Math.round((movedBackAt - firstFailure) / 1000);
+    }
+    alarmAt ??= rateAlarmAt;
     const rollbackAt = changes.find((c) => alarmAt !== undefined && c.atMs + clock.startedAt >= alarmAt && c.green === 0);
     if (alarmAt !== undefined && rollbackAt) summary.alarmToRollbackSeconds = Math.round((rollbackAt.atMs + clock.startedAt - alarmAt) / 100) / 10;
 
@@ -296,6 +369,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       `execution ${result.executionArn.split(':').at(-1)}: ${result.status}${result.error ? ` (${result.error})` : ''}; canary ran ${clockText(clock.elapsedMs() - canaryStart).slice(1)} of virtual time; virtual clock ${t()} in ${summary.wallSeconds} s of wall time\n`,
     );
     out.write(`Route53 changes: ${summary.route53Changes}; state transitions: ${summary.transitions}; notifications: ${sim.events.map((e) => e.detailType).join(', ')}\n\n`);
+    if (summary.greenRequests !== null)
+      out.write(`green served ${summary.greenRequests} requests, ${summary.greenFailedRequests} of them failed before DNS moved back${summary.detectionSeconds !== null ? `; ${summary.detectionSeconds} s from its first failed request to the rollback's change batch` : ''}\n`);
     if (summary.alarmToRollbackSeconds !== null) out.write(`from the alarm to the rollback's change batch: ${summary.alarmToRollbackSeconds} s of virtual time${opts.pollingOnly ? ' (polling only)' : ''}\n`);
     const rolledBack = summary.outcome === 'ROLLED_BACK' ? changes.filter((c) => c.green === 0).at(-1)?.atMs : undefined;
     out.write(`green's weight over virtual time (mm:ss from the push):\n${timeline(changes, clock.elapsedMs(), rolledBack !== undefined ? { rollbackAtMs: rolledBack } : {}).join('\n')}\n`);
