@@ -195,7 +195,7 @@ export function formatCase(c: AnalyzeCase, b: Backtest, notes: string[] = []): s
     `${c.name}: ${c.minutes.length} settled minute${c.minutes.length === 1 ? '' : 's'}`,
     ...wrap(
       `settings: alpha ${s.alpha} (rolls back at e-value ${formatE(b.verdicts[0]?.thresholds.eValue ?? 1 / s.alpha)}), errorRatio ${s.errorRatio},` +
-        ` errorFloorPercent ${s.errorFloorPercent}, minRequests ${s.minRequests}, minShareOfWeight ${s.minShareOfWeight},` +
+        ` errorFloorPercent ${s.errorFloorPercent}, minRequests ${s.minRequests} in at least ${s.minStepMinutes} settled minute${s.minStepMinutes === 1 ? '' : 's'} a step, minShareOfWeight ${s.minShareOfWeight},` +
         ` latency ${latency}, incident ${s.incident.ratio}x and ${s.incident.floorPercent} %`,
       '  ',
     ),
