@@ -47,7 +47,7 @@ export interface CaseResult {
   /** Minutes read (the backtest stops at the first UNHEALTHY one). */
   minutes: number;
   /** The verdict after each minute, up to the last one judged. */
-  verdicts: { minute: number; greenPercent: number; outcome: Backtest['outcome']; eValue: number }[];
+  verdicts: { minute: number; at?: string; greenPercent: number; outcome: Backtest['outcome']; eValue: number }[];
 }
 
 /** The settings a case may override: the config's `analysis` fields (metrics stay the pair's). */
@@ -165,7 +165,7 @@ export function runCase(c: AnalyzeCase): { result: CaseResult; backtest: Backtes
       eValue: b.eValue,
       reasons: b.reasons,
       minutes: c.minutes.length,
-      verdicts: b.verdicts.map((v, i) => ({ minute: i, greenPercent: c.minutes[i]!.greenPercent, outcome: v.outcome, eValue: v.eValue })),
+      verdicts: b.verdicts.map((v, i) => ({ minute: i, ...(c.minutes[i]!.at ? { at: c.minutes[i]!.at } : {}), greenPercent: c.minutes[i]!.greenPercent, outcome: v.outcome, eValue: v.eValue })),
     },
   };
 }
@@ -256,13 +256,23 @@ export const targetGroupRef = (arn: string, groups: TargetGroupInfo[]): TargetGr
 };
 
 /**
+ * A measured share counts as a step up to this factor above it: at a steady weight the share
+ * wanders about it (DNS resolvers are few; a 10 % weight reads 9 to 12 % minute by minute), and
+ * a share just over a step is that step, not the next one up.
+ */
+export const SHARE_NOISE = 1.2;
+
+/**
  * The weight a minute was most likely at: the smallest configured step at or above green's
- * measured share of requests (0 when green served nothing, 100 when only green did).
+ * measured share of requests, allowing for noise (share ÷ SHARE_NOISE); 0 when green served
+ * nothing, 100 when only green did. While DNS caches move, the share lags the weight: such
+ * minutes count as the step they are moving towards.
  */
 export function inferGreenPercent(steps: readonly number[], green: number, blue: number): number {
   if (green <= 0) return 0;
+  if (blue <= 0) return 100;
   const share = (100 * green) / (green + blue);
-  return steps.find((p) => p >= share - 1e-9) ?? 100;
+  return steps.find((p) => p >= share / SHARE_NOISE - 1e-9) ?? 100;
 }
 
 export interface LiveOptions {
@@ -323,6 +333,6 @@ export async function liveCase(pair: PairConfig, options: LiveOptions, reads: Li
   const series = await reads.getMetricData(metricQueries(sides, plan!), new Date(from), new Date(to));
   const steps = expandSteps(pair.steps);
   const minutes = minutesFrom(series, from, to, () => 0, plan!).map((m) => ({ ...m, greenPercent: inferGreenPercent(steps, m.green.requests, m.blue.requests) }));
-  notes.push(`each minute's green % is inferred: the smallest step (${steps.join(', ')}) at or above green's share of requests; 0 when green served nothing`);
+  notes.push(`each minute's green % is inferred: the smallest step (${steps.join(', ')}) at or above green's share of requests ÷ ${SHARE_NOISE} (noise); 0 when green served nothing`);
   return { case: { name: `${pair.name} ${new Date(from).toISOString()}..${new Date(to).toISOString()}`, settings, minutes }, notes };
 }

@@ -9,7 +9,7 @@ import { pairsConfig } from '../functions/lib/pairs.js';
 import { claimsTableName, stateMachineName } from '../functions/lib/stack.js';
 import type { Weights } from '../functions/lib/schedule.js';
 import { route53Reader, route53Router } from '../functions/lib/traffic/route53/route53-router.js';
-import { awsReads, formatCase, InputError, liveCase, readCases, runCase, type AnalyzeCase, type LiveReads } from './analyze.js';
+import { awsReads, formatCase, InputError, liveCase, readCases, runCase, SHARE_NOISE, type AnalyzeCase, type LiveReads } from './analyze.js';
 import { DEFAULT_TRAFFIC_RPS, formatPlan, planOf } from './plan.js';
 import { bar, clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
 
@@ -38,11 +38,13 @@ commands:
                       settings on top of the pair's analysis configuration;
                     or --from ISO --to ISO [--green SERVICE] (live, from CloudWatch): green is
                       --green, else the running canary's green, else the service with weight 0
-                      now; each minute's green % is inferred: the smallest configured step at or
-                      above green's measured share of requests (0 when green served nothing)
+                      now (after a promotion that is the old blue: name green); each minute's
+                      green % is inferred: the smallest configured step at or above green's
+                      measured share of requests ÷ ${SHARE_NOISE} (noise; 0 when green served nothing)
 
 options:
-  --json            one JSON document on stdout (errors too: {"error", "message"})
+  --json            one JSON document on stdout (errors too: {"error", "message"});
+                    analyze: one line per case
   --stage NAME      the stack's stage (default prod)
   --region NAME     AWS region        --profile NAME   AWS profile
   --by NAME         who acts, for the record (default $USER)

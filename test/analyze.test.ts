@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import { inferGreenPercent, type LiveReads } from '../cli/analyze.js';
+import { inferGreenPercent, SHARE_NOISE, type LiveReads } from '../cli/analyze.js';
 import { run } from '../cli/main.js';
 import { backtest, MIN_MINUTES_OF_EVIDENCE, type AnalysisSettings, type Minute } from '../functions/lib/analysis.js';
 import { analysisOf, parseConfig, type AnalysisConfig, type CanaryConfigInput } from '../functions/lib/config.js';
 import { settingsOf } from '../functions/lib/metrics.js';
-import { examplePair } from './helpers.js';
+import { targetGroupArn } from '../local/local-canary.js';
+import { examplePair, world } from './helpers.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'analyze-cases.json');
 const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { name: string; settings?: Record<string, unknown>; minutes: Minute[] }[];
@@ -279,7 +280,13 @@ describe('analyze --from --to (live): the same judge over CloudWatch minutes', (
     expect(inferGreenPercent(steps, 0, 0)).toBe(0);
     expect(inferGreenPercent(steps, 600, 5_400)).toBe(10);
     expect(inferGreenPercent(steps, 450, 5_550)).toBe(10);
-    expect(inferGreenPercent(steps, 700, 5_300)).toBe(25);
+    // a share a little over a step is that step (noise), a share well over it the next one
+    expect(SHARE_NOISE).toBe(1.2);
+    expect(inferGreenPercent(steps, 700, 5_300)).toBe(10);
+    expect(inferGreenPercent(steps, 720, 5_280)).toBe(10);
+    expect(inferGreenPercent(steps, 900, 5_100)).toBe(25);
+    expect(inferGreenPercent(steps, 3_500, 2_500)).toBe(50);
+    expect(inferGreenPercent(steps, 3_700, 2_300)).toBe(100);
     expect(inferGreenPercent(steps, 3_000, 3_000)).toBe(50);
     expect(inferGreenPercent(steps, 6_000, 0)).toBe(100);
     expect(inferGreenPercent([5, 100], 1, 10_000)).toBe(5);
@@ -330,7 +337,7 @@ describe('analyze --from --to (live): the same judge over CloudWatch minutes', (
     expect(out).toContain('shop-web 2026-11-23T09:00:00.000Z..2026-11-23T09:03:00.000Z: 3 settled minutes');
     expect(out).toContain('(minutes from 2026-11-23T09:03:00.000Z on are not settled yet (settleSeconds 150): left out)');
     expect(out).toContain('(green is shop/shop-web-b (the service with weight 0 now), blue shop/shop-web-a)');
-    expect(out).toContain("(each minute's green % is inferred: the smallest step (10, 25, 50, 100) at or above green's share of requests; 0 when green served nothing)");
+    expect(out).toContain("(each minute's green % is inferred: the smallest step (10, 25, 50, 100) at or above green's share of requests ÷ 1.2 (noise); 0 when green served nothing)");
   });
 
   it('green: --green, else the running canary, else the service with weight 0; split weights need --green', async () => {
@@ -366,5 +373,45 @@ describe('analyze --from --to (live): the same judge over CloudWatch minutes', (
     const { code, err } = await cli(['analyze', 'shop-web', '--from', '2026-11-23T09:00:00Z', '--to', '2026-11-23T09:03:00Z'], { reads, now: NOW });
     expect(code).toBe(2);
     expect(err).toContain('InvalidConfig: nothing to judge green of pair shop-web by');
+  });
+});
+
+describe('analyze --from --to on the simulated account (its clients, its ALBs, its CloudWatch)', () => {
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it('a healthy canary, replayed after its promotion (green named: it is live now): HEALTHY, every step inferred in order', async () => {
+    const w = world();
+    const start = Date.now();
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('SUCCEEDED');
+    const end = Date.now();
+    await w.clock.advance(300_000); // the last minutes settle
+    const r = await w.operator('analyze', 'shop-web', '--from', iso(start - 10 * 60_000), '--to', iso(end + 60_000), '--green', w.green.service, '--json');
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ outcome: 'HEALTHY', unhealthyAtMinute: null, reasons: [] });
+    const percents = r.json.verdicts.map((v: { greenPercent: number }) => v.greenPercent);
+    expect([...new Set(percents)]).toEqual([0, 10, 25, 50, 100]);
+    expect(percents).toEqual([...percents].sort((a: number, b: number) => a - b));
+    expect(r.json.verdicts[0].at).toBe(iso(Math.floor((start - 10 * 60_000) / 60_000) * 60_000));
+  });
+
+  it('a green failing 10 % of requests, replayed after the rollback (green: the service with weight 0): UNHEALTHY at 10 %, no later than the judge saw it', async () => {
+    const w = world();
+    w.sim.traffic.setBehaviour(targetGroupArn(w.green.service), { errorRate: 0.1 });
+    const start = Date.now();
+    const [result] = await w.runCanary();
+    expect(result!.cause).toMatch(/step 1 of 4 \(green 10 %\): green's 5xx/);
+    const rolledBackAt = w.sim.route53.applied.at(-1)!.at;
+    await w.clock.advance(300_000);
+    const r = await w.operator('analyze', 'shop-web', '--from', iso(start - 10 * 60_000), '--to', iso(Date.now()), '--json');
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ outcome: 'UNHEALTHY', reasons: [expect.stringMatching(/^green's 5xx \d+ of [\d,]+ \(\d+\.\d+ %\) vs blue's/)] });
+    const bad = r.json.verdicts[r.json.unhealthyAtMinute];
+    expect(bad).toMatchObject({ outcome: 'UNHEALTHY', greenPercent: 10 });
+    // The judge rolled back on settled minutes only: the minute that condemns green ended before the rollback.
+    expect(Date.parse(bad.at) + 60_000).toBeLessThanOrEqual(rolledBackAt);
+    const text = await w.operator('analyze', 'shop-web', '--from', iso(start - 10 * 60_000), '--to', iso(Date.now()));
+    expect(text.out).toContain(`(green is shop/${w.green.service} (the service with weight 0 now), blue shop/shop-web-a)`);
+    expect(text.out).toContain(`  => UNHEALTHY at minute ${r.json.unhealthyAtMinute}: green's 5xx`);
   });
 });
