@@ -18,6 +18,9 @@ import type { Route53Model } from './route53.js';
  * serves does not depend on who reads what, or when.
  *
  * Every constant below is an assumption of this model, not an AWS figure, unless it says so.
+ * So is this: Route53 answers a change's new weights from the moment it accepts the change (its
+ * edge servers take up to the change's INSYNC to agree; the resolvers' caches, minutes, dominate).
+ * And requests are spread evenly over the resolvers, each client's resolver picked at random.
  */
 export const TRAFFIC_DEFAULTS = {
   /** The simulation's step: arrivals are aggregated per tick, resolvers refresh on tick edges. */
