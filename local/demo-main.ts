@@ -223,7 +223,10 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
         Object.assign(where, { verdict: j.verdict, bakeEndsAtMs: j.bakeComplete ? undefined : Date.parse(j.bakeEndsAt), state: j.gate === 'WAITING' ? 'AWAITING_APPROVAL' : 'RUNNING' });
         if (j.gate === 'WAITING' && j.checks > 0 && !awaiting) ((awaiting = true), say(`  green baked and is healthy: waiting for approval (npx ecs-dns-canary approve ${pair.name})`));
         if (j.gate === 'APPROVED') awaiting = false;
+        if (j.analysis?.wouldRollBack && !wouldRollBackSaid)
+          ((wouldRollBackSaid = true), say(paint(`  observe mode: would have rolled back at step ${j.analysis.wouldRollBack.step}: ${j.analysis.wouldRollBack.reason}`, 'unhealthy', color)));
         if (j.verdict === 'UNHEALTHY') say(paint(`  judge green: UNHEALTHY: ${j.reasons.join('; ')}`, 'unhealthy', color));
+        else if (j.verdict === 'INCONCLUSIVE') say(`  judge green: no verdict yet (check ${j.checks}): ${j.reasons.join('; ')}`);
         else say(`  judge green: healthy (check ${j.checks}${j.bakeComplete ? ', bake complete' : `, bake ends ${clockText(Date.parse(j.bakeEndsAt) - world.clock.startedAt)}`})`);
       } else if (name === 'Scale up green' && output.scaleUp?.scaled) say(`Scaled up green: ${output.scaleUp.service} to ${output.scaleUp.desiredCount} tasks, steady`);
       else if (name === 'Smoke test green' && output.smokeTest?.url) say(`Smoke test passed: ${output.smokeTest.url}, ${output.smokeTest.checks} checks`);
@@ -246,6 +249,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     ...(opts.alarmsOnly ? { analysis: false as const } : opts.observe ? { analysis: { mode: 'observe' as const } } : {}),
   };
   let awaiting = false;
+  let wouldRollBackSaid = false;
   world = createWorld({ pair: overrides, start: { onEvent, loseSignalEvents: opts.pollingOnly } });
   const { sim, clock, canary } = world;
   // The clock ticks during bakes and waits: redraw every virtual 5 s (a virtual timer: the world's clock is installed).

@@ -37,8 +37,10 @@ describe('npm run demo', () => {
     const { code, text, summary } = await demo('--json');
     expect(code).toBe(0);
     expect(summary).toMatchObject({ outcome: 'PROMOTED', reason: null, weights: { blue: 0, green: 100 }, steps: [10, 25, 50, 100], route53Changes: 4 });
-    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions', 'idleDesiredCount', 'alarmToRollbackSeconds']);
+    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions', 'idleDesiredCount', 'alarmToRollbackSeconds', 'greenRequests', 'greenFailedRequests', 'detectionSeconds']);
     expect(summary!.alarmToRollbackSeconds).toBeNull();
+    expect(summary!.greenRequests).toBeGreaterThan(1000);
+    expect(summary!.detectionSeconds).toBeNull();
     expect(summary!.virtualSeconds).toBeGreaterThan(4 * (60 + 120));
     expect(summary!.transitions).toBeGreaterThan(0);
     expect(text).toContain('Step 3/4: shift traffic → blue 50 / green 50');
@@ -80,13 +82,44 @@ describe('npm run demo', () => {
     for (const line of chart) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 
+  it('--green-errors 10: green against blue rolls back at step 1 with both sides\' numbers; the alarms alone let it through step 1', async () => {
+    const { summary } = await demo('--green-errors', '10', '--json');
+    expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', steps: [10], weights: { blue: 100, green: 0 } });
+    expect(summary!.reason).toMatch(/^step 1 of 4 \(green 10 %\): green's 5xx \d+ of [\d,]+ \(\d+\.\d+ %\) vs blue's \d+ of [\d,]+ \(0\.\d+ %\)/);
+    expect(summary!.greenFailedRequests).toBeGreaterThan(0);
+    expect(summary!.detectionSeconds).toBeGreaterThan(0);
+    const alarmsOnly = (await demo('--green-errors', '10', '--alarms-only', '--json')).summary!;
+    expect(alarmsOnly).toMatchObject({ outcome: 'ROLLED_BACK', steps: [10, 25] });
+    expect(alarmsOnly.reason).toContain('AlarmFired: alarm shop-web-5xx-rate went to ALARM');
+  });
+
+  it('--traffic 0.2: too little traffic to judge green is never a silent promotion', async () => {
+    const { summary } = await demo('--traffic', '0.2', '--json');
+    expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', steps: [10], weights: { blue: 100, green: 0 } });
+    expect(summary!.reason).toMatch(/GreenInconclusive: .*green served \d+ requests in \d+ s \(needs 300\)/);
+  });
+
+  it('--observe --green-errors 1.5: nothing is acted on, WouldRollBack says what would have been', async () => {
+    // 1.5 % stays under the pair-wide 2 % alarm even at 100 %: only the comparison sees it
+    const { summary, text } = await demo('--observe', '--green-errors', '1.5', '--json');
+    expect(summary).toMatchObject({ outcome: 'PROMOTED', steps: [10, 25, 50, 100] });
+    expect(text).toMatch(/observe mode: would have rolled back at step \d: green's 5xx/);
+    expect(text).toContain('WouldRollBack');
+  });
+
+  it('--green-latency 600: green\'s p99 against blue\'s rolls back', async () => {
+    const { summary } = await demo('--green-latency', '600', '--json');
+    expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', weights: { blue: 100, green: 0 } });
+    expect(summary!.reason).toMatch(/green's p99 \d+, \d+, \d+ ms vs blue's/);
+  });
+
   it('--unhealthy-at 25: green loses tasks and the canary rolls back', async () => {
     const { summary } = await demo('--unhealthy-at', '25', '--json');
     expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', steps: [10, 25] });
     expect(summary!.reason).toContain('runs 1 of 3 desired tasks');
   });
 
-  it.each([['--fail-at', '33'], ['--bogus'], ['--speed', 'fast'], ['--fail-at'], ['extra'], ['--approve-at', '100'], ['--approve-at', '25', '--reject-at', '50']])('bad flags %j: usage and exit code 2', async (...args) => {
+  it.each([['--fail-at', '33'], ['--bogus'], ['--speed', 'fast'], ['--fail-at'], ['extra'], ['--approve-at', '100'], ['--approve-at', '25', '--reject-at', '50'], ['--green-errors', 'lots'], ['--traffic', '0'], ['--observe', '--alarms-only']])('bad flags %j: usage and exit code 2', async (...args) => {
     const { code, summary } = await demo(...args);
     expect(code).toBe(2);
     expect(summary).toBeUndefined();
