@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { describeExecution, listExecutions, sendTaskFailure, sendTaskSuccess } from '../functions/lib/aws/stepfunctions.js';
 import { Canary, gateCommands, type ActionResult } from '../functions/lib/canary.js';
-import { pairRef } from '../functions/lib/canary-state.js';
+import { summaryLine } from '../functions/lib/analysis.js';
+import { pairRef, wouldRollBackLine, type AnalysisFigures } from '../functions/lib/canary-state.js';
 import type { CanaryConfig, PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail, isCanaryError } from '../functions/lib/errors.js';
 import { canaryClaims, readClaim } from '../functions/lib/pair-lock.js';
@@ -26,7 +27,8 @@ commands:
   abort <pair>      roll back now (blue 100 / green 0)
   approve <pair>    pass the gate the canary waits at
   reject <pair>     refuse it there: roll back now
-  history <pair>    the last canaries (--limit N, default 10) with outcome and reason
+  history <pair>    the last canaries (--limit N, default 10) with outcome and reason, and what
+                    observe mode would have done; --verbose adds green against blue's numbers
   plan [pair]       from the configuration alone (offline): each step's weights and earliest
                     time, the time to 100 %, the blast radius of a failure at each step, and
                     how long green needs to serve analysis.minRequests at --traffic RPS
@@ -49,6 +51,7 @@ options:
   --region NAME     AWS region        --profile NAME   AWS profile
   --by NAME         who acts, for the record (default $USER)
   --limit N         history: how many (default 10)
+  -v, --verbose     history: the numbers of each run's last verdict
   --traffic RPS     plan: requests a second to the record, both sides (default ${DEFAULT_TRAFFIC_RPS})
   --input FILE      analyze: the cases to replay (offline)
   --from ISO        analyze: the first minute to read (live)   --to ISO  the end (exclusive)
@@ -96,6 +99,12 @@ export interface PairStatus {
   greenPercent: number;
   verdict: 'HEALTHY' | 'UNHEALTHY' | 'INCONCLUSIVE' | null;
   reasons: string[];
+  /** Green against blue at the last check, in one line (pairs with analysis). */
+  analysis: string | null;
+  /** Worth knowing, deciding nothing: blue's own alarms in ALARM, alarms with no data. */
+  notes: string[];
+  /** Observe mode: what the judge would have done. */
+  wouldRollBack: string | null;
   checkedAt: string | null;
   bakeSecondsLeft: number | null;
   gate: { state: string; secondsLeft: number | null; approve: string; reject: string } | null;
@@ -110,6 +119,10 @@ export interface HistoryEntry {
   reason: string | null;
   startedAt: string | null;
   stoppedAt: string | null;
+  /** Green against blue at the run's last check (a promoted run's output), in one line. */
+  analysis: string | null;
+  /** Observe mode: what the judge would have done. */
+  wouldRollBack: string | null;
 }
 
 class Cli {
@@ -168,8 +181,11 @@ class Cli {
       greenPercent: p?.greenPercent ?? 0,
       verdict: p?.verdict ?? null,
       reasons: p?.reasons ?? [],
+      analysis: p?.analysis ?? null,
+      notes: p?.notes ?? [],
+      wouldRollBack: p?.wouldRollBack ?? null,
       checkedAt: p?.checkedAt ?? null,
-      bakeSecondsLeft: p?.verdict === 'HEALTHY' && p.gate !== 'WAITING' ? left(p.bakeEndsAt) : null,
+      bakeSecondsLeft: p?.verdict && p.verdict !== 'UNHEALTHY' && p.gate !== 'WAITING' ? left(p.bakeEndsAt) : null,
       gate: p?.gate && p.gate !== 'NONE' ? { state: p.gate, secondsLeft: left(p.gateEndsAt), ...gateCommands(pair.name) } : null,
       stopRequested: claim?.stopRequested ? `${claim.stopRequested.error}: ${claim.stopRequested.cause}` : null,
       promoteRequested: Boolean(claim?.promoteRequested),
@@ -182,7 +198,8 @@ class Cli {
     const runs = await listExecutions(stateMachineArn, `${pair.name}--`, limit);
     return Promise.all(
       runs.map(async (run) => {
-        const d = run.status === 'RUNNING' || run.status === 'SUCCEEDED' ? undefined : await describeExecution(run.executionArn);
+        const d = run.status === 'RUNNING' ? undefined : await describeExecution(run.executionArn);
+        const last = lastAnalysis(d?.output);
         const outcome: HistoryEntry['outcome'] =
           run.status === 'SUCCEEDED'
             ? 'PROMOTED'
@@ -202,6 +219,8 @@ class Cli {
           reason: d ? [d.error, d.cause].filter(Boolean).join(': ') || null : null,
           startedAt: run.startDate?.toISOString() ?? null,
           stoppedAt: run.stopDate?.toISOString() ?? null,
+          analysis: last ? summaryLine(last) : null,
+          wouldRollBack: last?.wouldRollBack ? wouldRollBackLine(last.wouldRollBack) : null,
         };
       }),
     );
@@ -222,6 +241,16 @@ class Cli {
   }
 }
 
+/** The last judgement's analysis in a promoted run's output (the state the run ended with). */
+function lastAnalysis(output: string | undefined): AnalysisFigures | undefined {
+  if (!output) return undefined;
+  try {
+    return (JSON.parse(output) as { judgement?: { analysis?: AnalysisFigures } }).judgement?.analysis;
+  } catch {
+    return undefined;
+  }
+}
+
 const mmss = (s: number) => clockText(s * 1000).slice(1);
 
 export function formatStatus(s: PairStatus, color: boolean): string[] {
@@ -232,6 +261,9 @@ export function formatStatus(s: PairStatus, color: boolean): string[] {
   lines.push(`  execution  ${s.executionArn?.split(':').at(-1)} (${s.executionStatus ?? 'unknown'})`);
   lines.push(`  step       ${s.step} of ${s.of}, green ${s.greenPercent} %${s.bakeSecondsLeft !== null ? `, bake ${mmss(s.bakeSecondsLeft)} left` : ''}`);
   if (s.verdict) lines.push(`  verdict    ${paint(s.verdict, s.verdict === 'HEALTHY' ? 'healthy' : s.verdict === 'INCONCLUSIVE' ? 'dim' : 'unhealthy', color)} at ${s.checkedAt}${s.reasons.length ? `: ${s.reasons.join('; ')}` : ''}`);
+  if (s.analysis) lines.push(`  numbers    ${s.analysis}`);
+  for (const note of s.notes) lines.push(`  note       ${note}`);
+  if (s.wouldRollBack) lines.push(`  observe    ${s.wouldRollBack}`);
   if (s.gate) lines.push(`  gate       ${s.gate.state}${s.gate.secondsLeft !== null && s.gate.state === 'WAITING' ? ` (${mmss(s.gate.secondsLeft)} left)` : ''}: ${s.gate.approve}  |  ${s.gate.reject}`);
   if (s.stopRequested) lines.push(`  stopping   ${s.stopRequested}`);
   if (s.promoteRequested) lines.push('  promotion  asked: no more bakes');
@@ -274,6 +306,7 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
           from: { type: 'string' },
           to: { type: 'string' },
           green: { type: 'string' },
+          verbose: { type: 'boolean', short: 'v', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
       });
@@ -340,7 +373,11 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
         else if (canaries.length === 0) say(`no canary has run on ${name} yet`);
         else
           for (const c of canaries)
-            say(`${c.startedAt ?? '?'}  ${paint(c.outcome.padEnd(11), c.outcome === 'PROMOTED' ? 'promoted' : c.outcome === 'RUNNING' ? 'dim' : 'rolledBack', color)} ${c.execution}${c.reason ? `\n    ${c.reason}` : ''}`);
+            say(
+              `${c.startedAt ?? '?'}  ${paint(c.outcome.padEnd(11), c.outcome === 'PROMOTED' ? 'promoted' : c.outcome === 'RUNNING' ? 'dim' : 'rolledBack', color)} ${c.execution}${c.reason ? `\n    ${c.reason}` : ''}${
+                c.wouldRollBack ? `\n    ${c.wouldRollBack}` : ''
+              }${values.verbose && c.analysis ? `\n    ${c.analysis}` : ''}`,
+            );
         return 0;
       }
       case 'watch':

@@ -4,7 +4,7 @@ import { describeAlarms, getMetricData } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
 import { describeTargetHealth } from './lib/aws/elbv2.js';
 import { gateCommands } from './lib/canary.js';
-import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, type AnalysisFigures, type Judgement, type Plan, type Status } from './lib/canary-state.js';
+import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, wouldRollBackLine, type AnalysisFigures, type Judgement, type Plan, type Status } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { judgeGreen, judgementAfter } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
@@ -35,7 +35,7 @@ async function compare(plan: Plan, status: Status, previous: Judgement | null, n
   const minutes = to > from ? minutesFrom(series, from, to, greenPercentAt, metrics) : [];
   const stepAt = Date.parse(shifts.at(-1)?.at ?? new Date(now).toISOString());
   const stepStart = minutes.findIndex((m) => Date.parse(m.at!) >= stepAt);
-  const a: Analysis = analyze(minutes, settings, stepStart < 0 ? minutes.length : stepStart);
+  const a: Analysis = analyze(minutes, settings, stepStart < 0 ? minutes.length : stepStart, status.greenPercent);
   const { tests: _tests, ...figures } = a;
   const wouldRollBack =
     previous?.analysis?.wouldRollBack ??
@@ -84,7 +84,7 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
     reasons: judgement.reasons,
     ...(notes.length ? { notes } : {}),
     ...(analysis ? { analysis: summaryLine(analysis) } : {}),
-    ...(analysis?.wouldRollBack ? { wouldRollBack: `would have rolled back at step ${analysis.wouldRollBack.step} (green ${analysis.wouldRollBack.greenPercent} %): ${analysis.wouldRollBack.reason}` } : {}),
+    ...(analysis?.wouldRollBack ? { wouldRollBack: wouldRollBackLine(analysis.wouldRollBack) } : {}),
     checkedAt: judgement.checkedAt,
     bakeEndsAt: judgement.bakeEndsAt,
     ...(judgement.gate !== 'NONE' ? { gate: judgement.gate, gateEndsAt: new Date(Date.parse(judgement.gateOpenedAt!) + plan.approval!.timeoutSeconds * 1000).toISOString() } : {}),

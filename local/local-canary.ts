@@ -178,7 +178,7 @@ export class LocalCanary {
       this.executions.push(running);
       this.results.push(
         running.result.then((result) => {
-          sim.endExecution(result.executionArn, result.status, result.error, result.cause);
+          sim.endExecution(result.executionArn, result.status, result.error, result.cause, result.status === 'SUCCEEDED' ? JSON.stringify(result.output) : undefined);
           const event = executionStatusEvent(result);
           if (!this.options.loseStatusEvents && matches(this.statusPattern, event)) this.safetyNets.push(this.invokeAsync('safetyNet', event) as Promise<AsyncOutcome<Recovery>>);
           return result;

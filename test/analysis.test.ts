@@ -125,6 +125,10 @@ describe('backtest', () => {
     expect(b.verdicts.slice(0, 5).every((v) => v.outcome === 'HEALTHY')).toBe(true);
     expect(backtest(good, S)).toMatchObject({ outcome: 'HEALTHY', unhealthyAtMinute: null });
     expect(backtest(Array.from({ length: 5 }, () => minute(10, [10, 0], [1, 0])), S).outcome).toBe('INCONCLUSIVE');
+    // the last step passes, an earlier one never did: the reason names that step
+    const short = backtest([minute(10, [10, 0], [1, 0]), ...Array.from({ length: 3 }, () => minute(25, [4500, 4], [1500, 1]))], S);
+    expect(short.outcome).toBe('INCONCLUSIVE');
+    expect(short.reasons).toEqual(['the step at 10 % never passed: green served 1 requests in 60 s (needs 300)']);
   });
 });
 

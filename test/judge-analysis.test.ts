@@ -72,6 +72,12 @@ describe('green against blue', () => {
     expect(would).toHaveLength(1);
     expect((would[0]!.detail as any).reason).toMatch(/^observe mode: green would have been rolled back at step \d \(green \d+ %\): green's 5xx/);
     expect(judgements(result!).at(-1).analysis.wouldRollBack).toMatchObject({ reason: expect.stringMatching(/^green's 5xx/) });
+    // history says what observe mode would have done; --verbose adds the last verdict's numbers
+    const history = await w.operator('history', 'shop-web', '--json');
+    expect(history.json.canaries[0]).toMatchObject({ outcome: 'PROMOTED', wouldRollBack: expect.stringMatching(/^would have rolled back at step \d \(green \d+ %\): green's 5xx/) });
+    const text = await w.operator('history', 'shop-web', '--verbose');
+    expect(text.out).toMatch(/PROMOTED .*\n {4}would have rolled back at step \d.*\n {4}green \d+\/[\d,]+ \(\d+\.\d+ %\)/);
+    expect((await w.operator('history', 'shop-web')).out).not.toMatch(/\n {4}green \d+\//);
   });
 
   it("a service's own alarm: while it is blue it never stops the canary (the signal says so); while it is green it does", async () => {

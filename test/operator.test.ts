@@ -179,7 +179,10 @@ describe('the CLI in every state', () => {
       w.whenGreenReaches(25, async () => {
         const status = await w.operator('status', 'shop-web', '--json');
         await refusals(w, { approve: 'NotAtGate', reject: 'NotAtGate' });
-        expect(status.json).toMatchObject({ state: 'RUNNING', step: 2, of: 4, greenPercent: 25, weights: { blue: 75, green: 25 }, verdict: 'HEALTHY' });
+        // 100 s into the step no minute of it has settled: no verdict yet, and the bake goes on
+        expect(status.json).toMatchObject({ state: 'RUNNING', step: 2, of: 4, greenPercent: 25, weights: { blue: 75, green: 25 }, verdict: 'INCONCLUSIVE' });
+        expect(status.json.reasons.join(' ')).toMatch(/no settled minute of green at 25 % yet/);
+        expect(status.json.analysis).toMatch(/^green \d+\/[\d,]+ .*; blue \d+\/[\d,]+ .*e-value/);
         expect(status.json.bakeSecondsLeft).toBeGreaterThan(0);
         resolve(await w.operator('abort', 'shop-web', '--by', 'carol', '--json'));
       }, 100_000),

@@ -32,7 +32,8 @@ describe('the safety net for runs that cannot Catch', () => {
   });
 
   it('an execution timeout (TIMED_OUT) mid-canary is restored too', async () => {
-    const definition = { ...loadDefinition(), TimeoutSeconds: 400 };
+    // each step lasts about 8 minutes with the comparison on (bake extended until its minutes settle): this times out in step 2
+    const definition = { ...loadDefinition(), TimeoutSeconds: 800 };
     const w = world({ start: { definition } });
     const [result] = await w.runCanary();
     expect(result!.status).toBe('TIMED_OUT');

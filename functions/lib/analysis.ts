@@ -239,7 +239,8 @@ function countTest(name: string, pairs: { green: CountPair; blue: CountPair }[],
   const g = rateOf(green);
   const b = rateOf(blue);
   const ratio = g === null || b === null ? null : b === 0 ? (g === 0 ? 1 : Infinity) : g / b;
-  const unhealthy = e >= threshold && g !== null && b !== null && g >= settings.errorRatio * b && g - b >= settings.errorFloorPercent / 100;
+  // MIN_MINUTES_OF_EVIDENCE capped minutes reach the threshold exactly: compare with room for rounding.
+  const unhealthy = e >= threshold * (1 - 1e-9) && g !== null && b !== null && g >= settings.errorRatio * b && g - b >= settings.errorFloorPercent / 100;
   return { name, eValue: e, threshold, dispersion: phi, blue, green, ratio, unhealthy };
 }
 
@@ -274,9 +275,10 @@ function valueFailure(
 /**
  * The verdict on green after the newest of `minutes` (settled, oldest first). `stepStart` is the
  * index of the current step's first minute (minutes before the first shift, greenPercent 0,
- * are blue's baseline).
+ * are blue's baseline); `greenPercent` the current step's weight (default: the newest minute's,
+ * which is the previous step's while the current one has no settled minute yet).
  */
-export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, stepStart: number): Analysis {
+export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, stepStart: number, greenPercent?: number): Analysis {
   const firstCanary = minutes.findIndex((m) => m.greenPercent > 0);
   const baselineMinutes = firstCanary < 0 ? [...minutes] : minutes.slice(0, firstCanary);
   const canary = firstCanary < 0 ? [] : minutes.slice(firstCanary);
@@ -324,7 +326,7 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
   const stepGreen = step.map((m) => m.green).reduce(add, ZERO);
   const newest = step.at(-1);
   const share = newest && newest.green.requests + newest.blue.requests > 0 ? newest.green.requests / (newest.green.requests + newest.blue.requests) : null;
-  const weight = newest?.greenPercent ?? minutes.at(-1)?.greenPercent ?? 0;
+  const weight = greenPercent ?? newest?.greenPercent ?? minutes.at(-1)?.greenPercent ?? 0;
   if (outcome !== 'UNHEALTHY') {
     const missing: string[] = [];
     const latest = minutes.at(-1);
@@ -397,17 +399,27 @@ export interface Backtest {
  */
 export function backtest(minutes: readonly Minute[], settings: AnalysisSettings): Backtest {
   const verdicts: Analysis[] = [];
-  const passed = new Map<number, boolean>();
+  /** Each step of green (by its first minute): whether it passed, and its latest verdict. */
+  const steps = new Map<number, { greenPercent: number; passed: boolean; latest: Analysis }>();
   let stepStart = 0;
   for (let i = 0; i < minutes.length; i++) {
     if (i > 0 && minutes[i]!.greenPercent !== minutes[i - 1]!.greenPercent) stepStart = i;
     const a = analyze(minutes.slice(0, i + 1), settings, stepStart);
     verdicts.push(a);
-    if (minutes[i]!.greenPercent > 0) passed.set(stepStart, (passed.get(stepStart) ?? false) || a.outcome === 'HEALTHY');
+    const greenPercent = minutes[i]!.greenPercent;
+    if (greenPercent > 0) steps.set(stepStart, { greenPercent, passed: (steps.get(stepStart)?.passed ?? false) || a.outcome === 'HEALTHY', latest: a });
     if (a.outcome === 'UNHEALTHY') return { outcome: 'UNHEALTHY', unhealthyAtMinute: i, eValue: a.eValue, reasons: a.reasons, verdicts };
   }
   const last = verdicts.at(-1);
-  const healthy = passed.size > 0 && [...passed.values()].every(Boolean);
-  const reasons = healthy ? [] : last?.reasons.length ? last.reasons : ['green never served traffic in these minutes'];
+  const failed = [...steps.values()].filter((s) => !s.passed);
+  const healthy = steps.size > 0 && failed.length === 0;
+  // The newest verdict's reasons; when it passed, those of the steps that never did.
+  const reasons = healthy
+    ? []
+    : last?.reasons.length
+      ? last.reasons
+      : steps.size === 0
+        ? ['green never served traffic in these minutes']
+        : failed.map((s) => `the step at ${s.greenPercent} % never passed: ${s.latest.reasons.join('; ')}`);
   return { outcome: healthy ? 'HEALTHY' : 'INCONCLUSIVE', unhealthyAtMinute: null, eValue: last?.eValue ?? 1, reasons, verdicts };
 }

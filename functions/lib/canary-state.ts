@@ -159,6 +159,9 @@ export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 export type PlanAnalysis = z.infer<typeof PlanAnalysisSchema>;
 export type AnalysisFigures = z.infer<typeof AnalysisFiguresSchema>;
 
+/** What observe mode would have done, in one line (the claim, `status` and `history`). */
+export const wouldRollBackLine = (w: NonNullable<AnalysisFigures['wouldRollBack']>) => `would have rolled back at step ${w.step} (green ${w.greenPercent} %): ${w.reason}`;
+
 /** The record pair of a plan, or of anything shaped like one (a pair claim). */
 export const pairRef = (plan: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType'> & { blue: Pick<Plan['blue'], 'setIdentifier'>; green: Pick<Plan['green'], 'setIdentifier'> }) => ({
   hostedZoneId: plan.hostedZoneId,

@@ -64,6 +64,8 @@ export interface SimExecution {
   stoppedAt?: number;
   error?: string;
   cause?: string;
+  /** A SUCCEEDED run's output, as DescribeExecution returns it. */
+  output?: string;
 }
 
 /** A task token a `.waitForTaskToken` Task state is parked on. */
@@ -458,6 +460,7 @@ export class SimulatedAccount {
       ...(execution.stoppedAt ? { stopDate: new Date(execution.stoppedAt) } : {}),
       ...(execution.error ? { error: execution.error } : {}),
       ...(execution.cause ? { cause: execution.cause } : {}),
+      ...(execution.output ? { output: execution.output } : {}),
     };
   }
 
@@ -483,9 +486,9 @@ export class SimulatedAccount {
   }
 
   /** What whoever runs an execution reports when it ends: its status, and the tokens it held die with it. */
-  endExecution(executionArn: string, status: SimExecution['status'], error?: string, cause?: string): void {
+  endExecution(executionArn: string, status: SimExecution['status'], error?: string, cause?: string, output?: string): void {
     const execution = [...this.executions.values()].find((x) => x.executionArn === executionArn);
-    if (execution) Object.assign(execution, { status, stoppedAt: Date.now(), error, cause });
+    if (execution) Object.assign(execution, { status, stoppedAt: Date.now(), error, cause, output });
     for (const [token, task] of this.parked) if (task.executionArn === executionArn) this.parked.delete(token);
   }
 

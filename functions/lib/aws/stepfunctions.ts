@@ -18,10 +18,12 @@ export async function startExecution(stateMachineArn: string, name: string, inpu
   }
 }
 
-/** Status and input of an execution (the safety net reads which pair a stopped run was for). */
-export async function describeExecution(executionArn: string): Promise<{ status: string; input?: string; name?: string; error?: string; cause?: string; startDate?: Date; stopDate?: Date }> {
+/** Status, input and (once SUCCEEDED) output of an execution (the safety net reads which pair a stopped run was for). */
+export async function describeExecution(
+  executionArn: string,
+): Promise<{ status: string; input?: string; output?: string; name?: string; error?: string; cause?: string; startDate?: Date; stopDate?: Date }> {
   const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  return { status: out.status ?? 'UNKNOWN', input: out.input, name: out.name, error: out.error, cause: out.cause, startDate: out.startDate, stopDate: out.stopDate };
+  return { status: out.status ?? 'UNKNOWN', input: out.input, output: out.output, name: out.name, error: out.error, cause: out.cause, startDate: out.startDate, stopDate: out.stopDate };
 }
 
 /** A task token that is no longer waiting (its state moved on, timed out, or its run ended). */
