@@ -141,7 +141,8 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
     }),
 
   'the listener parks after the promotion: it lets the run finish': (options) =>
-    scenario({ ...options, start: { ...options.start, wrap: late('Listen for alarms', 16 * 60_000) } }, async (w) => {
+    // parks after the promotion: later than the whole canary (about 34 virtual minutes, the comparison's bakes included)
+    scenario({ ...options, start: { ...options.start, wrap: late('Listen for alarms', 45 * 60_000) } }, async (w) => {
       const [result] = await w.runCanary();
       check(result?.status === 'SUCCEEDED', settled(result));
       check(same(weightsOf(w.sim, w.pair), ALL_GREEN), 'not all green');
