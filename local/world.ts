@@ -114,11 +114,12 @@ export function createWorld(options: WorldOptions = {}): World {
   const declarations = declareFunctions(parsed, STATE_MACHINE_NAME);
   const stack = structuredClone(options.stack ?? stackFromDeclarations(parsed, declarations));
   options.mutate?.(stack);
+  // Virtual time first: the account is seeded on the clock it runs on (its traffic starts then).
+  const clock = VirtualClock.install(Date.parse('2026-11-23T09:00:00Z'));
+  cleanups.push(() => clock.uninstall());
   const sim = new SimulatedAccount({ seed: options.faultSeed, throttling: options.throttling });
   for (const p of parsed.pairs) seedPair(sim, p, options.seed);
   cleanups.push(sim.install());
-  const clock = VirtualClock.install(Date.parse('2026-11-23T09:00:00Z'));
-  cleanups.push(() => clock.uninstall());
   const canary = new LocalCanary(sim, stack, options.handlers ?? SOURCE_HANDLERS, declarations, options.start);
   cleanups.push(() => canary.stop());
   const live = options.seed?.live ?? 0;

@@ -7,7 +7,7 @@ import type {
   PutMetricDataCommandInput,
   SetAlarmStateCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { SimulatedAwsError } from './errors.js';
+import { awsErrorsOf } from './errors.js';
 
 /**
  * CloudWatch's error codes (on the wire; it speaks JSON, query-compatible) and the names the SDK
@@ -15,15 +15,12 @@ import { SimulatedAwsError } from './errors.js';
  * ValidationError, `InvalidParameterValueException` with `Code` InvalidParameterValue, as moto's
  * answers show. Codes the SDK does not model (Throttling, ...) keep their name.
  */
-const SDK_NAMES: Record<string, string> = {
+const awsError = awsErrorsOf({
   ValidationError: 'ValidationException',
   InvalidParameterValue: 'InvalidParameterValueException',
   InvalidParameterCombination: 'InvalidParameterCombinationException',
   MissingParameter: 'MissingRequiredParameterException',
-};
-const awsError = (code: string, message: string, status = 400): never => {
-  throw Object.assign(new SimulatedAwsError(SDK_NAMES[code] ?? code, message, status), { Code: code });
-};
+});
 
 type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 

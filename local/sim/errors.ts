@@ -13,3 +13,13 @@ export class SimulatedAwsError extends Error {
 export const awsError = (name: string, message: string, status = 400): never => {
   throw new SimulatedAwsError(name, message, status);
 };
+
+/**
+ * A service's errors as the SDK shows them: the wire's code as `Code`, and as the name the SDK's
+ * modeled exception for it (`sdkNames`), or the code itself where the SDK models none.
+ */
+export const awsErrorsOf =
+  (sdkNames: Record<string, string>) =>
+  (code: string, message: string, status = 400): never => {
+    throw Object.assign(new SimulatedAwsError(sdkNames[code] ?? code, message, status), { Code: code });
+  };

@@ -7,7 +7,7 @@ import type {
   DescribeTargetGroupsCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SIM_ACCOUNT, SIM_REGION } from './constants.js';
-import { awsError, SimulatedAwsError } from './errors.js';
+import { awsError, awsErrorsOf } from './errors.js';
 import type { EcsModel } from './ecs.js';
 
 export type LoadBalancerType = 'application' | 'network' | 'gateway';
@@ -38,17 +38,14 @@ export interface SimTargetGroup {
  * what a caller sees is `TargetGroupNotFoundException`, with `Code` TargetGroupNotFound.
  * ValidationError is not modeled: its name stays the code.
  */
-const SDK_NAMES: Record<string, string> = {
+const elbError = awsErrorsOf({
   TargetGroupNotFound: 'TargetGroupNotFoundException',
   LoadBalancerNotFound: 'LoadBalancerNotFoundException',
   DuplicateTargetGroupName: 'DuplicateTargetGroupNameException',
   DuplicateLoadBalancerName: 'DuplicateLoadBalancerNameException',
   TargetGroupAssociationLimit: 'TargetGroupAssociationLimitException',
   SubnetNotFound: 'SubnetNotFoundException',
-};
-const elbError = (code: string, message: string, status = 400): never => {
-  throw Object.assign(new SimulatedAwsError(SDK_NAMES[code] ?? code, message, status), { Code: code });
-};
+});
 
 /** The type's part of a load balancer ARN (loadbalancer/app/..., net/, gwy/). */
 const ARN_TYPE: Record<LoadBalancerType, string> = { application: 'app', network: 'net', gateway: 'gwy' };

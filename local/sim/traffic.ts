@@ -112,24 +112,9 @@ const pairKey = (zoneId: string, recordName: string, type: string) => `${zoneIdO
 /** z such that P(Z <= z) = 0.99 for a standard normal Z. */
 const Z99 = 2.3263478740408408;
 
-/**
- * The clock Date.now() reads now, and when it began: @sinonjs/fake-timers (local/virtual-time.ts)
- * replaces Date with one that carries its clock. A pair seeded before virtual time was installed
- * (local/world.ts seeds, then installs the clock) starts again when that clock started, as if it had
- * been seeded then: the real time it was seeded at means nothing on the new clock.
- */
-function currentClock(now: number): { id: unknown; startedAt: number } {
-  const fake = (globalThis.Date as unknown as { clock?: { now: number; hrtime?: () => [number, number] } }).clock;
-  if (!fake) return { id: globalThis.Date, startedAt: now };
-  const elapsed = fake.hrtime?.();
-  const startedAt = elapsed ? Math.round(fake.now - (elapsed[0] * 1e3 + elapsed[1] / 1e6)) : now;
-  return { id: fake, startedAt: startedAt <= now ? startedAt : now };
-}
-
-/** The weights (and TTLs) of a pair's records from `at` on, on the clock they were read with. */
+/** The weights (and TTLs) of a pair's records from `at` on. */
 interface WeightsEntry {
   at: number;
-  clock: unknown;
   ids: string[];
   /** Cumulative weights over ids: Route53's weighted choice. */
   cumulative: number[];
@@ -154,7 +139,6 @@ interface PairState {
   routes: Map<string, TrafficRoute>;
   timeline: WeightsEntry[];
   entry: number;
-  clock: unknown;
   /** Traffic is simulated up to here (tick-aligned, epoch ms). */
   cursor: number;
   random: () => number;
@@ -194,8 +178,8 @@ export class TrafficModel {
   private behaviours = new Map<string, Behaviour>();
   private stats = new Map<string, SideStats>();
   private pending: Publication[] = [];
-  /** When traffic stopped, on which clock (on another clock, it never flows again). */
-  private stopped: { at: number; clock: unknown } | undefined;
+  /** When traffic stopped. */
+  private stopped: number | undefined;
   private seed: number;
   private logRatio: number;
 
@@ -233,7 +217,6 @@ export class TrafficModel {
         routes: new Map(),
         timeline: [],
         entry: 0,
-        clock: currentClock(now).id,
         cursor: this.tickStart(now),
         random: randomFrom(this.seed ^ hash(key)),
         spare: undefined,
@@ -304,19 +287,15 @@ export class TrafficModel {
   stop(): void {
     const now = Date.now();
     this.advance(now);
-    this.stopped ??= { at: this.tickStart(now), clock: currentClock(now).id };
+    this.stopped ??= this.tickStart(now);
     for (const pair of this.pairs.values()) for (const slice of pair.slices.values()) this.flush(pair, slice);
     for (const pair of this.pairs.values()) pair.slices.clear();
   }
 
   /** Brings every pair's traffic up to `now` and publishes what the load balancers have published by then. */
   advance(now = Date.now()): void {
-    const clock = currentClock(now);
-    for (const pair of this.pairs.values()) {
-      if (pair.clock !== clock.id) this.restart(pair, clock);
-      const until = !this.stopped ? this.tickStart(now) : this.stopped.clock === clock.id ? Math.min(this.tickStart(now), this.stopped.at) : -Infinity;
-      this.simulate(pair, until);
-    }
+    const until = this.stopped === undefined ? this.tickStart(now) : Math.min(this.tickStart(now), this.stopped);
+    for (const pair of this.pairs.values()) this.simulate(pair, until);
     this.publish(now);
   }
 
@@ -325,7 +304,7 @@ export class TrafficModel {
   }
 
   private readWeights(pair: PairState, at: number): WeightsEntry {
-    const entry: WeightsEntry = { at, clock: currentClock(Date.now()).id, ids: [], cumulative: [], ttlSeconds: {} };
+    const entry: WeightsEntry = { at, ids: [], cumulative: [], ttlSeconds: {} };
     let sets: ReturnType<Route53Model['recordSets']>;
     try {
       sets = this.route53.recordSets(pair.zoneId);
@@ -344,20 +323,6 @@ export class TrafficModel {
     }
     for (const r of records) entry.ttlSeconds[r.SetIdentifier!] = r.AliasTarget ? this.settings.aliasTtlSeconds : (r.TTL ?? this.settings.aliasTtlSeconds);
     return entry;
-  }
-
-  /** The pair's clock changed (virtual time installed after seeding): start again when that clock started. */
-  private restart(pair: PairState, clock: { id: unknown; startedAt: number }): void {
-    const before = pair.timeline.filter((e) => e.clock !== clock.id).at(-1);
-    const origin = this.tickStart(clock.startedAt);
-    const kept = pair.timeline.filter((e) => e.clock === clock.id);
-    const base = before ? { ...before, at: origin, clock: clock.id } : this.readWeights(pair, origin);
-    pair.timeline = [base, ...kept];
-    pair.entry = 0;
-    pair.clock = clock.id;
-    pair.cursor = origin;
-    pair.slices.clear();
-    this.startResolvers(pair);
   }
 
   /** Every resolver holds an answer given at some time before, as in a steady state. */
