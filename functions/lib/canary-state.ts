@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import './zod.js';
+import { AnalysisSchema } from './config.js';
 import { fail } from './errors.js';
 
 /**
@@ -17,28 +18,8 @@ const Side = z.strictObject({
   alarms: z.optional(z.array(z.string())),
   targetGroups: z.optional(z.array(TargetGroupRef)),
 });
-const MetricStat = z.strictObject({ namespace: z.string(), metricName: z.string(), dimensions: z.record(z.string(), z.string()), stat: z.string() });
-
-/** How the judge compares green with blue (config.ts `analysis`, resolved at Preflight). */
-export const PlanAnalysisSchema = z.strictObject({
-  mode: z.enum(['enforce', 'observe']),
-  alpha: z.number(),
-  errorRatio: z.number(),
-  errorFloorPercent: z.number(),
-  settleSeconds: z.int(),
-  minRequests: z.int(),
-  minShareOfWeight: z.number(),
-  maxBakeSeconds: z.int(),
-  onInconclusive: z.enum(['rollback', 'promote', 'approval']),
-  latency: z.union([z.literal(false), z.strictObject({ ratio: z.number(), floorMs: z.number(), minutes: z.int(), minRequests: z.int() })]),
-  incident: z.strictObject({ ratio: z.number(), floorPercent: z.number() }),
-  baselineMinutes: z.int(),
-  metrics: z.array(
-    z.union([
-      z.strictObject({ name: z.string(), errors: MetricStat, requests: MetricStat }),
-      z.strictObject({ name: z.string(), value: MetricStat, maxRatio: z.number(), floor: z.number() }),
-    ]),
-  ),
+/** How the judge compares green with blue: the pair's `analysis` (config.ts), with what Preflight found the sides allow. */
+export const PlanAnalysisSchema = z.extend(AnalysisSchema, {
   /** Both sides have ALB target groups: requests, target 5xx and p99 are read per side. */
   builtIn: z.boolean(),
   /** Each side has its own load balancers: their own 5xx count as the side's errors. */

@@ -47,7 +47,7 @@ const CustomMetric = z.union([
  * Green against blue from each side's own metrics (README, "How green is judged"). On by
  * default when both sides have ALB target groups; `analysis: false` turns it off.
  */
-const Analysis = z.strictObject({
+export const AnalysisSchema = z.strictObject({
   mode: z._default(z.enum(['enforce', 'observe']), 'enforce'),
   alpha: z._default(num(0.0001, 0.1), 0.01),
   errorRatio: z._default(num(1, 100), 1.5),
@@ -134,7 +134,7 @@ const Pair = z
     /** The pair's alarms (both sides'): judged and listened to during every canary. */
     alarms: z._default(AlarmNames, []),
     steps: Steps,
-    analysis: z.optional(z.union([z.literal(false), Analysis])),
+    analysis: z.optional(z.union([z.literal(false), AnalysisSchema])),
     /** How long green is judged after each shift, once the DNS wait is over. */
     bakeSeconds: z._default(int(0, 86_400), 300),
     /** How often green is judged during a bake. */
@@ -230,7 +230,7 @@ export type CustomMetricConfig = AnalysisConfig['metrics'][number];
 
 /** The analysis a pair asks for: its settings with every default; false when turned off. */
 export const analysisOf = (pair: Pick<PairConfig, 'analysis'>): AnalysisConfig | false =>
-  pair.analysis === false ? false : (pair.analysis ?? Analysis.parse({}));
+  pair.analysis === false ? false : (pair.analysis ?? AnalysisSchema.parse({}));
 
 /** Identity for configuration files: gives them types and editor completion. */
 export const defineConfig = (config: CanaryConfigInput): CanaryConfigInput => config;
