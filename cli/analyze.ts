@@ -15,7 +15,7 @@ import { getMetricData } from '../functions/lib/aws/cloudwatch.js';
 import { describeService } from '../functions/lib/aws/ecs.js';
 import { describeTargetGroups, type TargetGroupInfo } from '../functions/lib/aws/elbv2.js';
 import { pairRef } from '../functions/lib/canary-state.js';
-import { analysisOf, configProblems, parseConfig, type AnalysisConfig, type PairConfig } from '../functions/lib/config.js';
+import { AnalysisSchema, analysisOf, configProblems, formatPath, parseConfig, type AnalysisConfig, type PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail } from '../functions/lib/errors.js';
 import { metricQueries, metricsPlanOf, minutesFrom, settingsOf, type Series, type SideTargets, type TargetGroupRef } from '../functions/lib/metrics.js';
 import { readClaim } from '../functions/lib/pair-lock.js';
@@ -51,20 +51,7 @@ export interface CaseResult {
 }
 
 /** The settings a case may override: the config's `analysis` fields (metrics stay the pair's). */
-export const SETTING_NAMES = [
-  'mode',
-  'alpha',
-  'errorRatio',
-  'errorFloorPercent',
-  'settleSeconds',
-  'minRequests',
-  'minShareOfWeight',
-  'maxBakeSeconds',
-  'onInconclusive',
-  'latency',
-  'incident',
-  'baselineMinutes',
-] as const;
+export const SETTING_NAMES = Object.keys(AnalysisSchema.def.shape).filter((k) => k !== 'metrics');
 
 const count = z.int().check(z.minimum(0));
 const CountPair = z.strictObject({ requests: count, errors: count });
@@ -89,9 +76,6 @@ const Case = z.strictObject({
   minutes: z.array(MinuteSchema).check(z.minLength(1, 'list at least one minute'), z.maxLength(100_000)),
 });
 
-const formatPath = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
-
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /**
@@ -100,7 +84,7 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
  * problems (`settings.alpha: ...`).
  */
 export function settingsFor(pair: PairConfig, overrides: Record<string, unknown>): { settings: AnalysisSettings } | { problems: string[] } {
-  const known = (k: string) => (SETTING_NAMES as readonly string[]).includes(k);
+  const known = (k: string) => SETTING_NAMES.includes(k);
   const unknown = Object.keys(overrides).filter((k) => !known(k));
   const base: Record<string, unknown> = { ...(analysisOf(pair) || {}) };
   const merged: Record<string, unknown> = { ...base };

@@ -235,7 +235,8 @@ export const analysisOf = (pair: Pick<PairConfig, 'analysis'>): AnalysisConfig |
 /** Identity for configuration files: gives them types and editor completion. */
 export const defineConfig = (config: CanaryConfigInput): CanaryConfigInput => config;
 
-const formatPath = (path: readonly PropertyKey[]): string =>
+/** `pairs[0].steps`: a zod issue's path as the messages write it. */
+export const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 
 /** What is wrong with a configuration, one line per bad field (`pairs[0].steps: the last step must be 100`); empty when valid. */
