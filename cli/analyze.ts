@@ -17,7 +17,7 @@ import { describeTargetGroups, type TargetGroupInfo } from '../functions/lib/aws
 import { pairRef } from '../functions/lib/canary-state.js';
 import { AnalysisSchema, analysisOf, configProblems, formatPath, parseConfig, type AnalysisConfig, type PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail } from '../functions/lib/errors.js';
-import { metricQueries, metricsPlanOf, minutesFrom, settingsOf, type Series, type SideTargets, type TargetGroupRef } from '../functions/lib/metrics.js';
+import { metricQueries, metricsPlanOf, minutesFrom, settingsOf, targetGroupRef, type Series, type SideTargets } from '../functions/lib/metrics.js';
 import { readClaim } from '../functions/lib/pair-lock.js';
 import { expandSteps } from '../functions/lib/schedule.js';
 import { route53Reader } from '../functions/lib/traffic/route53/route53-router.js';
@@ -231,13 +231,6 @@ export const awsReads = (claimsTable: string): LiveReads => ({
   },
   runningGreen: async (pair) => (await readClaim(pair.name, claimsTable))?.green.service,
 });
-
-/** A target group in CloudWatch's terms (as Preflight resolves it): the first load balancer's dimension and type, or none. */
-export const targetGroupRef = (arn: string, groups: TargetGroupInfo[]): TargetGroupRef => {
-  const g = groups.find((x) => x.arn === arn);
-  const lb = g?.loadBalancers[0];
-  return { targetGroup: g?.targetGroup ?? arn.split(':').at(-1)!, loadBalancer: lb?.dimension ?? null, type: lb?.type ?? 'none' };
-};
 
 /**
  * A measured share counts as a step up to this factor above it: at a steady weight the share

@@ -5,7 +5,7 @@ import { describeTargetGroups } from './lib/aws/elbv2.js';
 import type { Plan, Status } from './lib/canary-state.js';
 import { pairRef, parseTaskInput } from './lib/canary-state.js';
 import { analysisOf, findPairByService, type PairConfig } from './lib/config.js';
-import { metricQueries, metricsPlanOf, type SideTargets, type TargetGroupRef } from './lib/metrics.js';
+import { metricQueries, metricsPlanOf, targetGroupRef, type SideTargets } from './lib/metrics.js';
 import type { PlanAnalysis } from './lib/canary-state.js';
 import type { ServiceStatus } from './lib/judge.js';
 import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
@@ -134,11 +134,7 @@ async function resolveSides(services: { blue: ServiceStatus; green: ServiceStatu
   const side = (s: ServiceStatus): SideTargets => ({
     cluster: s.cluster,
     service: s.service,
-    targetGroups: s.targetGroups.map((arn): TargetGroupRef => {
-      const g = groups.find((x) => x.arn === arn);
-      const lb = g?.loadBalancers[0];
-      return { targetGroup: g?.targetGroup ?? arn.split(':').at(-1)!, loadBalancer: lb?.dimension ?? null, type: lb?.type ?? 'none' };
-    }),
+    targetGroups: s.targetGroups.map((arn) => targetGroupRef(arn, groups)),
   });
   return { blue: side(services.blue), green: side(services.green) };
 }

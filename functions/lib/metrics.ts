@@ -4,6 +4,7 @@
  * by aws/cloudwatch.ts.
  */
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { TargetGroupInfo } from './aws/elbv2.js';
 import type { Minute, SideMinute } from './analysis.js';
 import { DEFAULT_SETTINGS, MIN_MINUTES_OF_EVIDENCE, type AnalysisSettings } from './analysis.js';
 import type { AnalysisConfig, CustomMetricConfig } from './config.js';
@@ -34,6 +35,13 @@ const ALB = 'AWS/ApplicationELB';
 const PERIOD = 60;
 const SIDES = { blue: 'b', green: 'g' } as const;
 type Side = keyof typeof SIDES;
+
+/** A target group in CloudWatch's terms, from what DescribeTargetGroups said of it: its first load balancer's dimension and type, or none. */
+export const targetGroupRef = (arn: string, groups: readonly TargetGroupInfo[]): TargetGroupRef => {
+  const g = groups.find((x) => x.arn === arn);
+  const lb = g?.loadBalancers[0];
+  return { targetGroup: g?.targetGroup ?? arn.split(':').at(-1)!, loadBalancer: lb?.dimension ?? null, type: lb?.type ?? 'none' };
+};
 
 export const isAlb = (t: TargetGroupRef) => t.type === 'application' && t.loadBalancer !== null;
 
