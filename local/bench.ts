@@ -40,7 +40,8 @@ for (const n of [1, 10, 50]) {
   say(
     `${String(n).padStart(2)} canaries: ${run.promoted}/${n} promoted, ${run.throttledRollbacks} throttling rollbacks, ${run.leftSplit} left split; ` +
       `over the ${run.floorSeconds} s floor: median ${(run.medianOverheadRatio * 100).toFixed(2)} %, worst ${(run.worstOverheadRatio * 100).toFixed(2)} %; ` +
-      `Route53 ${run.route53PeakRps} req/s peak, ${run.route53MeanRps} mean, ${run.route53Throttled} throttled (retried); ${((performance.now() - wall) / 1000).toFixed(1)} s wall`,
+      `Route53 ${run.route53PeakRps} req/s peak, ${run.route53MeanRps} mean, ${run.route53Throttled} throttled (retried); ` +
+      `GetMetricData ${run.getMetricDataPeakRps} calls/s peak (quota about 50/s), ${run.metricsRequested} metrics requested; ${((performance.now() - wall) / 1000).toFixed(1)} s wall`,
   );
 }
 
@@ -67,6 +68,7 @@ if (json)
         worstOverheadRatio: r.worstOverheadRatio,
         route53PeakRps: r.route53PeakRps,
         route53MeanRps: r.route53MeanRps,
+        getMetricDataPeakRps: r.getMetricDataPeakRps,
       })),
       transitions: cost.transitions,
       lambdaGbSeconds: cost.lambdaGbSeconds,

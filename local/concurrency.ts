@@ -23,6 +23,10 @@ export interface ConcurrencyRun {
   route53PeakRps: number;
   route53MeanRps: number;
   route53Throttled: number;
+  /** The most GetMetricData calls in one second, all pairs' judges together. */
+  getMetricDataPeakRps: number;
+  /** Metrics requested by every GetMetricData call (the billed unit). */
+  metricsRequested: number;
   /** The canaries' results (the first one's is used for the cost figures). */
   results: ExecutionResult[];
   /** Function invocations and their virtual durations, by function. */
@@ -70,6 +74,10 @@ export async function runConcurrent(n: number, { spreadSeconds = 60, seed = 42 }
     const perSecond = new Map<number, number>();
     for (const c of route53) perSecond.set(Math.floor(c.at / 1000), (perSecond.get(Math.floor(c.at / 1000)) ?? 0) + 1);
     const span = route53.length ? (route53.at(-1)!.at - route53[0]!.at) / 1000 + 1 : 1;
+    // GetMetricData: about 50 calls a second per Region (CloudWatch quotas): the judges of every pair share it.
+    const metricReads = new Map<number, number>();
+    for (const c of w.sim.calls.filter((x) => x.service === 'cloudwatch' && x.command === 'GetMetricData'))
+      metricReads.set(Math.floor(c.at / 1000), (metricReads.get(Math.floor(c.at / 1000)) ?? 0) + 1);
     const calls: Record<string, Record<string, number>> = {};
     for (const c of w.sim.calls.filter((x) => x.caller && !x.error)) {
       const of = (calls[c.caller!] ??= {});
@@ -91,6 +99,8 @@ export async function runConcurrent(n: number, { spreadSeconds = 60, seed = 42 }
       route53PeakRps: Math.max(0, ...perSecond.values()),
       route53MeanRps: round(route53.length / span, 2),
       route53Throttled: route53.filter((c) => c.error === 'Throttling').length,
+      getMetricDataPeakRps: Math.max(0, ...metricReads.values()),
+      metricsRequested: w.sim.cloudwatch.metricsRequested,
       results,
       invocations: w.canary.invocations.map((i) => ({ fn: i.fn, memoryMb: w.stack[i.fn]!.memorySize, ms: i.ms })),
       calls,

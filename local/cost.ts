@@ -6,7 +6,8 @@ import type { ConcurrencyRun } from './concurrency.js';
  * pricing page. Lambda arm64, DynamoDB on-demand and EventBridge custom events: as published
  * on AWS's pricing pages and quoted by third parties (check before relying on them). No price
  * is published for Route 53 API requests, ECS DescribeServices or CloudWatch DescribeAlarms
- * (CloudWatch prices GetMetricData, PutMetricData and a few others, not DescribeAlarms).
+ * (CloudWatch prices GetMetricData per metric requested, PutMetricData and a few others, not
+ * DescribeAlarms).
  */
 export const PRICES = {
   source: 'us-east-1 list prices, Nov 2026',
@@ -16,6 +17,8 @@ export const PRICES = {
   dynamoWrite: 0.625 / 1_000_000,
   dynamoRead: 0.125 / 1_000_000,
   putEvent: 1 / 1_000_000,
+  /** CloudWatch GetMetricData: per metric requested, no free tier (CloudWatch pricing page). */
+  metricRequested: 0.01 / 1_000,
 };
 
 /**
@@ -62,6 +65,7 @@ export function costOf(run: ConcurrencyRun) {
     { what: 'Lambda invocations', quantity: invocations.length, usd: invocations.length * PRICES.lambdaRequest },
     { what: 'DynamoDB writes (claims; on-demand, 1 WRU each)', quantity: writes, usd: writes * PRICES.dynamoWrite },
     { what: 'DynamoDB strongly consistent reads (1 RRU each)', quantity: reads, usd: reads * PRICES.dynamoRead },
+    { what: "CloudWatch GetMetricData metrics requested (green against blue)", quantity: run.metricsRequested, usd: run.metricsRequested * PRICES.metricRequested },
     { what: 'EventBridge PutEvents (notifications)', quantity: total('eventbridge:PutEvents'), usd: total('eventbridge:PutEvents') * PRICES.putEvent },
     { what: `API calls with no published price (${free.map((c) => c.split(':')[1]).join(', ')})`, quantity: free.reduce((n, c) => n + total(c), 0), usd: 0 },
   ];

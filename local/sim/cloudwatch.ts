@@ -96,6 +96,8 @@ export class CloudWatchModel {
   /** GetMetricData answers still being paged through (NextToken -> the rest), oldest first. */
   private pages = new Map<string, { results: MetricDataResult[]; offsets: number[] }>();
   private tokens = 0;
+  /** Metrics requested by GetMetricData calls so far (what CloudWatch bills: $ per 1,000). */
+  metricsRequested = 0;
 
   /** EventBridge's `CloudWatch Alarm State Change`, for metric and composite alarms alike. */
   onStateChange(listener: (event: AlarmStateChangeEvent) => void): void {
@@ -309,6 +311,7 @@ export class CloudWatchModel {
       return this.page(rest.results, rest.offsets, input.MaxDatapoints);
     }
     const queries = input.MetricDataQueries ?? [];
+    this.metricsRequested += queries.length;
     const problems: string[] = [];
     if (queries.length === 0) awsError('ValidationError', 'The parameter MetricDataQueries is required.');
     if (queries.length > MAX_QUERIES)
