@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import shipped from '../local/example.config.js';
-import { findPairByService, parseConfig } from '../functions/lib/config.js';
+import { analysisOf, findPairByService, parseConfig } from '../functions/lib/config.js';
 import { normalizedRecordName } from '../functions/lib/stack.js';
 import { examplePair } from './helpers.js';
 
@@ -38,10 +38,26 @@ describe('configuration', () => {
     [{ bakeSeconds: 86_400, pollSeconds: 1, executionTimeoutSeconds: 86_400 }, 'pairs[0].pollSeconds: 345600 checks of green in all'],
     [{ services: [examplePair().services[0], examplePair().services[0]] }, 'pairs[0].services: the two services must differ'],
     [{ services: [examplePair().services[0]] }, 'pairs[0].services'],
+    [{ services: [{ ...examplePair().services[0], alarms: ['shop-web-5xx-rate'] }, examplePair().services[1]] }, "pairs[0].services: alarm shop-web-5xx-rate of shop-web-a is also the pair's"],
+    [{ analysis: { alpha: 0.5 } }, 'pairs[0].analysis.alpha'],
+    [{ analysis: { mode: 'shadow' } }, 'pairs[0].analysis.mode'],
+    [{ analysis: { maxBakeSeconds: 60 } }, 'pairs[0].analysis: maxBakeSeconds (60) must be at least bakeSeconds (120)'],
+    [{ analysis: { onInconclusive: 'approval' } }, "pairs[0].analysis: onInconclusive 'approval' needs approval"],
+    [{ analysis: { metrics: [{ name: 'resets', value: { namespace: 'AWS/NetworkELB', metricName: 'TCP_Target_Reset_Count', stat: 'p999' }, maxRatio: 2 }] } }, 'pairs[0].analysis.metrics[0]'],
+    [{ analysis: { metrics: [{ name: 'x', errors: { namespace: 'N', metricName: 'E' }, requests: { namespace: 'N', metricName: 'R' } }, { name: 'x', value: { namespace: 'N', metricName: 'V' }, maxRatio: 2 }] } }, 'pairs[0].analysis: analysis.metrics names must be unique'],
   ])('%j fails with InvalidConfig naming the field', (patch, message) => {
     const error = errorOf(withPair(patch));
     expect(error.name).toBe('InvalidConfig');
     expect(error.message).toContain(message);
+  });
+
+  it('analysis: on by default with every default, false turns it off, a service may name its own alarms', () => {
+    const [on] = parseConfig(withPair({})).pairs;
+    expect(analysisOf(on!)).toMatchObject({ mode: 'enforce', alpha: 0.01, errorRatio: 1.5, settleSeconds: 150, minRequests: 300, minShareOfWeight: 0.5, onInconclusive: 'rollback', latency: { ratio: 1.5, floorMs: 50, minutes: 3 } });
+    expect(analysisOf(parseConfig(withPair({ analysis: false })).pairs[0]!)).toBe(false);
+    expect(analysisOf(parseConfig(withPair({ analysis: { mode: 'observe', latency: false } })).pairs[0]!)).toMatchObject({ mode: 'observe', latency: false, alpha: 0.01 });
+    const own = parseConfig(withPair({ services: [{ ...examplePair().services[0], alarms: ['a-errors'] }, examplePair().services[1]] })).pairs[0]!;
+    expect(own.services.map((s) => s.alarms)).toEqual([['a-errors'], []]);
   });
 
   it('a service, record or name used by two pairs is refused', () => {

@@ -242,7 +242,22 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
 /** What is wrong with a configuration, one line per bad field (`pairs[0].steps: the last step must be 100`); empty when valid. */
 export function configProblems(input: unknown): string[] {
   const result = Config.safeParse(input);
-  return result.success ? [] : [...new Set(result.error.issues.map((issue) => `${formatPath(issue.path) || '(config)'}: ${issue.message}`))];
+  return result.success ? [] : [...new Set(result.error.issues.flatMap((issue) => explain(issue, [])).map((i) => `${formatPath(i.path) || '(config)'}: ${i.message}`))];
+}
+
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/**
+ * A value that matches no member of a union (`analysis: { mode: 'shadow' }` against `false | {...}`)
+ * is explained by the member it came closest to: the one whose problems lie deepest in the value,
+ * with their own paths, rather than "Invalid input".
+ */
+function explain(issue: Issue, base: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const path = [...base, ...issue.path];
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [{ path, message: issue.message }];
+  const depth = (branch: Issue[]) => Math.min(...branch.map((i) => i.path.length));
+  const closest = issue.errors.reduce((best, branch) => (depth(branch) > depth(best) ? branch : best));
+  return depth(closest) > 0 ? closest.flatMap((i) => explain(i, path)) : [{ path, message: issue.message }];
 }
 
 /** Validates configuration; the error names every offending field, once. */
