@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { targetGroupArn } from '../local/local-canary.js';
-import { greenSequence, weightsOf, world } from './helpers.js';
+import { examplePair, greenSequence, weightsOf, world } from './helpers.js';
 
 const judgements = (result: { events: { type: string; state?: { name?: string; output?: unknown } }[] }) =>
   result.events.filter((e) => e.type === 'StateExited' && e.state?.name === 'Judge green').map((e) => (e.state!.output as any).judgement);
@@ -80,29 +80,53 @@ describe('green against blue', () => {
     expect((await w.operator('history', 'shop-web')).out).not.toMatch(/\n {4}green \d+\//);
   });
 
-  it("a service's own alarm: while it is blue it never stops the canary (the signal says so); while it is green it does", async () => {
-    const pair = { services: [{ cluster: 'shop', service: 'shop-web-a', setIdentifier: 'shop-web-a', alarms: ['shop-web-a-errors'] }, { cluster: 'shop', service: 'shop-web-b', setIdentifier: 'shop-web-b', alarms: ['shop-web-b-errors'] }] as any };
-    const w = world({ pair });
+  /** The example pair, each service with an alarm of its own (in OK). */
+  const withServiceAlarms = () => {
+    const [a, b] = examplePair().services;
+    const w = world({ pair: { services: [{ ...a, alarms: ['shop-web-a-errors'] }, { ...b, alarms: ['shop-web-b-errors'] }] } });
     for (const name of ['shop-web-a-errors', 'shop-web-b-errors']) (w.sim.cloudwatch.putMetricAlarm({ AlarmName: name }), w.sim.cloudwatch.setState(name, 'OK'));
-    w.whenGreenReaches(25, () => w.sim.cloudwatch.setState('shop-web-a-errors', 'ALARM', 'blue erring'), 30_000);
+    return w;
+  };
+  const alarmEvent = (alarmName: string) => ({ source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', detail: { alarmName, state: { value: 'ALARM' } } });
+
+  it("a service's own alarm while it is blue never stops the canary: the signal says so, status notes it", async () => {
+    const w = withServiceAlarms();
+    let signal: Promise<unknown> | undefined;
+    w.whenGreenReaches(25, () => {
+      w.sim.cloudwatch.setState('shop-web-a-errors', 'ALARM', 'blue erring');
+      signal = w.lambda('signal')(alarmEvent('shop-web-a-errors'));
+    }, 30_000);
     const [result] = await w.runCanary();
     expect(result!.status).toBe('SUCCEEDED');
-    const signals = await w.lambda('signal')({
-      source: 'aws.cloudwatch',
-      'detail-type': 'CloudWatch Alarm State Change',
-      detail: { alarmName: 'shop-web-a-errors', state: { value: 'ALARM' } },
-    });
-    expect(signals).toMatchObject({ pairs: [{ pair: 'shop-web', outcome: 'NO_CANARY' }] });
+    expect(await signal).toMatchObject({ pairs: [{ pair: 'shop-web', outcome: 'NOT_GREEN', detail: expect.stringMatching(/^alarm shop-web-a-errors belongs to shop\/shop-web-a, which is not the green side of the running canary \(it is blue\)/) }] });
     expect(judgements(result!).some((j) => (j.notes ?? []).some((n: string) => /alarm shop-web-a-errors of blue \(shop-web-a\) is in ALARM: it is blue's/.test(n)))).toBe(true);
   });
 
   it("a service's own alarm stops the canary while that service is green", async () => {
-    const pair = { services: [{ cluster: 'shop', service: 'shop-web-a', setIdentifier: 'shop-web-a', alarms: ['shop-web-a-errors'] }, { cluster: 'shop', service: 'shop-web-b', setIdentifier: 'shop-web-b', alarms: ['shop-web-b-errors'] }] as any };
-    const g = world({ pair });
-    for (const name of ['shop-web-a-errors', 'shop-web-b-errors']) (g.sim.cloudwatch.putMetricAlarm({ AlarmName: name }), g.sim.cloudwatch.setState(name, 'OK'));
+    const g = withServiceAlarms();
     g.whenGreenReaches(25, () => g.sim.cloudwatch.setState('shop-web-b-errors', 'ALARM', 'green erring'), 30_000);
     const [rolled] = await g.runCanary();
     expect(rolled!.status).toBe('FAILED');
     expect((g.sim.events.find((e) => e.detailType === 'RolledBack')!.detail as any).reason).toMatch(/alarm shop-web-b-errors went to ALARM.*\(an alarm of shop-web-b\)/);
+  });
+
+  it('a pair that asks for the comparison when a side has no ALB is refused before any traffic moves (AnalysisUnavailable)', async () => {
+    const w = world({ pair: { analysis: { mode: 'enforce' } } });
+    w.sim.elbv2.addTargetGroup({ arn: targetGroupArn(w.green.service), loadBalancerArns: [] });
+    const [result] = await w.runCanary();
+    expect(result!.status).toBe('FAILED');
+    expect(result!.error).toBe('AnalysisUnavailable');
+    expect(result!.cause).toMatch(/^pair shop-web asks for analysis, but .*shop-web-b \(targetgroup\/shop-web-b\/\w+ on no load balancer\) do not both have ALB target groups/);
+    expect(w.route53Writes()).toBe(0);
+    expect(w.claim()).toBeUndefined();
+  });
+
+  it('by default a pair whose side has no ALB target group runs on alarms and health alone, reading no metrics', async () => {
+    const quiet = world();
+    quiet.sim.elbv2.addTargetGroup({ arn: targetGroupArn(quiet.green.service), loadBalancerArns: [] });
+    const [ran] = await quiet.runCanary();
+    expect(ran!.status).toBe('SUCCEEDED');
+    expect(judgements(ran!).every((j) => j.analysis === undefined)).toBe(true);
+    expect(quiet.sim.count('cloudwatch', 'GetMetricData')).toBe(0);
   });
 });
