@@ -515,6 +515,8 @@ export interface BenchResult {
   falseRollbackRate: number;
   aaUnhealthyRate: number;
   aaByRps: { rps: number; runs: number; rollbackRate: number }[];
+  /** A/A canaries that promoted: seconds from the first shift to the promotion (median, p90). */
+  aaPromotedSeconds: { median: number | null; p90: number | null };
   sharedIncidentRuns: number;
   sharedIncidentRollbackRate: number;
   detection: {
@@ -554,10 +556,17 @@ export function runBenchmark(options: BenchOptions): BenchResult {
     const indices = aaRpsOf.flatMap((r, i) => (r === rps ? [i] : []));
     const runs = indices.map((i) => simulateCanary(bursty(rps, 1), [options.seed, 101, i], run));
     analyses += runs.reduce((s, r) => s + r.analyses, 0);
-    return { rps, runs: runs.length, rollbacks: runs.filter((r) => r.outcome !== 'PROMOTED').length, unhealthy: runs.filter((r) => r.outcome === 'UNHEALTHY').length };
+    return {
+      rps,
+      runs: runs.length,
+      rollbacks: runs.filter((r) => r.outcome !== 'PROMOTED').length,
+      unhealthy: runs.filter((r) => r.outcome === 'UNHEALTHY').length,
+      seconds: runs.filter((r) => r.outcome === 'PROMOTED').map((r) => r.canarySeconds),
+    };
   });
   const aaRollbacks = aaByRps.reduce((s, c) => s + c.rollbacks, 0);
   const aaUnhealthy = aaByRps.reduce((s, c) => s + c.unhealthy, 0);
+  const aaSeconds = aaByRps.flatMap((c) => c.seconds).sort((a, b) => a - b);
 
   const incident = count(runCell(bursty(100, 1, true), n(RUNS.incident), [options.seed, 102], run));
 
@@ -612,6 +621,10 @@ export function runBenchmark(options: BenchOptions): BenchResult {
     falseRollbackRate,
     aaUnhealthyRate: aaUnhealthy / aaRuns,
     aaByRps: aaByRps.map((c) => ({ rps: c.rps, runs: c.runs, rollbackRate: c.runs ? c.rollbacks / c.runs : 0 })),
+    aaPromotedSeconds: {
+      median: aaSeconds.length ? Math.round(median(aaSeconds)!) : null,
+      p90: aaSeconds.length ? Math.round(aaSeconds[Math.min(aaSeconds.length - 1, Math.floor(0.9 * aaSeconds.length))]!) : null,
+    },
     sharedIncidentRuns: incident.runs,
     sharedIncidentRollbackRate: incident.rollbackRate,
     detection,
@@ -636,6 +649,7 @@ export function resultLine(r: BenchResult): string {
     falseRollbackRateIs: 'A/A canaries rolled back for any reason (UNHEALTHY or INCONCLUSIVE at maxBakeSeconds)',
     aaUnhealthyRate: r.aaUnhealthyRate,
     aaByRps: r.aaByRps,
+    aaPromotedSeconds: r.aaPromotedSeconds,
     withoutBursts: r.withoutBursts,
     sharedIncidentRuns: r.sharedIncidentRuns,
     goals: r.goals,
@@ -651,6 +665,7 @@ export function table(r: BenchResult): string[] {
   const lines = [
     `A/A: ${r.aaRuns} canaries (bursty), rolled back ${pct(r.falseRollbackRate)} (UNHEALTHY ${pct(r.aaUnhealthyRate)}); ` +
       r.aaByRps.map((c) => `${c.rps} rps: ${c.runs} runs, ${pct(c.rollbackRate).trim()}`).join('; '),
+    `A/A promoted after ${r.aaPromotedSeconds.median} s (median), ${r.aaPromotedSeconds.p90} s (p90), from the first shift (3 steps of ${BAKE_SECONDS} s bake)`,
     `shared incident at 100 rps: ${r.sharedIncidentRuns} canaries, rolled back ${pct(r.sharedIncidentRollbackRate)}`,
     `low traffic ${r.lowTraffic.rps} rps: ${r.lowTraffic.runs} canaries, promoted ${pct(r.lowTraffic.promotedRate)}, INCONCLUSIVE ${pct(r.lowTraffic.inconclusiveRate)}`,
     '',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyze, backtest, DEFAULT_SETTINGS, dispersion, eValue, MIN_MINUTES_OF_EVIDENCE, type AnalysisSettings, type Minute } from '../functions/lib/analysis.js';
+import { analyze, backtest, DEFAULT_SETTINGS, dispersion, eValue, formatE, MIN_MINUTES_OF_EVIDENCE, type AnalysisSettings, type Minute } from '../functions/lib/analysis.js';
 import { metricQueries, metricsPlanOf, minutesFrom, settledWindow, type SideTargets } from '../functions/lib/metrics.js';
 import { analysisOf, parseConfig } from '../functions/lib/config.js';
 import { examplePair } from '../local/world.js';
@@ -79,6 +79,19 @@ describe('analyze', () => {
     const lagging = analyze([...baseline(30), minute(50, [5400, 5], [600, 0])], S, 30);
     expect(lagging.outcome).toBe('INCONCLUSIVE');
     expect(lagging.reasons[0]).toMatch(/green's share of requests is 10\.0 % at weight 50 % \(needs 25\.0 %/);
+  });
+
+  it('a step does not pass while the evidence leans against green: it bakes on, and never rolls back on that alone', () => {
+    // green at 0.5 % against blue's 0.1 %: evidence past √100 = 10 but short of 100 after 3 minutes
+    const leaning = [...baseline(30), ...Array.from({ length: 3 }, () => minute(10, [5400, 5], [600, 3]))];
+    const a = analyze(leaning, S, 30);
+    expect(a.eValue).toBeGreaterThanOrEqual(10);
+    expect(a.eValue).toBeLessThan(100);
+    expect(a.outcome).toBe('INCONCLUSIVE');
+    expect(a.reasons).toEqual([`the evidence leans against green (5xx: 5.4x blue's rate, e-value ${formatE(a.eValue)}, rolls back at 100): the bake goes on until it settles`]);
+    // the same minutes with green at blue's rate pass; below the effect gate, leaning evidence does not hold the step
+    expect(analyze([...baseline(30), ...Array.from({ length: 3 }, () => minute(10, [5400, 5], [600, 1]))], S, 30).outcome).toBe('HEALTHY');
+    expect(analyze(leaning, { ...S, errorRatio: 6 }, 30).outcome).toBe('HEALTHY');
   });
 
   it('a shared incident (blue failing too) is held, not blamed on green', () => {

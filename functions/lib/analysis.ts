@@ -20,6 +20,8 @@
  *   `minutes` settled minutes with enough requests on both sides.
  * - No data is never a pass: a step is HEALTHY only once green served `minRequests` in it and
  *   green's measured share reached `minShareOfWeight` of its weight.
+ * - Nor is evidence on its way: while the e-value leans against green (past √(1/α)) with the
+ *   effect shown, the step is INCONCLUSIVE and its bake goes on.
  */
 
 export interface CountPair {
@@ -124,6 +126,8 @@ export interface ErrorTest {
   /** green's rate / blue's; null while either has no requests (Infinity when blue has no errors). */
   ratio: number | null;
   unhealthy: boolean;
+  /** The evidence leans against green (e-value at least √threshold, with the effect): a step does not pass on it. */
+  leaning: boolean;
 }
 
 /** What a verdict rests on: it goes into the state output, the notifications, the claim and `history --verbose`. */
@@ -165,6 +169,16 @@ const RATIOS = Array.from({ length: 8 }, (_, j) => 1.25 * 32 ** (j / 7));
 
 /** The error test alone cannot roll back on fewer minutes than this (a burst is one minute, a bad version is every minute). */
 export const MIN_MINUTES_OF_EVIDENCE = 4;
+
+/**
+ * A step does not pass while the evidence leans against green: its e-value is past halfway
+ * to the threshold on the log scale (√(1/α), 10 at α = 0.01) and green's rate shows the
+ * configured effect. The step bakes on (INCONCLUSIVE) until the evidence settles either way,
+ * so a bad green is caught at the weight where it began to show, not one step later. It never
+ * rolls back by itself: under equal rates the e-value drifts down, and the benchmark measures
+ * what it costs a healthy green (nothing at the median).
+ */
+export const leaningEValue = (threshold: number) => Math.sqrt(threshold);
 
 const logSumExp = (xs: number[]) => {
   const m = Math.max(...xs);
@@ -240,8 +254,10 @@ function countTest(name: string, pairs: { green: CountPair; blue: CountPair }[],
   const b = rateOf(blue);
   const ratio = g === null || b === null ? null : b === 0 ? (g === 0 ? 1 : Infinity) : g / b;
   // MIN_MINUTES_OF_EVIDENCE capped minutes reach the threshold exactly: compare with room for rounding.
-  const unhealthy = e >= threshold * (1 - 1e-9) && g !== null && b !== null && g >= settings.errorRatio * b && g - b >= settings.errorFloorPercent / 100;
-  return { name, eValue: e, threshold, dispersion: phi, blue, green, ratio, unhealthy };
+  const effect = g !== null && b !== null && g >= settings.errorRatio * b && g - b >= settings.errorFloorPercent / 100;
+  const unhealthy = effect && e >= threshold * (1 - 1e-9);
+  const leaning = effect && e >= leaningEValue(threshold);
+  return { name, eValue: e, threshold, dispersion: phi, blue, green, ratio, unhealthy, leaning };
 }
 
 const figures = (c: CountPair, p99: number | null): SideFigures => ({
@@ -333,6 +349,10 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
     if (latest && canary.length > 0 && isIncident(latest))
       missing.push(
         `blue is failing too (${countText(latest.blue)} in the newest settled minute${baselineRate !== null ? `, ${pct(baselineRate)} before the canary` : ''}): a shared incident, the verdict is held`,
+      );
+    for (const t of results.filter((r) => r.leaning))
+      missing.push(
+        `the evidence leans against green (${t.name === 'errors' ? '5xx' : t.name}: ${t.ratio === Infinity ? 'blue had none' : `${t.ratio!.toFixed(1)}x blue's rate`}, e-value ${formatE(t.eValue)}, rolls back at ${formatE(t.threshold)}): the bake goes on until it settles`,
       );
     if (step.length === 0) missing.push(`no settled minute of green at ${weight} % yet (minutes settle ${settings.settleSeconds} s after they end)`);
     else {
