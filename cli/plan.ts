@@ -116,6 +116,12 @@ export interface CanaryPlan {
   toFullSeconds: number;
   /** toFullSeconds + the last bake: the canary promotes green. */
   promotedAtSeconds: number;
+  /**
+   * The first step whose green cannot serve minRequests before maxBakeSeconds at the plan's
+   * traffic: the canary ends there INCONCLUSIVE and onInconclusive (rollback, approval) applies,
+   * so the times after it are never reached. null when every step can pass (or onInconclusive: promote).
+   */
+  inconclusiveAtStep: number | null;
   assumptions: PlanAssumptions;
   pollSeconds: number;
   bakeSeconds: number;
@@ -139,19 +145,40 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
   const bake = bakeLasts(bakeSeconds, pollSeconds);
   const percents = expandSteps(pair.steps);
 
-  const timeline: Omit<PlannedStep, 'blastRadius' | 'requests'>[] = [];
+  const analysis = analysisOf(pair);
+  const traffic: TrafficPlan | null = analysis
+    ? { rps, minRequests: analysis.minRequests, minStepMinutes: settingsOf(analysis, bakeSeconds).minStepMinutes, settleSeconds: analysis.settleSeconds, maxBakeSeconds: analysis.maxBakeSeconds, onInconclusive: analysis.onInconclusive }
+    : null;
+  // The judge's own rule (at least the bake's minutes, and the error test's).
+  const minStepMinutes = traffic?.minStepMinutes ?? 0;
+  const requestsAt = (greenPercent: number, toFirstCheck: number): StepRequests | null => {
+    if (!traffic) return null;
+    const greenRps = (traffic.rps * greenPercent) / 100;
+    const serveSeconds = greenRps > 0 ? traffic.minRequests / greenRps : Infinity;
+    // Whole minutes (of whole seconds: no float dust adds a minute), and never fewer than the bake's.
+    const minutes = Number.isFinite(serveSeconds) ? Math.max(minStepMinutes, Math.ceil(Math.ceil(toFirstCheck + serveSeconds - 1e-9) / 60)) : Infinity;
+    const judgedAtSeconds = Number.isFinite(minutes) ? Math.max(0, Math.ceil((minutes * 60 + traffic.settleSeconds - toFirstCheck) / pollSeconds) * pollSeconds) : Infinity;
+    const verdict = judgedAtSeconds <= bake ? 'fits' : judgedAtSeconds <= traffic.maxBakeSeconds ? 'extends' : 'over';
+    return { greenRps, serveSeconds, minutes, judgedAtSeconds, verdict };
+  };
+
+  const timeline: Omit<PlannedStep, 'blastRadius'>[] = [];
   let startsAt = 0;
   percents.forEach((greenPercent, i) => {
     const judgedFrom = startsAt + insyncSeconds + dnsWaitSeconds;
+    const requests = requestsAt(greenPercent, insyncSeconds + dnsWaitSeconds);
+    // The judge's bake: the configured one, extended until green can pass (never past maxBakeSeconds, where onInconclusive applies).
+    const lasts = requests && traffic ? Math.max(bake, Math.min(requests.judgedAtSeconds, bakeLasts(traffic.maxBakeSeconds, pollSeconds))) : bake;
     timeline.push({
       step: i + 1,
       greenPercent,
       weights: weightsFor(greenPercent),
       startsAtSeconds: startsAt,
       judgedFromSeconds: judgedFrom,
-      bakeEndsAtSeconds: judgedFrom + bake,
+      bakeEndsAtSeconds: judgedFrom + lasts,
+      requests,
     });
-    startsAt = judgedFrom + bake;
+    startsAt = judgedFrom + lasts;
   });
   const last = timeline[timeline.length - 1]!;
   const promotedAt = last.bakeEndsAtSeconds;
@@ -170,23 +197,6 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     return { seconds: greenSeconds(judgedFrom, over), share: over > 0 ? greenSeconds(0, over) / over : 0 };
   };
 
-  const analysis = analysisOf(pair);
-  const traffic: TrafficPlan | null = analysis
-    ? { rps, minRequests: analysis.minRequests, minStepMinutes: settingsOf(analysis, bakeSeconds).minStepMinutes, settleSeconds: analysis.settleSeconds, maxBakeSeconds: analysis.maxBakeSeconds, onInconclusive: analysis.onInconclusive }
-    : null;
-  // The judge's own rule (at least the bake's minutes, and the error test's).
-  const minStepMinutes = traffic?.minStepMinutes ?? 0;
-  const requestsAt = (greenPercent: number, toFirstCheck: number): StepRequests | null => {
-    if (!traffic) return null;
-    const greenRps = (traffic.rps * greenPercent) / 100;
-    const serveSeconds = greenRps > 0 ? traffic.minRequests / greenRps : Infinity;
-    // Whole minutes (of whole seconds: no float dust adds a minute), and never fewer than the bake's.
-    const minutes = Number.isFinite(serveSeconds) ? Math.max(minStepMinutes, Math.ceil(Math.ceil(toFirstCheck + serveSeconds - 1e-9) / 60)) : Infinity;
-    const judgedAtSeconds = Number.isFinite(minutes) ? Math.max(0, Math.ceil((minutes * 60 + traffic.settleSeconds - toFirstCheck) / pollSeconds) * pollSeconds) : Infinity;
-    const verdict = judgedAtSeconds <= bake ? 'fits' : judgedAtSeconds <= traffic.maxBakeSeconds ? 'extends' : 'over';
-    return { greenRps, serveSeconds, minutes, judgedAtSeconds, verdict };
-  };
-
   const steps: PlannedStep[] = timeline.map((s, i) => {
     const J = s.judgedFromSeconds;
     const byPoll = bake > 0 ? J + pollSeconds : (timeline[i + 1]?.judgedFromSeconds ?? Infinity);
@@ -198,7 +208,6 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     return {
       ...s,
       blastRadius: { eventSeconds: event.seconds, pollSeconds: poll.seconds, eventShare: event.share, pollShare: poll.share },
-      requests: requestsAt(s.greenPercent, J - s.startsAtSeconds),
     };
   });
 
@@ -208,6 +217,7 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
     steps,
     toFullSeconds: last.judgedFromSeconds,
     promotedAtSeconds: promotedAt,
+    inconclusiveAtStep: (traffic && traffic.onInconclusive !== 'promote' && steps.find((s) => s.requests?.verdict === 'over')?.step) || null,
     assumptions: { insyncSeconds, eventSeconds },
     pollSeconds,
     bakeSeconds,
@@ -215,9 +225,11 @@ export function planOf(pair: PairConfig, assumptions: PlanAssumptions = DEFAULT_
   };
 }
 
-/** m:ss; minutes go past 59 (75:00 is an hour and a quarter). */
+/** m:ss; minutes go past 59 (75:00 is an hour and a quarter); from 100 hours, whole hours (`2400 h`). */
 export function formatClock(seconds: number): string {
   const s = Math.round(seconds);
+  // past 100 hours (a canary that waits out maxBakeSeconds at every step), whole hours keep the table in 80 columns
+  if (s >= 360_000) return `${Math.round(s / 3_600)} h`;
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
@@ -240,9 +252,12 @@ export function formatPlan(plan: CanaryPlan): string[] {
     `Canary plan for ${plan.pair}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, times from the first shift`,
     `Assumes Route53 changes INSYNC in ~${num(insyncSeconds)} s (usual, not promised);`,
     `DNS wait ${num(plan.dnsWaitSeconds)} s = minWaitSeconds, unless the record's TTL is longer;`,
-    `green judged every ${plan.pollSeconds} s for a ${plan.bakeSeconds} s bake` +
-      (bake !== plan.bakeSeconds ? ` (${bake} s: whole polls)` : '') +
-      ';',
+    ...wrap(
+      `green judged every ${plan.pollSeconds} s for a ${plan.bakeSeconds} s bake` +
+        (bake !== plan.bakeSeconds ? ` (${bake} s: whole polls)` : '') +
+        (plan.steps.some((s) => s.bakeEndsAtSeconds - s.judgedFromSeconds > bake) ? ', longer where the judge needs it;' : ';'),
+      '',
+    ),
     `alarm events reach the run within ${num(eventSeconds)} s (else the next poll notices).`,
     'Blast radius: green fails as its step\'s traffic arrives, is noticed (by event,',
     'or by the next poll only), rolled back, INSYNC, DNS wait. "s": seconds of full',
@@ -271,7 +286,13 @@ export function formatPlan(plan: CanaryPlan): string[] {
   const wide = render('  ');
   lines.push(...(wide.every((l) => l.length <= WIDTH) ? wide : render(' ')));
 
-  lines.push('', `100 % at ${formatClock(plan.toFullSeconds)}, promoted at ${formatClock(plan.promotedAtSeconds)}`);
+  const stuck = plan.steps.find((s) => s.step === plan.inconclusiveAtStep);
+  lines.push(
+    '',
+    ...(stuck
+      ? wrap(`not promoted at this traffic: step ${stuck.step} is INCONCLUSIVE at ${formatClock(stuck.bakeEndsAtSeconds)}, then ${plan.traffic!.onInconclusive}`, '    ')
+      : [`100 % at ${formatClock(plan.toFullSeconds)}, promoted at ${formatClock(plan.promotedAtSeconds)}`]),
+  );
   lines.push('', ...formatRequests(plan));
   return lines;
 }

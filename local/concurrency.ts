@@ -1,3 +1,4 @@
+import { DEFAULT_TRAFFIC_RPS, planOf } from '../cli/plan.js';
 import { taskDefinitionArn } from './local-canary.js';
 import type { ExecutionResult } from './step-functions.js';
 import { createWorld, weightsOf } from './world.js';
@@ -5,8 +6,9 @@ import { createWorld, weightsOf } from './world.js';
 /**
  * Many canaries at once in one simulated account (Route53's, ECS's and CloudWatch's own
  * throttling on): `n` pairs, each getting a new task definition at a random moment within
- * `spreadSeconds`, every canary run to its end. Measures each canary against its floor: for
- * each step, Route53's INSYNC delay + the DNS wait + the bake, back to back.
+ * `spreadSeconds`, every canary run to its end. Measures each canary against its floor: the
+ * earliest promotion `plan` gives at the account's INSYNC delay and request rate (per step,
+ * INSYNC + the DNS wait + the bake, or longer where the judge needs settled minutes).
  */
 export interface ConcurrencyRun {
   n: number;
@@ -64,9 +66,8 @@ export async function runConcurrent(n: number, { spreadSeconds = 60, seed = 42 }
     await w.clock.run(new Promise((resolve) => setTimeout(resolve, spreadSeconds * 1000 + w.sim.ecs.rolloutMs + 1_000)));
     const results = await w.clock.run(w.canary.settled());
 
-    const plan = (r: ExecutionResult) => r.events.find((e) => e.type === 'StateExited' && e.state?.name === 'Preflight')?.state?.output as { plan: { steps: number[]; dnsWaitSeconds: number; bakeSeconds: number } } | undefined;
-    const first = plan(results[0]!)!.plan;
-    const floorSeconds = first.steps.length * (w.sim.route53.insyncDelayMs / 1000 + first.dnsWaitSeconds + first.bakeSeconds);
+    // The floor: `plan`'s earliest promotion at the account's INSYNC delay and traffic (each bake as long as the judge needs).
+    const floorSeconds = planOf(w.pairs[0]!, { insyncSeconds: w.sim.route53.insyncDelayMs / 1000, eventSeconds: 0 }, { trafficRps: DEFAULT_TRAFFIC_RPS }).promotedAtSeconds;
     const canarySeconds = results.map((r) => (r.events.at(-1)!.timestamp - r.events[0]!.timestamp) / 1000);
     const overheads = canarySeconds.map((s) => s / floorSeconds - 1);
 

@@ -8,10 +8,12 @@ import { examplePair } from './helpers.js';
 
 type PairInput = CanaryConfigInput['pairs'][number];
 
-/** The example pair (steps 10,25,50,100; bake 120 s; poll 30 s; minWait 60 s), parsed, with overrides. */
-const pairWith = (overrides: Partial<PairInput> = {}): PairConfig => parseConfig({ pairs: [{ ...examplePair(), ...overrides }] }).pairs[0]!;
+/** The example pair (steps 10,25,50,100; bake 120 s; poll 30 s; minWait 60 s), parsed, with overrides; judged as configured. */
+const judgedPairWith = (overrides: Partial<PairInput> = {}): PairConfig => parseConfig({ pairs: [{ ...examplePair(), ...overrides }] }).pairs[0]!;
+/** The same on alarms and health alone (`analysis: false`): every bake lasts as configured, so its times are by hand. */
+const pairWith = (overrides: Partial<PairInput> = {}): PairConfig => judgedPairWith({ analysis: false, ...overrides });
 
-const EXAMPLE = pairWith();
+const EXAMPLE = judgedPairWith();
 /** The example pair with overrides, not validated: planOf must not mind an execution timeout. */
 const rawPair = (overrides: Partial<PairConfig>): PairConfig => ({ ...EXAMPLE, ...overrides });
 
@@ -220,14 +222,19 @@ describe('blast radius', () => {
       fc.property(anyPair, anyAssumptions, (overrides, assumptions) => {
         const pair = rawPair(overrides);
         const plan = planOf(pair, assumptions);
-        const bake = Math.ceil(pair.bakeSeconds / pair.pollSeconds) * pair.pollSeconds;
+        const polls = (seconds: number) => Math.ceil(seconds / pair.pollSeconds) * pair.pollSeconds;
+        const bake = polls(pair.bakeSeconds);
+        // the judge's bake: the configured one, or longer until green can pass, never past maxBakeSeconds
+        const judgedBake = (s: (typeof plan.steps)[number]) =>
+          plan.traffic && s.requests ? Math.max(bake, Math.min(s.requests.judgedAtSeconds, polls(plan.traffic.maxBakeSeconds))) : bake;
         plan.steps.forEach((s, i) => {
           expect(s.startsAtSeconds).toBe(i === 0 ? 0 : plan.steps[i - 1]!.bakeEndsAtSeconds);
           expect(s.judgedFromSeconds).toBe(s.startsAtSeconds + assumptions.insyncSeconds + pair.minWaitSeconds);
-          expect(s.bakeEndsAtSeconds).toBe(s.judgedFromSeconds + bake);
+          expect(s.bakeEndsAtSeconds).toBe(s.judgedFromSeconds + judgedBake(s));
+          expect(s.bakeEndsAtSeconds - s.judgedFromSeconds).toBeGreaterThanOrEqual(bake);
         });
         expect(plan.toFullSeconds).toBe(plan.steps.at(-1)!.judgedFromSeconds);
-        expect(plan.promotedAtSeconds).toBe(plan.toFullSeconds + bake);
+        expect(plan.promotedAtSeconds).toBe(plan.toFullSeconds + judgedBake(plan.steps.at(-1)!));
       }),
       { numRuns: 100 },
     );
@@ -290,6 +297,8 @@ describe('formatPlan', () => {
     expect(formatClock(0)).toBe('0:00');
     expect(formatClock(65)).toBe('1:05');
     expect(formatClock(4500)).toBe('75:00');
+    expect(formatClock(359_999)).toBe('5999:59');
+    expect(formatClock(100 * 86_400)).toBe('2400 h');
   });
 });
 
@@ -306,7 +315,7 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
   const judgedAfter = (minutes: number) => Math.ceil((minutes * 60 + 150 - 120) / 30) * 30;
 
   it('defaults to 50 req/s and the analysis defaults; at 10 % green serves 5 req/s', () => {
-    const plan = planOf(pairWith());
+    const plan = planOf(judgedPairWith());
     expect(DEFAULT_TRAFFIC_RPS).toBe(50);
     expect(MIN_STEP).toBeGreaterThanOrEqual(2); // the bake's 120 s at least
     expect(plan.traffic).toEqual({ rps: 50, minRequests: 300, minStepMinutes: MIN_STEP, settleSeconds: 150, maxBakeSeconds: 1_800, onInconclusive: 'rollback' });
@@ -318,13 +327,22 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
       { greenRps: 25, serveSeconds: 12, minutes, judgedAtSeconds: judgedAfter(minutes), verdict: 'extends' },
       { greenRps: 50, serveSeconds: 6, minutes, judgedAtSeconds: judgedAfter(minutes), verdict: 'extends' },
     ]);
-    // The timeline is the same as without traffic: extending a bake is the judge's, at run time.
-    expect(columnsOf(plan)).toEqual({ starts: [0, 240, 480, 720], judged: [120, 360, 600, 840], bakeEnds: [240, 480, 720, 960] });
+    // The timeline is the judge's: each bake lasts until green can pass (not the 120 s configured).
+    const step = 120 + judgedAfter(minutes);
+    expect(columnsOf(plan)).toEqual({
+      starts: [0, 1, 2, 3].map((k) => k * step),
+      judged: [0, 1, 2, 3].map((k) => k * step + 120),
+      bakeEnds: [1, 2, 3, 4].map((k) => k * step),
+    });
+    expect(plan.promotedAtSeconds).toBe(4 * step);
+    const text = formatPlan(plan).join('\n');
+    expect(text).toContain('every 30 s for a 120 s bake, longer where the judge needs it;');
+    expect(text).toContain(`promoted at ${formatClock(4 * step)}`);
   });
 
   it("fits in the bake when the DNS wait covers the settling; never fewer minutes than the bake's", () => {
     // J = 60 + 300 = 360 s; bake 600 s: at least 10 minutes.
-    const plan = planOf(pairWith({ bakeSeconds: 600, minWaitSeconds: 300 }), undefined, { trafficRps: 7 });
+    const plan = planOf(judgedPairWith({ bakeSeconds: 600, minWaitSeconds: 300 }), undefined, { trafficRps: 7 });
     // 10 %: 0.7 req/s, 428.6 s of serving from 360 s: 14 minutes, settled at 990 s, 630 s after the first check.
     expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.7, 12), serveSeconds: expect.closeTo(300 / 0.7, 9), minutes: 14, judgedAtSeconds: 630, verdict: 'extends' });
     // 25 %: 1.75 req/s, 171.4 s: 9 minutes would do, the bake's 10 it is: settled at 750 s, 390 s after the first check.
@@ -334,7 +352,7 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
   });
 
   it('too little traffic: over maxBakeSeconds, and onInconclusive says what then', () => {
-    const plan = planOf(pairWith(), undefined, { trafficRps: 0.2 });
+    const plan = planOf(judgedPairWith(), undefined, { trafficRps: 0.2 });
     // 10 % of 0.2 req/s = 0.02 req/s: 15,000 s for 300 requests; 252 minutes from the shift.
     expect(plan.steps[0]!.requests).toEqual({ greenRps: expect.closeTo(0.02, 12), serveSeconds: expect.closeTo(15_000, 6), minutes: 252, judgedAtSeconds: 15_150, verdict: 'over' });
     expect(plan.steps.map((s) => s.requests!.verdict)).toEqual(['over', 'over', 'over', 'extends']);
@@ -347,17 +365,21 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
     expect(text[at + 1]).toBe('    never in time: over maxBakeSeconds 30 min, onInconclusive: rollback');
     expect(text).toContain('    judged at 27 min 30 s (27 settled minutes): extends the 2 min bake');
     expect(unwrapped(text)).toContain('of 0.2 req/s to the record (--traffic) from its first check');
+    // step 1 ends at its maxBakeSeconds: 120 s + 1,800 s, and the canary with it
+    expect(plan.steps[0]!.bakeEndsAtSeconds).toBe(1_920);
+    expect(text).toContain('not promoted at this traffic: step 1 is INCONCLUSIVE at 32:00, then rollback');
+    expect(text.join('\n')).not.toContain('promoted at 1');
   });
 
   it('no traffic at all: never, and JSON says Infinity as null', () => {
-    const plan = planOf(pairWith(), undefined, { trafficRps: 0 });
+    const plan = planOf(judgedPairWith(), undefined, { trafficRps: 0 });
     expect(plan.steps[0]!.requests).toEqual({ greenRps: 0, serveSeconds: Infinity, minutes: Infinity, judgedAtSeconds: Infinity, verdict: 'over' });
     expect(unwrapped(formatPlan(plan))).toContain('step 1: green 10 % of 0 req/s = 0 req/s -> 300 requests take forever (no traffic) never in time: over maxBakeSeconds 30 min');
     expect(JSON.parse(JSON.stringify(plan)).steps[0].requests).toEqual({ greenRps: 0, serveSeconds: null, minutes: null, judgedAtSeconds: null, verdict: 'over' });
   });
 
   it("uses the pair's own analysis: minRequests, settleSeconds, maxBakeSeconds, onInconclusive", () => {
-    const pair = pairWith({ analysis: { minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' } });
+    const pair = judgedPairWith({ analysis: { minRequests: 3_000, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' } });
     const plan = planOf(pair);
     expect(plan.traffic).toEqual({ rps: 50, minRequests: 3_000, minStepMinutes: MIN_STEP, settleSeconds: 60, maxBakeSeconds: 600, onInconclusive: 'promote' });
     // 10 %: 5 req/s, 600 s from 120 s: 12 minutes, + 60 s - 120 s = 660 s > 600 s; 25 %: 240 s: 6 minutes, 300 s.
@@ -371,14 +393,14 @@ describe('plan --traffic: how long each step needs to serve minRequests', () => 
   });
 
   it('analysis: false: no request count, and the plan says so', () => {
-    const plan = planOf(pairWith({ analysis: false }));
+    const plan = planOf(judgedPairWith({ analysis: false }));
     expect(plan.traffic).toBeNull();
     expect(plan.steps.map((s) => s.requests)).toEqual([null, null, null, null]);
     expect(unwrapped(formatPlan(plan))).toContain('Requests: analysis is off (analysis: false): no request count is needed to pass a step');
   });
 
   it.each([-1, Number.NaN, Infinity])('refuses trafficRps %s', (trafficRps) => {
-    expect(() => planOf(pairWith(), undefined, { trafficRps })).toThrow(RangeError);
+    expect(() => planOf(judgedPairWith(), undefined, { trafficRps })).toThrow(RangeError);
   });
 
   it('durations read as an operator says them', () => {
@@ -413,7 +435,9 @@ describe('npx ecs-dns-canary plan --traffic', () => {
     expect(plan.traffic).toMatchObject({ rps: 0.2, minRequests: 300 });
     expect(plan.steps.map((s: { requests: { verdict: string } }) => s.requests.verdict)).toEqual(['over', 'over', 'over', 'extends']);
     // The fields that were there keep their names and values.
-    expect(plan).toMatchObject({ pair: 'shop-web', toFullSeconds: 840, promotedAtSeconds: 960, steps: [{ step: 1, greenPercent: 10, startsAtSeconds: 0, judgedFromSeconds: 120 }, {}, {}, {}] });
+    // Steps 1-3 bake the 1,800 s maxBakeSeconds, step 4 until 1,650 s: a timeline never reached, since step 1 is INCONCLUSIVE.
+    expect(plan).toMatchObject({ pair: 'shop-web', toFullSeconds: 3 * 1_920 + 120, promotedAtSeconds: 3 * 1_920 + 120 + 1_650, inconclusiveAtStep: 1 });
+    expect(plan.steps[0]).toMatchObject({ step: 1, greenPercent: 10, startsAtSeconds: 0, judgedFromSeconds: 120, bakeEndsAtSeconds: 1_920 });
   });
 
   it('without --traffic: 50 req/s, and the text says it is the default', async () => {
