@@ -72,7 +72,7 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
       .map((a) => `alarm ${a.name} of blue (${plan.blue.service}) is in ALARM: it is blue's, it does not stop the canary`),
     ...(analysis?.mode === 'observe' && analysis.outcome !== 'HEALTHY' ? [`observe mode: green against blue is ${analysis.outcome}: ${analysis.reasons.join('; ')}`] : []),
   ];
-  const verdict = analysis && plan.analysis ? { outcome: analysis.outcome, reasons: analysis.reasons, mode: plan.analysis.mode, maxBakeSeconds: plan.analysis.maxBakeSeconds, onInconclusive: plan.analysis.onInconclusive } : undefined;
+  const verdict = analysis && plan.analysis ? { outcome: analysis.outcome, reasons: analysis.reasons, mode: plan.analysis.mode, maxBakeSeconds: plan.analysis.maxBakeSeconds, onInconclusive: plan.analysis.onInconclusive, leaningOnly: analysis.leaningOnly } : undefined;
   const { giveUp, ...after } = judgementAfter(plan, status, previous, reasons, claim, now, verdict);
   const judgement: Judgement = { ...after, ...(notes.length ? { notes } : {}), ...(analysis ? { analysis } : {}) };
 

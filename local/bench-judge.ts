@@ -1,4 +1,4 @@
-// `npm run bench:judge [-- --json] [-- --seed N] [-- --scale X]`: a Monte-Carlo benchmark of the
+// `npm run bench:judge [-- --json] [-- --seed N] [-- --scale X] [-- --bake SECONDS]`: a Monte-Carlo benchmark of the
 // judge (functions/lib/analysis.ts), in virtual time. Each run is one canary (steps 10, 25, 50,
 // then 100 = the promotion) driven the way the Judge green task drives it: the weight change,
 // Route53 INSYNC 20-60 s later, the 60 s DNS wait, then a judge poll every 30 s that calls the
@@ -141,8 +141,9 @@ export function median(xs: readonly number[]): number | null {
 export const STEPS = [10, 25, 50, 100] as const;
 export const POLL_SECONDS = 30;
 export const BAKE_SECONDS = 300;
-/** The judge as Judge green runs it for this pair: a step passes on no fewer settled minutes than its bake (metrics.ts settingsOf). */
-export const BENCH_SETTINGS = { ...DEFAULT_SETTINGS, minStepMinutes: Math.ceil(BAKE_SECONDS / 60) };
+/** The judge as Judge green runs it for a pair with this bake: a step passes on no fewer settled minutes than its bake (metrics.ts settingsOf). */
+export const benchSettings = (bakeSeconds: number): AnalysisSettings => ({ ...DEFAULT_SETTINGS, minStepMinutes: Math.ceil(bakeSeconds / 60) });
+export const BENCH_SETTINGS = benchSettings(BAKE_SECONDS);
 export const DNS_TTL_SECONDS = 60;
 export const INSYNC_SECONDS: readonly [number, number] = [20, 60];
 export const BASE_ERROR_RATE = 0.001;
@@ -340,6 +341,8 @@ export interface CanaryRun {
 
 export interface RunOptions {
   settings?: AnalysisSettings;
+  /** The pair's bakeSeconds (default BAKE_SECONDS); settings should be benchSettings(bakeSeconds). */
+  bakeSeconds?: number;
   /** Also simulate the alarms-only canary on the same environment. */
   alarms?: boolean;
   /** Called after each judge poll (for tracing a run). */
@@ -348,7 +351,8 @@ export interface RunOptions {
 
 /** One canary on `scenario`, from the seed tuple `seed` (deterministic). */
 export function simulateCanary(scenario: Scenario, seed: readonly number[], options: RunOptions = {}): CanaryRun {
-  const settings = options.settings ?? BENCH_SETTINGS;
+  const bakeSeconds = options.bakeSeconds ?? BAKE_SECONDS;
+  const settings = options.settings ?? benchSettings(bakeSeconds);
   const env = new Environment(scenario, rngFor(...seed, 1));
   const timing = rngFor(...seed, 2);
   const world = new World(scenario, env, rngFor(...seed, 3));
@@ -363,7 +367,7 @@ export function simulateCanary(scenario: Scenario, seed: readonly number[], opti
   const end = (outcome: RunOutcome, step: number, now: number): CanaryRun => {
     const stopCountingAt = outcome === 'PROMOTED' ? now + AFTER_PROMOTION_SECONDS : now + DNS_TTL_SECONDS;
     if (outcome === 'PROMOTED') world.shift(STEPS.length - 1, STEPS.at(-1)!, now, now + uniform(timing, ...INSYNC_SECONDS));
-    const alarms = options.alarms ? alarmsOnly(scenario, env, seed, firstShiftAt) : null;
+    const alarms = options.alarms ? alarmsOnly(scenario, env, seed, firstShiftAt, bakeSeconds) : null;
     return {
       outcome,
       step,
@@ -386,6 +390,7 @@ export function simulateCanary(scenario: Scenario, seed: readonly number[], opti
     const bakeStartedAt = insyncAt + DNS_TTL_SECONDS; // the first Judge green
     let key = '';
     let outcome: Outcome = 'INCONCLUSIVE';
+    let leaningOnly = false;
     for (let now = bakeStartedAt; ; now += POLL_SECONDS) {
       polls++;
       const to = settledWindow(firstShiftAt * 1000, now * 1000, settings).to / 60_000;
@@ -396,16 +401,18 @@ export function simulateCanary(scenario: Scenario, seed: readonly number[], opti
         world.drawTo(to);
         analysis = analyze(world.minutes.slice(from, to), settings, stepStartMinute - from);
         outcome = analysis.outcome;
+        leaningOnly = analysis.leaningOnly;
         analyses++;
       }
       options.onPoll?.({ step: k + 1, now, insyncAt, bakeStartedAt, analysis, outcome });
       if (outcome === 'UNHEALTHY') return end('UNHEALTHY', k + 1, now);
-      if (outcome === 'HEALTHY' && now >= bakeStartedAt + BAKE_SECONDS) {
+      if (outcome === 'HEALTHY' && now >= bakeStartedAt + bakeSeconds) {
         changeAt = now;
         break;
       }
       if (outcome === 'INCONCLUSIVE' && now >= bakeStartedAt + settings.maxBakeSeconds) {
-        if (settings.onInconclusive !== 'promote') return end('INCONCLUSIVE', k + 1, now); // 'approval' would wait: counted as not promoted
+        // held only by evidence leaning against green: the step passes (judge.ts judgementAfter); else onInconclusive
+        if (!leaningOnly && settings.onInconclusive !== 'promote') return end('INCONCLUSIVE', k + 1, now); // 'approval' would wait: counted as not promoted
         changeAt = now;
         break;
       }
@@ -421,7 +428,7 @@ export function simulateCanary(scenario: Scenario, seed: readonly number[], opti
  * alarm); green's failed requests count until then + the DNS TTL, or, when it never fires
  * during the canary, until the promotion + 30 minutes at 100 %.
  */
-function alarmsOnly(scenario: Scenario, env: Environment, seed: readonly number[], firstShiftAt: number) {
+function alarmsOnly(scenario: Scenario, env: Environment, seed: readonly number[], firstShiftAt: number, bakeSeconds: number) {
   const timing = rngFor(...seed, 4);
   const world = new World(scenario, env, rngFor(...seed, 5));
   let changeAt = firstShiftAt;
@@ -441,7 +448,7 @@ function alarmsOnly(scenario: Scenario, env: Environment, seed: readonly number[
     world.shift(k, STEPS[k]!, changeAt, changeAt + uniform(timing, ...INSYNC_SECONDS));
     if (k === STEPS.length - 1) break;
     // INSYNC, the DNS wait, then the bake: the next change comes at the first poll at or after its end
-    const next = changeAt + uniform(timing, ...INSYNC_SECONDS) + DNS_TTL_SECONDS + BAKE_SECONDS;
+    const next = changeAt + uniform(timing, ...INSYNC_SECONDS) + DNS_TTL_SECONDS + bakeSeconds;
     check(next);
     if (firedAt !== null) break;
     changeAt = next;
@@ -498,7 +505,8 @@ export interface BenchOptions {
   seed: number;
   /** Multiplies every run count (1: the full benchmark). */
   scale?: number;
-  settings?: AnalysisSettings;
+  /** The pairs' bakeSeconds (default BAKE_SECONDS). */
+  bakeSeconds?: number;
 }
 
 export const RUNS = { detection: 200, aa: 1_000, incident: 500, lowTraffic: 200 };
@@ -511,6 +519,7 @@ const bursty = (rps: number, errorRatio: number, incident = false): Scenario => 
 
 export interface BenchResult {
   seed: number;
+  bakeSeconds: number;
   aaRuns: number;
   falseRollbackRate: number;
   aaUnhealthyRate: number;
@@ -544,7 +553,8 @@ export function runBenchmark(options: BenchOptions): BenchResult {
   const t0 = performance.now();
   const scale = options.scale ?? 1;
   const n = (runs: number) => Math.max(1, Math.round(runs * scale));
-  const run = { settings: options.settings ?? BENCH_SETTINGS };
+  const bakeSeconds = options.bakeSeconds ?? BAKE_SECONDS;
+  const run = { bakeSeconds };
   let analyses = 0;
   const count = <T extends CellResult>(c: T) => ((analyses += c.analyses), c);
 
@@ -617,6 +627,7 @@ export function runBenchmark(options: BenchOptions): BenchResult {
   };
   return {
     seed: options.seed,
+    bakeSeconds,
     aaRuns,
     falseRollbackRate,
     aaUnhealthyRate: aaUnhealthy / aaRuns,
@@ -655,6 +666,7 @@ export function resultLine(r: BenchResult): string {
     goals: r.goals,
     model: { bursts: BURST, noiseShape: NOISE_SHAPE, sticky: STICKY, incident: INCIDENT, baseErrorRate: BASE_ERROR_RATE },
     seed: r.seed,
+    bakeSeconds: r.bakeSeconds,
     analyses: r.analyses,
     wallSeconds: r.wallSeconds,
   });
@@ -665,7 +677,7 @@ export function table(r: BenchResult): string[] {
   const lines = [
     `A/A: ${r.aaRuns} canaries (bursty), rolled back ${pct(r.falseRollbackRate)} (UNHEALTHY ${pct(r.aaUnhealthyRate)}); ` +
       r.aaByRps.map((c) => `${c.rps} rps: ${c.runs} runs, ${pct(c.rollbackRate).trim()}`).join('; '),
-    `A/A promoted after ${r.aaPromotedSeconds.median} s (median), ${r.aaPromotedSeconds.p90} s (p90), from the first shift (3 steps of ${BAKE_SECONDS} s bake)`,
+    `A/A promoted after ${r.aaPromotedSeconds.median} s (median), ${r.aaPromotedSeconds.p90} s (p90), from the first shift (3 steps of ${r.bakeSeconds} s bake)`,
     `shared incident at 100 rps: ${r.sharedIncidentRuns} canaries, rolled back ${pct(r.sharedIncidentRollbackRate)}`,
     `low traffic ${r.lowTraffic.rps} rps: ${r.lowTraffic.runs} canaries, promoted ${pct(r.lowTraffic.promotedRate)}, INCONCLUSIVE ${pct(r.lowTraffic.inconclusiveRate)}`,
     '',
@@ -698,8 +710,9 @@ function main() {
   const json = process.argv.includes('--json');
   const seed = Number(argValue('--seed') ?? 1);
   const scale = Number(argValue('--scale') ?? 1);
-  if (!Number.isInteger(seed) || !(scale > 0)) throw new Error('usage: bench-judge [--json] [--seed N] [--scale X]');
-  const result = runBenchmark({ seed, scale });
+  const bakeSeconds = Number(argValue('--bake') ?? BAKE_SECONDS);
+  if (!Number.isInteger(seed) || !(scale > 0) || !(Number.isInteger(bakeSeconds) && bakeSeconds >= 0)) throw new Error('usage: bench-judge [--json] [--seed N] [--scale X] [--bake SECONDS]');
+  const result = runBenchmark({ seed, scale, bakeSeconds });
   if (!json) for (const line of table(result)) console.log(line);
   console.log(resultLine(result));
 }

@@ -89,6 +89,12 @@ describe('analyze', () => {
     expect(a.eValue).toBeLessThan(100);
     expect(a.outcome).toBe('INCONCLUSIVE');
     expect(a.reasons).toEqual([`the evidence leans against green (5xx: 5.4x blue's rate, e-value ${formatE(a.eValue)}, rolls back at 100): the bake goes on until it settles`]);
+    expect(a.leaningOnly).toBe(true); // at maxBakeSeconds the step passes
+    // the same evidence with a minute still missing from the bake: not only leaning (onInconclusive applies at maxBakeSeconds)
+    const short = analyze(leaning, { ...S, minStepMinutes: 5 }, 30);
+    expect(short.outcome).toBe('INCONCLUSIVE');
+    expect(short.leaningOnly).toBe(false);
+    expect(short.reasons).toHaveLength(2);
     // the same minutes with green at blue's rate pass; below the effect gate, leaning evidence does not hold the step
     expect(analyze([...baseline(30), ...Array.from({ length: 3 }, () => minute(10, [5400, 5], [600, 1]))], S, 30).outcome).toBe('HEALTHY');
     expect(analyze(leaning, { ...S, errorRatio: 6 }, 30).outcome).toBe('HEALTHY');

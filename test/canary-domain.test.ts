@@ -155,4 +155,19 @@ describe('judgementAfter: the bake and the gate', () => {
     expect(judgementAfter(gated, status(2), null, [], claim({ stopRequested: { error: 'AbortedByOperator', cause: 'aborted by ann' } }), t0).reason).toBe('AbortedByOperator: aborted by ann');
     expect(judgementAfter(gated, status(3), null, [], claim({ promoteRequested: { by: 'ann' } }), t0)).toMatchObject({ bakeComplete: true, gate: 'NONE', promoteRequested: true });
   });
+
+  it('INCONCLUSIVE at maxBakeSeconds: onInconclusive for missing data; a step held only by leaning evidence passes', () => {
+    const verdict = (leaningOnly: boolean) => ({ outcome: 'INCONCLUSIVE' as const, reasons: ['why'], mode: 'enforce' as const, maxBakeSeconds: 600, onInconclusive: 'rollback' as const, leaningOnly });
+    for (const leaningOnly of [false, true]) {
+      const first = judgementAfter(gated, status(2), null, [], claim(), t0, verdict(leaningOnly));
+      expect(first).toMatchObject({ verdict: 'INCONCLUSIVE', bakeComplete: false });
+      // past the 120 s bake, before maxBakeSeconds: the bake goes on either way
+      expect(judgementAfter(gated, status(2), first, [], claim(), t0 + 300_000, verdict(leaningOnly))).toMatchObject({ verdict: 'INCONCLUSIVE', bakeComplete: false });
+      const end = judgementAfter(gated, status(2), first, [], claim(), t0 + 600_000, verdict(leaningOnly));
+      if (leaningOnly) {
+        expect(end).toMatchObject({ verdict: 'INCONCLUSIVE', bakeComplete: true });
+        expect(end.giveUp).toBeUndefined();
+      } else expect(end.giveUp).toBe('no verdict on green after 600 s at 25 % (maxBakeSeconds 600): why');
+    }
+  });
 });

@@ -21,7 +21,8 @@
  * - No data is never a pass: a step is HEALTHY only once green served `minRequests` in it and
  *   green's measured share reached `minShareOfWeight` of its weight.
  * - Nor is evidence on its way: while the e-value leans against green (past √(1/α)) with the
- *   effect shown, the step is INCONCLUSIVE and its bake goes on.
+ *   effect shown, the step is INCONCLUSIVE and its bake goes on, up to maxBakeSeconds; then
+ *   it passes (the test never reached 1/α).
  */
 
 export interface CountPair {
@@ -157,6 +158,12 @@ export interface Analysis {
   };
   /** Minutes left out because blue was failing too. */
   incidentMinutes: number;
+  /**
+   * INCONCLUSIVE only because the evidence leans against green (the data is all there): at
+   * maxBakeSeconds the step passes, since the test never reached 1/α (onInconclusive is for
+   * missing data and shared incidents).
+   */
+  leaningOnly: boolean;
 }
 
 const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;
@@ -175,8 +182,8 @@ export const MIN_MINUTES_OF_EVIDENCE = 4;
  * to the threshold on the log scale (√(1/α), 10 at α = 0.01) and green's rate shows the
  * configured effect. The step bakes on (INCONCLUSIVE) until the evidence settles either way,
  * so a bad green is caught at the weight where it began to show, not one step later. It never
- * rolls back by itself: under equal rates the e-value drifts down, and the benchmark measures
- * what it costs a healthy green (nothing at the median).
+ * rolls back by itself: at maxBakeSeconds the step passes (Analysis.leaningOnly), and under
+ * equal rates the e-value drifts down; the benchmark measures what it costs a healthy green.
  */
 export const leaningEValue = (threshold: number) => Math.sqrt(threshold);
 
@@ -343,16 +350,13 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
   const newest = step.at(-1);
   const share = newest && newest.green.requests + newest.blue.requests > 0 ? newest.green.requests / (newest.green.requests + newest.blue.requests) : null;
   const weight = greenPercent ?? newest?.greenPercent ?? minutes.at(-1)?.greenPercent ?? 0;
+  let leaningOnly = false;
   if (outcome !== 'UNHEALTHY') {
     const missing: string[] = [];
     const latest = minutes.at(-1);
     if (latest && canary.length > 0 && isIncident(latest))
       missing.push(
         `blue is failing too (${countText(latest.blue)} in the newest settled minute${baselineRate !== null ? `, ${pct(baselineRate)} before the canary` : ''}): a shared incident, the verdict is held`,
-      );
-    for (const t of results.filter((r) => r.leaning))
-      missing.push(
-        `the evidence leans against green (${t.name === 'errors' ? '5xx' : t.name}: ${t.ratio === Infinity ? 'blue had none' : `${t.ratio!.toFixed(1)}x blue's rate`}, e-value ${formatE(t.eValue)}, rolls back at ${formatE(t.threshold)}): the bake goes on until it settles`,
       );
     if (step.length === 0) missing.push(`no settled minute of green at ${weight} % yet (minutes settle ${settings.settleSeconds} s after they end)`);
     else {
@@ -363,7 +367,14 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
       if (weight > 0 && (share ?? 0) < (settings.minShareOfWeight * weight) / 100)
         missing.push(`green's share of requests is ${share === null ? 'nothing' : pct(share, 1)} at weight ${weight} % (needs ${((settings.minShareOfWeight * weight)).toFixed(1)} %: DNS caches have not moved yet)`);
     }
-    if (missing.length) ((outcome = 'INCONCLUSIVE'), reasons.push(...missing));
+    const leaning = results
+      .filter((r) => r.leaning)
+      .map(
+        (t) =>
+          `the evidence leans against green (${t.name === 'errors' ? '5xx' : t.name}: ${t.ratio === Infinity ? 'blue had none' : `${t.ratio!.toFixed(1)}x blue's rate`}, e-value ${formatE(t.eValue)}, rolls back at ${formatE(t.threshold)}): the bake goes on until it settles`,
+      );
+    leaningOnly = leaning.length > 0 && missing.length === 0;
+    if (missing.length || leaning.length) ((outcome = 'INCONCLUSIVE'), reasons.push(...leaning, ...missing));
   }
 
   const p99 = (side: 'blue' | 'green') => [...calm].reverse().find((m) => m[side].p99Ms !== null)?.[side].p99Ms ?? null;
@@ -388,6 +399,7 @@ export function analyze(minutes: readonly Minute[], settings: AnalysisSettings, 
       latencyFloorMs: settings.latency ? settings.latency.floor : null,
     },
     incidentMinutes,
+    leaningOnly,
   };
 }
 

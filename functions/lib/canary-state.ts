@@ -102,6 +102,8 @@ export const AnalysisFiguresSchema = z.strictObject({
     latencyFloorMs: z.nullable(z.number()),
   }),
   incidentMinutes: z.int(),
+  /** INCONCLUSIVE only because the evidence leans against green: at maxBakeSeconds the step passes. */
+  leaningOnly: z.boolean(),
   /** The weight changes so far (the judge needs them to know each minute's weight). */
   shifts: z.array(z.strictObject({ greenPercent: z.int(), at: z.string() })),
   /** Observe mode: the first verdict that would have rolled back (step and reasons), kept to the end. */

@@ -125,6 +125,8 @@ export interface AnalysisVerdict {
   mode: 'enforce' | 'observe';
   maxBakeSeconds: number;
   onInconclusive: 'rollback' | 'promote' | 'approval';
+  /** INCONCLUSIVE only because the evidence leans against green: at maxBakeSeconds the step passes. */
+  leaningOnly?: boolean;
 }
 
 /**
@@ -133,7 +135,8 @@ export interface AnalysisVerdict {
  * against blue adds its reasons when UNHEALTHY; while it is INCONCLUSIVE (too little data) the
  * verdict is INCONCLUSIVE and the bake extends, up to maxBakeSeconds from its start; then
  * onInconclusive: `rollback` (the judgement says `giveUp`), `promote` (the bake completes) or
- * `approval` (a gate). Observe mode changes nothing here. At a gate step (approval.atPercent)
+ * `approval` (a gate), except when it was held only because the evidence leaned against green
+ * (`leaningOnly`): the test never reached 1/α, so the bake completes. Observe mode changes nothing here. At a gate step (approval.atPercent)
  * a complete bake opens the gate: WAITING until approved (APPROVED), or until the gate's
  * timeout (TIMED_OUT with onTimeout rollback, which rolls back; APPROVED with onTimeout
  * promote). An operator's promote completes the bake and passes any gate; an operator's or an
@@ -164,7 +167,8 @@ export function judgementAfter(
   let gateForInconclusive = false;
   if (inconclusive && now >= bakeEndsAt && now >= bakeStartedAt + enforced!.maxBakeSeconds * 1000) {
     const why = `no verdict on green after ${Math.round((now - bakeStartedAt) / 1000)} s at ${status.greenPercent} % (maxBakeSeconds ${enforced!.maxBakeSeconds}): ${enforced!.reasons.join('; ')}`;
-    if (enforced!.onInconclusive === 'rollback') giveUp = why;
+    if (enforced!.leaningOnly) bakeComplete = true; // the test never reached 1/α in the whole bake: green passes
+    else if (enforced!.onInconclusive === 'rollback') giveUp = why;
     else if (enforced!.onInconclusive === 'promote') bakeComplete = true;
     else ((gateForInconclusive = true), (bakeComplete = true));
   }
