@@ -82,7 +82,7 @@ describe('happy path', () => {
 });
 
 describe('rollback when green fails', () => {
-  it.each(STEPS)('an alarm firing during the step at %i%% rolls back to blue 100 / green 0', async (percent) => {
+  it.each(STEPS.map((percent) => ({ percent })))('an alarm firing during the step at $percent % rolls back to blue 100 / green 0', async ({ percent }) => {
     const w = world();
     w.whenGreenReaches(percent, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
     const [result] = await w.runCanary();

@@ -23,7 +23,7 @@ function toRollback(w: World, at: number): number {
 
 describe('an alarm stops the canary at once (the signal function fails the listener)', () => {
   // 5 s after a shift: the change is not INSYNC yet; 70 s: the DNS wait; 150 s: the bake.
-  it.each(STEPS.flatMap((p) => [5_000, 70_000, 150_000].map((d) => [p, d] as const)))('at %i %% (+%i ms): rollback within 5 s of the state change', async (percent, delay) => {
+  it.each(STEPS.flatMap((percent) => [5_000, 70_000, 150_000].map((delay) => ({ percent, delay }))))('at $percent % (+$delay ms): rollback within 5 s of the state change', async ({ percent, delay }) => {
     const w = world();
     const fired = alarmAt(w, percent, delay);
     const [result] = await w.runCanary();

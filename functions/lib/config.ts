@@ -69,6 +69,15 @@ export const AnalysisSchema = z.strictObject({
 const FunctionArn = z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, 'must be a Lambda function ARN (arn:aws:lambda:region:account:function:name)'));
 const Url = z.string().check(z.regex(/^https?:\/\/[^\s/$.?#][^\s]*$/, 'must be an http(s) URL'));
 
+/** An IAM role (IAM: a name of at most 64 characters of letters, digits and +=,.@_-, behind an optional path). */
+const RoleArn = z.string({ error: 'dnsRoleArn must be a string' }).check(
+  z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/, 'dnsRoleArn must be an IAM role ARN (arn:aws:iam::111122223333:role/name)'),
+);
+/** STS: 2 to 1224 characters of letters, digits and +=,.@:/- */
+const ExternalId = z.string({ error: 'dnsExternalId must be a string' }).check(
+  z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'dnsExternalId must be 2 to 1224 characters: letters, digits and +=,.@:/-'),
+);
+
 /**
  * Before any weight moves, green's own endpoint (one that reaches only green, such as its load
  * balancer's name) must answer `successes` checks in a row, `intervalSeconds` apart, within
@@ -129,6 +138,10 @@ const Pair = z
       z.transform(normalizeRecordName),
     ),
     recordType: z.enum(['A', 'AAAA', 'CNAME']),
+    /** The zone is in another account: every Route53 call of the pair assumes this role there (`npx ecs-dns-canary iam <pair>` prints its policies). */
+    dnsRoleArn: z.optional(RoleArn),
+    /** The ExternalId the role's trust policy asks for, if any. */
+    dnsExternalId: z.optional(ExternalId),
     /** The two ECS services; which one is live is read from the weights, never configured. */
     services: z.tuple([Service, Service]),
     /** The pair's alarms (both sides'): judged and listened to during every canary. */
@@ -176,6 +189,7 @@ const Pair = z
       if (pair.idleAfterPromotion && pair.idleAfterPromotion.afterSeconds < pair.minWaitSeconds)
         issue('idleAfterPromotion', `afterSeconds must be at least one DNS wait (minWaitSeconds, ${pair.minWaitSeconds} s): clients may still resolve to the old side until then`);
       if (pair.hooks && !pair.hooks.preTraffic && !pair.hooks.postTraffic) issue('hooks', 'name preTraffic, postTraffic or both');
+      if (pair.dnsExternalId !== undefined && !pair.dnsRoleArn) issue('dnsExternalId', 'dnsExternalId goes with dnsRoleArn: name the role in the zone\'s account that asks for it');
       if (pair.approval) {
         const steps = expandSteps(pair.steps);
         const off = pair.approval.atPercent.filter((p) => !steps.includes(p));
@@ -217,6 +231,9 @@ const Config = z.strictObject({ pairs: z.array(Pair).check(z.minLength(1, 'decla
       pair.services.forEach((s, j) =>
         claim(`service:${s.cluster}/${s.service}`, pair.name, ['pairs', i, 'services', j], `service ${s.cluster}/${s.service}`),
       );
+      // One role has one trust policy: the pairs that share it share its ExternalId.
+      const other = pair.dnsRoleArn && config.pairs.find((p) => p.dnsRoleArn === pair.dnsRoleArn && p.dnsExternalId !== pair.dnsExternalId);
+      if (other) ctx.addIssue({ code: 'custom', path: ['pairs', i, 'dnsExternalId'], message: `pair ${other.name} names the same dnsRoleArn with another dnsExternalId: one role has one trust policy`, input: config });
     });
   }),
 );
@@ -231,6 +248,10 @@ export type CustomMetricConfig = AnalysisConfig['metrics'][number];
 /** The analysis a pair asks for: its settings with every default; false when turned off. */
 export const analysisOf = (pair: Pick<PairConfig, 'analysis'>): AnalysisConfig | false =>
   pair.analysis === false ? false : (pair.analysis ?? AnalysisSchema.parse({}));
+
+/** The role a pair's Route53 calls go through, when its zone is in another account. */
+export const dnsRoleOf = (pair: Pick<PairConfig, 'dnsRoleArn' | 'dnsExternalId'>): { roleArn: string; externalId?: string } | undefined =>
+  pair.dnsRoleArn ? { roleArn: pair.dnsRoleArn, ...(pair.dnsExternalId ? { externalId: pair.dnsExternalId } : {}) } : undefined;
 
 /** Identity for configuration files: gives them types and editor completion. */
 export const defineConfig = (config: CanaryConfigInput): CanaryConfigInput => config;

@@ -14,6 +14,8 @@ export const ERROR_NAMES = [
   'PairBusy',
   'CanaryInProgress',
   'HostedZoneNotFound',
+  'DnsRoleNotAssumable',
+  'DnsRoleNotTrusted',
   'RecordNotFound',
   'RecordNotWeighted',
   'UnexpectedRecordSet',
