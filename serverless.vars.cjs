@@ -16,6 +16,7 @@ function loadTypeScript() {
         "export { parseConfig } from './functions/lib/config.ts';",
         "export { default as config } from './canary.config.ts';",
         "export { serverlessFunctions, scheduleResources, taskStates, lambdaLogicalId, PROVIDER } from './functions/lib/stack.ts';",
+        "export { stateMachineDeclaration, stateMachineResources } from './functions/lib/state-machine.ts';",
       ].join('\n'),
       resolveDir: __dirname,
       loader: 'ts',
@@ -49,7 +50,8 @@ function configurationError(message) {
 
 module.exports = async ({ resolveVariable }) => {
   const ts = loadTypeScript();
-  const stateMachineName = await resolveVariable('self:stepFunctions.stateMachines.canary.name');
+  // The state machine's name, as the CLI and the functions' grants expect it (functions/lib/stack.ts stateMachineName).
+  const stateMachineName = `${await resolveVariable('self:service')}-${await resolveVariable('sls:stage')}`;
   let config;
   try {
     config = ts.parseConfig(ts.config);
@@ -62,7 +64,7 @@ module.exports = async ({ resolveVariable }) => {
     pairs: config.pairs.map((p) => p.name).join(', '),
     provider: ts.PROVIDER,
     functions: ts.serverlessFunctions(config, stateMachineName),
-    resources: { Resources: ts.scheduleResources(config, stateMachineName) },
-    definition: bindFunctions(ts, definition),
+    resources: { Resources: { ...ts.scheduleResources(config, stateMachineName), ...ts.stateMachineResources(config, stateMachineName) } },
+    stateMachine: ts.stateMachineDeclaration(config, stateMachineName, bindFunctions(ts, definition)),
   };
 };

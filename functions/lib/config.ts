@@ -217,7 +217,29 @@ export function minimumRunSeconds(pair: { steps: z.infer<typeof Steps>; minWaitS
   return expandSteps(pair.steps).length * (pair.minWaitSeconds + pair.bakeSeconds) + gates;
 }
 
-const Config = z.strictObject({ pairs: z.array(Pair).check(z.minLength(1, 'declare at least one pair')) }).check(
+/**
+ * The state machine's own logs and tracing (README, "State-machine logs and tracing"): Step Functions
+ * writes execution history events at `logLevel` and above to the log group
+ * /aws/vendedlogs/states/<state machine>; `includeExecutionData` adds each state's input and output
+ * (they carry the plan, weights and verdicts, never credentials); `tracing` turns on X-Ray.
+ */
+export const StateMachineSchema = z
+  .strictObject({
+    logLevel: z._default(z.enum(['ALL', 'ERROR', 'FATAL', 'OFF'], { error: 'logLevel must be ALL, ERROR, FATAL or OFF' }), 'ERROR'),
+    includeExecutionData: z._default(z.boolean({ error: 'includeExecutionData must be true or false' }), false),
+    tracing: z._default(z.boolean({ error: 'tracing must be true or false' }), false),
+  })
+  .check(
+    z.superRefine((s, ctx) => {
+      if (s.includeExecutionData && s.logLevel === 'OFF')
+        ctx.addIssue({ code: 'custom', path: ['includeExecutionData'], message: "includeExecutionData needs a logLevel other than 'OFF' (nothing is logged)", input: s });
+    }),
+  );
+
+const Config = z.strictObject({
+  pairs: z.array(Pair).check(z.minLength(1, 'declare at least one pair')),
+  stateMachine: z._default(StateMachineSchema, { logLevel: 'ERROR', includeExecutionData: false, tracing: false }),
+}).check(
   z.superRefine((config, ctx) => {
     const seen = new Map<string, string>();
     const claim = (key: string, owner: string, path: (string | number)[], what: string) => {
