@@ -14,7 +14,7 @@ import { backtest, formatE, summaryLine, type AnalysisSettings, type Backtest, t
 import { getMetricData } from '../functions/lib/aws/cloudwatch.js';
 import { describeService } from '../functions/lib/aws/ecs.js';
 import { describeTargetGroups, type TargetGroupInfo } from '../functions/lib/aws/elbv2.js';
-import { pairRef } from '../functions/lib/canary-state.js';
+import { configuredPairRef } from '../functions/lib/canary-state.js';
 import { AnalysisSchema, analysisOf, configProblems, formatPath, parseConfig, type AnalysisConfig, type PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail } from '../functions/lib/errors.js';
 import { metricQueries, metricsPlanOf, minutesFrom, settingsOf, targetGroupRef, type Series, type SideTargets } from '../functions/lib/metrics.js';
@@ -226,7 +226,7 @@ export const awsReads = (claimsTable: string): LiveReads => ({
   getMetricData,
   async weights(pair) {
     const [a, b] = pair.services;
-    const w = await route53Reader(pairRef({ ...pair, blue: a, green: b })).read();
+    const w = await route53Reader(configuredPairRef(pair, { blue: a, green: b })).read();
     return { [a.service]: w.blue, [b.service]: w.green };
   },
   runningGreen: async (pair) => (await readClaim(pair.name, claimsTable))?.green.service,

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { describeExecution, listExecutions, sendTaskFailure, sendTaskSuccess } from '../functions/lib/aws/stepfunctions.js';
 import { Canary, gateCommands, type ActionResult } from '../functions/lib/canary.js';
 import { summaryLine } from '../functions/lib/analysis.js';
-import { pairRef, wouldRollBackLine, type AnalysisFigures } from '../functions/lib/canary-state.js';
+import { configuredPairRef, wouldRollBackLine, type AnalysisFigures } from '../functions/lib/canary-state.js';
 import type { CanaryConfig, PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail, isCanaryError } from '../functions/lib/errors.js';
 import { canaryClaims, readClaim } from '../functions/lib/pair-lock.js';
@@ -148,7 +148,7 @@ class Cli {
     const roles = claim ? { blue: claim.blue, green: claim.green } : undefined;
     // Idle: blue is whichever service has the weight.
     const [a, b] = pair.services;
-    const ref = roles ? pairRef({ ...pair, ...roles }) : pairRef({ ...pair, blue: a, green: b });
+    const ref = configuredPairRef(pair, roles ?? { blue: a, green: b });
     let weights = await route53Reader(ref).read();
     let blue = roles?.blue ?? a;
     let green = roles?.green ?? b;

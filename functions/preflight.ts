@@ -4,7 +4,7 @@ import { describeService } from './lib/aws/ecs.js';
 import { describeTargetGroups } from './lib/aws/elbv2.js';
 import type { Plan, Status } from './lib/canary-state.js';
 import { pairRef, parseTaskInput } from './lib/canary-state.js';
-import { analysisOf, findPairByService, type PairConfig } from './lib/config.js';
+import { analysisOf, dnsRoleOf, findPairByService, type PairConfig } from './lib/config.js';
 import { metricQueries, metricsPlanOf, targetGroupRef, type SideTargets } from './lib/metrics.js';
 import type { PlanAnalysis } from './lib/canary-state.js';
 import type { ServiceStatus } from './lib/judge.js';
@@ -72,6 +72,7 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
     hostedZoneId: config.hostedZoneId,
     recordName: config.recordName,
     recordType: config.recordType,
+    ...(dnsRoleOf(config) ? { dnsRole: dnsRoleOf(config) } : {}),
     blue: { ...blue, targetGroups: sides.blue.targetGroups },
     green: { ...green, taskDefinition: primary!.taskDefinition, targetGroups: sides.green.targetGroups },
     alarms: [...config.alarms, ...green.alarms],

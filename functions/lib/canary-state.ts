@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
 import './zod.js';
-import { AnalysisSchema } from './config.js';
+import type { RecordRef } from './aws/route53.js';
+import { dnsSessionName } from './dns-access.js';
+import { AnalysisSchema, dnsRoleOf, type PairConfig } from './config.js';
 import { fail } from './errors.js';
 
 /**
@@ -33,6 +35,8 @@ export const PlanSchema = z.strictObject({
   hostedZoneId: z.string(),
   recordName: z.string(),
   recordType: z.string(),
+  /** The zone is in another account: every Route53 call of the run assumes this role there (config dnsRoleArn, dnsExternalId). */
+  dnsRole: z.optional(z.strictObject({ roleArn: z.string(), externalId: z.optional(z.string()) })),
   blue: Side,
   green: z.extend(Side, { taskDefinition: z.string() }),
   /** The alarms judged and listened to: the pair's and green's own. */
@@ -145,14 +149,31 @@ export type AnalysisFigures = z.infer<typeof AnalysisFiguresSchema>;
 /** What observe mode would have done, in one line (the claim, `status` and `history`). */
 export const wouldRollBackLine = (w: NonNullable<AnalysisFigures['wouldRollBack']>) => `would have rolled back at step ${w.step} (green ${w.greenPercent} %): ${w.reason}`;
 
-/** The record pair of a plan, or of anything shaped like one (a pair claim). */
-export const pairRef = (plan: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType'> & { blue: Pick<Plan['blue'], 'setIdentifier'>; green: Pick<Plan['green'], 'setIdentifier'> }) => ({
+/**
+ * The record pair of a plan, or of anything shaped like one (a pair claim), and how to reach it:
+ * through the pair's DNS role when it names one, in an STS session named for the pair and `who`
+ * (the run's execution unless said otherwise).
+ */
+export const pairRef = (
+  plan: Pick<Plan, 'pair' | 'executionArn' | 'hostedZoneId' | 'recordName' | 'recordType' | 'dnsRole'> & { blue: Pick<Plan['blue'], 'setIdentifier'>; green: Pick<Plan['green'], 'setIdentifier'> },
+  who: string = plan.executionArn,
+): RecordRef & { blueSetIdentifier: string; greenSetIdentifier: string } => ({
   hostedZoneId: plan.hostedZoneId,
   recordName: plan.recordName,
   recordType: plan.recordType,
   blueSetIdentifier: plan.blue.setIdentifier,
   greenSetIdentifier: plan.green.setIdentifier,
+  access: { ...(plan.dnsRole ? { role: plan.dnsRole } : {}), session: dnsSessionName(plan.pair, who) },
 });
+
+/** The operator's STS session in a DNS account: `cli@<user>`. */
+export const operatorSession = (user = process.env.USER) => `cli@${user || 'operator'}`;
+
+/** A configured pair's records as the operator's CLI reads them: `who` names the STS session (operatorSession). */
+export const configuredPairRef = (pair: PairConfig, sides: { blue: { setIdentifier: string }; green: { setIdentifier: string } }, who = operatorSession()) => {
+  const dnsRole = dnsRoleOf(pair);
+  return pairRef({ ...pair, pair: pair.name, executionArn: who, ...(dnsRole ? { dnsRole } : {}), ...sides }, who);
+};
 
 /**
  * Parses a task's input. The state machine builds these inputs itself, so a mismatch is a

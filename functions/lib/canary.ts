@@ -56,7 +56,7 @@ export interface ActionResult {
 export class Canary {
   constructor(private deps: CanaryDeps) {}
 
-  private router(of: Pick<Plan, 'hostedZoneId' | 'recordName' | 'recordType' | 'blue' | 'green'>): TrafficRouter {
+  private router(of: Pick<Plan, 'pair' | 'executionArn' | 'hostedZoneId' | 'recordName' | 'recordType' | 'dnsRole' | 'blue' | 'green'>): TrafficRouter {
     return need(this.deps.router, 'a traffic router')(pairRef(of));
   }
 

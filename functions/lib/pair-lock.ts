@@ -58,6 +58,8 @@ export interface PairClaim {
   hostedZoneId: string;
   recordName: string;
   recordType: string;
+  /** The plan's: the safety net and the sweep restore the records through the same role. */
+  dnsRole?: Plan['dnsRole'];
   steps: number[];
   /**
    * PROMOTING once Promote has started: the safety net then leaves a finished promotion alone.
@@ -236,6 +238,7 @@ export function claimFor(plan: Plan, executionTimeoutSeconds: number): PairClaim
     hostedZoneId: plan.hostedZoneId,
     recordName: plan.recordName,
     recordType: plan.recordType,
+    ...(plan.dnsRole ? { dnsRole: plan.dnsRole } : {}),
     steps: plan.steps,
     phase: 'CANARY',
     claimedAt: new Date().toISOString(),

@@ -44,7 +44,7 @@ export const withWeights = (pair: RecordPair, weights: Weights): ResourceRecordS
 ];
 
 export function writePair(ref: PairRef, pair: RecordPair, weights: Weights, why: string): Promise<string> {
-  return upsertRecordSets(ref.hostedZoneId, withWeights(pair, weights), `ecs-dns-canary: ${formatWeights(weights)} (${why})`);
+  return upsertRecordSets(ref, withWeights(pair, weights), `ecs-dns-canary: ${formatWeights(weights)} (${why})`);
 }
 
 /** How long clients may keep the old answer: the records' TTL, or the floor for alias records. */

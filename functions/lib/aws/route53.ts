@@ -5,6 +5,8 @@ import {
   Route53Client,
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { DnsRole, Route53Access } from '../dns-access.js';
 import { CanaryError, fail } from '../errors.js';
 import { sleep } from '../sleep.js';
 
@@ -16,27 +18,88 @@ import { sleep } from '../sleep.js';
  * machine retries with its own backoff.
  */
 export const ROUTE53_MAX_ATTEMPTS = 5;
+/** Route53 in the function's own account, as its own role. */
 export const route53 = new Route53Client({ maxAttempts: ROUTE53_MAX_ATTEMPTS });
 
 export type { ResourceRecordSet };
+export type { DnsRole, Route53Access };
 
 export interface RecordRef {
   hostedZoneId: string;
   recordName: string; // normalized: lower case with the final dot
   recordType: string;
+  /** Absent: the function's own account and credentials. */
+  access?: Route53Access;
+}
+
+/** Clients through an assumed role, one per function, role and session; the SDK keeps each one's credentials and renews them before they expire. */
+const assumed = new Map<string, Route53Client>();
+/** A warm container serves few executions at a time: beyond this many sessions the oldest client goes. */
+const MAX_ASSUMED_CLIENTS = 16;
+
+/**
+ * The one place a Route53 client is chosen: the function's own for a zone in its account, or one
+ * whose credentials come from STS AssumeRole into the zone's account (with the ExternalId when
+ * the pair names one). A role STS will not let us assume fails with a named error.
+ */
+export function route53For(access: Route53Access | undefined): Route53Client {
+  const role = access?.role;
+  if (!role) return route53;
+  // The function name keeps each function's credentials its own where functions share a process (the local runner); on Lambda it is constant.
+  const key = JSON.stringify([process.env.AWS_LAMBDA_FUNCTION_NAME ?? '', role.roleArn, role.externalId ?? '', access.session]);
+  let client = assumed.get(key);
+  if (!client) {
+    const provider = fromTemporaryCredentials({
+      params: { RoleArn: role.roleArn, RoleSessionName: access.session, ...(role.externalId ? { ExternalId: role.externalId } : {}), DurationSeconds: 3600 },
+    });
+    client = new Route53Client({
+      maxAttempts: ROUTE53_MAX_ATTEMPTS,
+      credentials: async (properties) => {
+        try {
+          return await provider(properties);
+        } catch (e) {
+          throw assumeRoleError(e as Error, role);
+        }
+      },
+    });
+    assumed.set(key, client);
+    if (assumed.size > MAX_ASSUMED_CLIENTS) assumed.delete(assumed.keys().next().value!);
+  }
+  return client;
+}
+
+/**
+ * STS refusing AssumeRole, by name. IAM says which side refused when it can ("because no
+ * resource-based policy allows": the role's trust policy; "no identity-based policy": this
+ * function's own grant); a role that does not exist is refused like a grant that is missing.
+ */
+function assumeRoleError(e: Error, role: DnsRole): Error {
+  if (!/AccessDenied|InvalidClientTokenId|ExpiredToken|RegionDisabled|ValidationError/.test(e.name)) return e;
+  const fix = `\`npx ecs-dns-canary iam <pair>\` prints the trust and permission policies ${role.roleArn} needs`;
+  if (/resource-based policy/.test(e.message))
+    return new CanaryError('DnsRoleNotTrusted', `the trust policy of ${role.roleArn} does not let this function's role assume it${role.externalId ? ' with the configured dnsExternalId' : ''}: ${e.message}. ${fix}`);
+  return new CanaryError(
+    'DnsRoleNotAssumable',
+    `cannot assume ${role.roleArn} (dnsRoleArn): the role does not exist, this function's role may not assume it (deploy the stack with this dnsRoleArn), or its trust policy does not allow it: ${e.name}: ${e.message}. ${fix}`,
+  );
 }
 
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
 
 /** Runs one Route53 request (the SDK retries throttling first) and names what still fails. */
-async function call<T>(what: string, run: () => Promise<T>, hostedZoneId?: string): Promise<T> {
+async function call<T>(what: string, run: () => Promise<T>, hostedZoneId?: string, access?: Route53Access): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof CanaryError) throw e;
     const name = (e as Error).name;
     if (name === 'NoSuchHostedZone')
-      return fail('HostedZoneNotFound', `hosted zone ${hostedZoneId} does not exist (or this role cannot see it); check hostedZoneId`);
+      return fail(
+        'HostedZoneNotFound',
+        access?.role
+          ? `hosted zone ${hostedZoneId} does not exist in the account of ${access.role.roleArn} (dnsRoleArn); check hostedZoneId and dnsRoleArn`
+          : `hosted zone ${hostedZoneId} does not exist (or this role cannot see it); check hostedZoneId`,
+      );
     if (THROTTLED.has(name)) fail('Route53Throttled', `Route53 still throttled ${what} after the SDK's retries: ${name}`);
     throw e;
   }
@@ -51,7 +114,7 @@ export async function readRecordSets(ref: RecordRef): Promise<ResourceRecordSet[
     const found: ResourceRecordSet[] = [];
     let start: { name?: string; type?: string; id?: string } = { name: ref.recordName, type: ref.recordType };
     for (;;) {
-      const page = await route53.send(
+      const page = await route53For(ref.access).send(
         new ListResourceRecordSetsCommand({
           HostedZoneId: ref.hostedZoneId,
           StartRecordName: start.name,
@@ -66,20 +129,20 @@ export async function readRecordSets(ref: RecordRef): Promise<ResourceRecordSet[
       if (!page.IsTruncated || matching.length < sets.length) return found;
       start = { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier };
     }
-  }, ref.hostedZoneId);
+  }, ref.hostedZoneId, ref.access);
 }
 
 /** UPSERTs the given record sets in one change batch: Route53 applies all of it or none. */
-export async function upsertRecordSets(hostedZoneId: string, sets: ResourceRecordSet[], comment: string): Promise<string> {
+export async function upsertRecordSets(ref: Pick<RecordRef, 'hostedZoneId' | 'access'>, sets: ResourceRecordSet[], comment: string): Promise<string> {
   return call('ChangeResourceRecordSets', async () => {
-    const out = await route53.send(
+    const out = await route53For(ref.access).send(
       new ChangeResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
+        HostedZoneId: ref.hostedZoneId,
         ChangeBatch: { Comment: comment.slice(0, 256), Changes: sets.map((s) => ({ Action: 'UPSERT', ResourceRecordSet: s })) },
       }),
     );
     return out.ChangeInfo!.Id!;
-  }, hostedZoneId);
+  }, ref.hostedZoneId, ref.access);
 }
 
 /** Seconds between GetChange polls, plus up to INSYNC_JITTER_SECONDS of random jitter. */
@@ -94,11 +157,12 @@ export const MAX_INSYNC_WAIT_SECONDS = 240;
  * waitUntilResourceRecordSetsChanged, which treats every GetChange error as "keep waiting",
  * an error ends the wait under its own name (AccessDenied stays AccessDenied; throttling the
  * SDK could not absorb is Route53Throttled), and only a change that stays PENDING times out.
+ * A change belongs to the zone's account: `access` is the pair's, as for the change itself.
  */
-export async function waitForInsync(changeId: string, maxWaitSeconds = MAX_INSYNC_WAIT_SECONDS): Promise<void> {
+export async function waitForInsync(changeId: string, maxWaitSeconds = MAX_INSYNC_WAIT_SECONDS, access?: Route53Access): Promise<void> {
   const deadline = Date.now() + maxWaitSeconds * 1000;
   for (;;) {
-    const out = await call(`GetChange for ${changeId}`, () => route53.send(new GetChangeCommand({ Id: changeId })));
+    const out = await call(`GetChange for ${changeId}`, () => route53For(access).send(new GetChangeCommand({ Id: changeId })), undefined, access);
     if (out.ChangeInfo?.Status === 'INSYNC') return;
     const pause = (INSYNC_POLL_SECONDS + Math.random() * INSYNC_JITTER_SECONDS) * 1000;
     if (Date.now() + pause > deadline) fail('Route53ChangeNotInSync', `change ${changeId} was not INSYNC after ${maxWaitSeconds} s`);

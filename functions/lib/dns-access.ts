@@ -1,0 +1,37 @@
+/**
+ * How a pair's Route53 calls reach its hosted zone (no SDK here: plans, claims and the CLI name
+ * it; functions/lib/aws/route53.ts `route53For` turns it into a client).
+ */
+
+/** A pair's hosted zone in another account: the role there that its Route53 calls assume (config `dnsRoleArn`, `dnsExternalId`). */
+export interface DnsRole {
+  roleArn: string;
+  externalId?: string;
+}
+
+/**
+ * How a pair's Route53 calls are made: with the function's own credentials, or, when the zone is
+ * in another account, as `role` assumed for a session named `session` (dnsSessionName: CloudTrail
+ * in the zone's account then says which pair and which execution).
+ */
+export interface Route53Access {
+  role?: DnsRole;
+  session: string;
+}
+
+/** STS RoleSessionName: 2 to 64 characters of letters, digits and +=,.@_- */
+const SESSION_MAX = 64;
+
+/**
+ * The STS session name for a pair's calls by `who` (an execution's ARN or name, or `cli@user`):
+ * `<pair>--<rest>`, where an execution named for its pair (`shop-web--ecs-svc-4000000000000000003`)
+ * gives its deployment part. Characters STS refuses become `-`; too long, the end is kept (the
+ * deployment id's distinctive digits).
+ */
+export function dnsSessionName(pair: string, who: string): string {
+  const name = who.split(':').at(-1)!;
+  const rest = (name.startsWith(`${pair}--`) ? name.slice(pair.length + 2) : name).replace(/[^\w+=,.@-]/g, '-');
+  const head = `${pair}--`.replace(/[^\w+=,.@-]/g, '-').slice(0, SESSION_MAX - 8);
+  return `${head}${rest.slice(-(SESSION_MAX - head.length))}`.padEnd(2, '-');
+}
+
