@@ -7,6 +7,7 @@ import { gateCommands } from './lib/canary.js';
 import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, wouldRollBackLine, type AnalysisFigures, type Judgement, type Plan, type Status } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { judgeGreen, judgementAfter } from './lib/judge.js';
+import { emitMetrics, verdictMetric } from './lib/canary-metrics.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { metricQueries, minutesFrom, settingsOf, settledWindow } from './lib/metrics.js';
 import { notificationDetail, notify } from './lib/notify.js';
@@ -80,6 +81,7 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
     step: status.step,
     of: status.of,
     greenPercent: status.greenPercent,
+    ...(status.shiftedAt ? { shiftedAt: status.shiftedAt } : {}),
     verdict: judgement.verdict,
     reasons: judgement.reasons,
     ...(notes.length ? { notes } : {}),
@@ -92,6 +94,8 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
   const detail = { ...notificationDetail(plan, status), ...(analysis ? { analysis } : {}) };
   if (analysis?.wouldRollBack && !previous?.analysis?.wouldRollBack)
     await notify(logger, 'WouldRollBack', { ...detail, reason: `observe mode: green would have been rolled back at step ${status.step} (green ${status.greenPercent} %): ${analysis.wouldRollBack.reason}` });
+  // One verdict per judgement (a give-up is the inconclusive verdict that ends the run), and the weight green has.
+  emitMetrics(plan.pair, { [verdictMetric(giveUp ? 'INCONCLUSIVE' : judgement.verdict)]: 1, GreenWeight: status.greenPercent }, { deploymentId: plan.deploymentId, step: `${status.step}/${status.of}` });
   if (giveUp) {
     logger.warn('no verdict on green: rolling back (onInconclusive: rollback)', { reason: giveUp, analysis });
     return fail('GreenInconclusive', giveUp);

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
-import { describeAlarms } from './lib/aws/cloudwatch.js';
+import { describeAlarms, putDashboard } from './lib/aws/cloudwatch.js';
+import { canaryStage, emitMetrics, runStartedAt } from './lib/canary-metrics.js';
+import { dashboardBody, dashboardName } from './lib/dashboard.js';
 import { describeService } from './lib/aws/ecs.js';
 import { describeTargetGroups } from './lib/aws/elbv2.js';
 import type { Plan, Status } from './lib/canary-state.js';
@@ -9,7 +11,7 @@ import { metricQueries, metricsPlanOf, targetGroupRef, type SideTargets } from '
 import type { PlanAnalysis } from './lib/canary-state.js';
 import type { ServiceStatus } from './lib/judge.js';
 import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
-import { fail } from './lib/errors.js';
+import { fail, isCanaryError } from './lib/errors.js';
 import { alarmReasons, primaryOf, steadyReasons } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
@@ -38,6 +40,25 @@ function checkOrigin(deployment: Deployment, executionArn: string, executionName
  * returns the plan the canary follows.
  */
 export const handler = handled('Preflight', async (input: unknown): Promise<{ plan: Plan; status: Status; judgement: null }> => {
+  const run: RunOf = {};
+  try {
+    return await preflight(input, run);
+  } catch (e) {
+    // A named check refused green before any traffic moved (PairBusy is retried, not a refusal).
+    if (run.pair && isCanaryError(e) && e.name !== 'PairBusy')
+      emitMetrics(run.pair, { Refused: 1 }, { outcome: 'REFUSED', deploymentId: run.deploymentId, execution: run.execution, reason: `${e.name}: ${e.message}`.slice(0, 1000) });
+    throw e;
+  }
+});
+
+/** What Preflight knows of the run so far: the pair, once the event names one. */
+interface RunOf {
+  pair?: string;
+  deploymentId?: string;
+  execution?: string;
+}
+
+async function preflight(input: unknown, run: RunOf): Promise<{ plan: Plan; status: Status; judgement: null }> {
   const { event, executionArn, executionName } = parseTaskInput(Input, input, 'Preflight');
   const deployment = parseDeploymentEvent(event);
   if (deployment.eventName !== 'SERVICE_DEPLOYMENT_COMPLETED')
@@ -48,6 +69,7 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
   const green = config.services[index];
   const blue = config.services[1 - index]!;
   logFor({ pair: config.name, deploymentId: deployment.deploymentId });
+  Object.assign(run, { pair: config.name, deploymentId: deployment.deploymentId, execution: executionName });
 
   // Green first: an out-of-date event is refused before it can touch the pair's claim.
   const service = await describeService(green.cluster, green.service);
@@ -120,13 +142,32 @@ export const handler = handled('Preflight', async (input: unknown): Promise<{ pl
       dnsWaitSeconds: plan.dnsWaitSeconds,
       analysis: plan.analysis ? { mode: plan.analysis.mode, builtIn: plan.analysis.builtIn, metrics: plan.analysis.metrics.map((m) => m.name) } : 'off',
     });
+    emitMetrics(plan.pair, { Started: 1, GreenWeight: 0 }, { deploymentId: plan.deploymentId, execution: executionName });
+    if (config.dashboard) await writeDashboard(plan);
     await notify(logger, 'Started', notificationDetail(plan, status));
     return { plan, status, judgement: null };
   } catch (e) {
     await releasePair(plan.pair, executionArn);
     throw e;
   }
-});
+}
+
+/**
+ * The pair's dashboard, rewritten with this run's sides (their target groups as Preflight
+ * resolved them). Like the notifications it decides nothing: a failed write is logged and the
+ * canary goes on.
+ */
+async function writeDashboard(plan: Plan): Promise<void> {
+  const stage = canaryStage();
+  if (!stage) return void logger.error('CANARY_STAGE is not set: the dashboard is not written');
+  const name = dashboardName(stage, plan.pair);
+  try {
+    const warnings = await putDashboard(name, dashboardBody({ stage, region: process.env.AWS_REGION ?? 'us-east-1', plan, startedAt: runStartedAt(plan) }));
+    logger.info('dashboard written', { dashboard: name, ...(warnings.length ? { warnings } : {}) });
+  } catch (e) {
+    logger.error('could not write the dashboard; the canary goes on', { dashboard: name, error: e as Error });
+  }
+}
 
 /** Each side's target groups, as CloudWatch names them (ECS says which groups, ELBv2 which load balancers). */
 async function resolveSides(services: { blue: ServiceStatus; green: ServiceStatus }): Promise<{ blue: SideTargets; green: SideTargets }> {

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CaughtErrorSchema, errorText, PlanSchema, StatusSchema, parseTaskInput } from './lib/canary-state.js';
+import { emitMetrics, runOf, runStartedAt, secondsSince } from './lib/canary-metrics.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { releasePair } from './lib/pair-lock.js';
@@ -30,12 +31,18 @@ export const handler = handled('Release the pair', async (input: unknown): Promi
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
   const released = await releasePair(plan.pair, plan.executionArn);
   if (outcome === 'PROMOTED') {
-    if (released) await notify(logger, 'Promoted', notificationDetail(plan, status));
+    if (released) {
+      emitMetrics(plan.pair, { Promoted: 1, CanaryDurationSeconds: secondsSince(runStartedAt(plan)) }, { outcome: 'PROMOTED', ...runOf(plan) });
+      await notify(logger, 'Promoted', notificationDetail(plan, status));
+    }
     logger.info('promotion complete; pair released', { released });
     return { outcome, released };
   }
   const reason = error ? errorText(error) : 'refused before any traffic moved';
-  if (released) await notify(logger, 'Refused', notificationDetail(plan, status, reason));
+  if (released) {
+    emitMetrics(plan.pair, { Refused: 1 }, { outcome: 'REFUSED', ...runOf(plan), reason: reason.slice(0, 1000) });
+    await notify(logger, 'Refused', notificationDetail(plan, status, reason));
+  }
   logger.warn('green refused before any traffic moved; DNS untouched', { reason });
   return { outcome, released, error: error?.Error ?? 'CanaryRefused', cause: reason.slice(0, 2000) };
 });

@@ -32,6 +32,37 @@ const PRESENTATION = ['POWERTOOLS_LOG_LEVEL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_W
 
 let isolated = false;
 
+/** Where a function's output goes (the active simulated account's CloudWatch Logs), if anywhere. */
+let outputSink: ((fn: LocalFunction, text: string) => void) | undefined;
+
+/** Sends what functions print to `sink` (undefined: nowhere), as Lambda sends it to their log groups. */
+export function setOutputSink(sink: ((fn: LocalFunction, text: string) => void) | undefined): void {
+  outputSink = sink;
+}
+
+let capturing = false;
+
+/**
+ * What a function prints (its Powertools log lines and EMF metric lines) goes to its log group,
+ * as Lambda sends stdout to CloudWatch Logs; on the host's terminal it shows only when the host
+ * asks for the functions' logs (POWERTOOLS_LOG_LEVEL other than SILENT, as `npm run demo -- --logs`).
+ */
+function captureOutput(): void {
+  if (capturing) return;
+  capturing = true;
+  const stdout = process.stdout;
+  const write = stdout.write.bind(stdout) as (...args: unknown[]) => boolean;
+  stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const invocation = invocations.getStore();
+    if (!invocation) return write(chunk, ...rest);
+    outputSink?.(invocation.fn, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+    const callback = rest.find((r): r is () => void => typeof r === 'function');
+    if (invocations.exit(() => process.env.POWERTOOLS_LOG_LEVEL) !== 'SILENT') return write(chunk, ...rest);
+    callback?.();
+    return true;
+  }) as typeof stdout.write;
+}
+
 /** Makes `process.env` per invocation (idempotent; for the life of the process). */
 function isolateEnvironment(): void {
   if (isolated) return;
@@ -92,6 +123,7 @@ class LambdaTimeout extends Error {
  */
 export function invoke(fn: LocalFunction, handler: Handler, event: unknown): Promise<unknown> {
   isolateEnvironment();
+  captureOutput();
   const invocation: Invocation = { fn, env: runtimeEnvironment(fn) };
   const awsRequestId = randomUUID();
   const started = Date.now();

@@ -160,6 +160,8 @@ const Pair = z
     hooks: z.optional(Hooks),
     idleAfterPromotion: z.optional(IdleAfterPromotion),
     approval: z.optional(Approval),
+    /** A CloudWatch dashboard `ecs-dns-canary-<stage>-<pair>`, written when a canary starts (README, "Dashboard and metrics"). */
+    dashboard: z._default(z.boolean({ error: 'dashboard must be true or false' }), true),
   })
   .check(
     z.superRefine((pair, ctx) => {

@@ -35,6 +35,8 @@ export interface Progress {
   step: number;
   of: number;
   greenPercent: number;
+  /** When green got this step's weight (the rollback's DetectionSeconds count from it). */
+  shiftedAt?: string;
   verdict?: 'HEALTHY' | 'UNHEALTHY' | 'INCONCLUSIVE';
   reasons?: string[];
   /** Decides nothing, worth seeing: blue's own alarms, alarms with no data. */

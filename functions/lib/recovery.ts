@@ -1,4 +1,5 @@
 import { pairRef } from './canary-state.js';
+import { emitMetrics, runOf, secondsSince } from './canary-metrics.js';
 import { isCanaryError } from './errors.js';
 import { logger } from './log.js';
 import { notificationDetail, notify } from './notify.js';
@@ -71,6 +72,7 @@ export async function recoverStoppedRun(claim: PairClaim, ended: string): Promis
   const reason = `${ended}: restored blue 100 / green 0 (was ${formatWeights(weights)})`;
   logger.warn('pair restored after a run that could not roll back by itself', { reason });
   const step = Math.max(0, claim.steps.indexOf(weights.green) + 1);
+  emitMetrics(claim.pair, { RolledBack: 1, GreenWeight: 0, CanaryDurationSeconds: secondsSince(claim.claimedAt) }, { outcome: 'ROLLED_BACK', ...runOf(claim), reason: reason.slice(0, 1000) });
   await notify(logger, 'RolledBack', notificationDetail(claim, { step, of: claim.steps.length, greenPercent: 0, weights: ALL_BLUE }, reason));
   await releasePair(claim.pair, claim.executionArn);
   return { action: 'ROLLED_BACK', why: reason, weights: ALL_BLUE };

@@ -57,6 +57,12 @@ export const stateMachineName = (stage: string) => `ecs-dns-canary-${stage}`;
 /** The claims table's name, as serverless.yml gives it (`${self:service}-${sls:stage}-claims`): the CLI finds it by the stage. */
 export const claimsTableName = (stage: string) => `${stateMachineName(stage)}-claims`;
 
+/** The stage a state machine's name says: `ecs-dns-canary-prod` -> `prod`. */
+export const stageOf = (stateMachine: string) => stateMachine.slice(stateMachineName('').length);
+
+/** A pair's CloudWatch dashboard (functions/lib/dashboard.ts), written by Preflight when a canary starts. */
+export const dashboardName = (stage: string, pair: string) => `${stateMachineName(stage)}-${pair}`;
+
 /** The state machine's name for the default stage. */
 export const STATE_MACHINE_NAME = stateMachineName('prod');
 
@@ -184,6 +190,16 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
     // Neither has DescribeTargetGroups nor GetMetricData (Service Authorization Reference): `*` only.
     describeTargetGroups: { statements: [allow(['elasticloadbalancing:DescribeTargetGroups'], ['*'])] } as Access,
     getMetricData: { statements: [allow(['cloudwatch:GetMetricData'], ['*'])] } as Access,
+    // The canary's own metrics are EMF log lines (no API call): the stage is their `stage` dimension.
+    metrics: { statements: [], environment: { CANARY_STAGE: stageOf(stateMachineName) } } as Access,
+    // Exactly the dashboards of the pairs that keep one (a dashboard's ARN has no region: dashboards are global).
+    putDashboard: {
+      ...whenConfigured(
+        ['cloudwatch:PutDashboard'],
+        config.pairs.filter((p) => p.dashboard).map((p) => sub(`arn:\${AWS::Partition}:cloudwatch::\${AWS::AccountId}:dashboard/${dashboardName(stageOf(stateMachineName), p.name)}`)),
+      ),
+      environment: { CANARY_STAGE: stageOf(stateMachineName) },
+    } as Access,
     // Only the services of pairs that scale their idle side.
     scaleServices: whenConfigured(
       ['ecs:UpdateService', 'ecs:DescribeServices'],
@@ -230,13 +246,13 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/preflight.handler',
       description: 'Canary: fail-closed checks before the first weight change',
       timeout: 50,
-      access: [a.readRecords, a.describeServices, a.describeTargetGroups, a.describeAlarms, a.putEvents, a.claims('PutItem', 'GetItem', 'DeleteItem'), a.describeExecution],
+      access: [a.readRecords, a.describeServices, a.describeTargetGroups, a.describeAlarms, a.putEvents, a.claims('PutItem', 'GetItem', 'DeleteItem'), a.describeExecution, a.putDashboard, a.metrics],
     },
     shiftTraffic: {
       handler: 'functions/shift-traffic.handler',
       description: 'Canary: drift guard and one atomic change batch to the next step',
       timeout: 50,
-      access: [a.readRecords, a.writeRecords, a.getChange, a.claims('GetItem', 'UpdateItem')],
+      access: [a.readRecords, a.writeRecords, a.getChange, a.claims('GetItem', 'UpdateItem'), a.metrics],
     },
     waitForChange: {
       handler: 'functions/wait-for-change.handler',
@@ -248,7 +264,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/judge-green.handler',
       description: "Canary: green against blue from each side's metrics, alarms, ECS health and target-group health",
       timeout: 50,
-      access: [a.describeServices, a.describeAlarms, a.describeTargetHealth, a.getMetricData, a.putEvents, a.claims('GetItem', 'UpdateItem')],
+      access: [a.describeServices, a.describeAlarms, a.describeTargetHealth, a.getMetricData, a.putEvents, a.claims('GetItem', 'UpdateItem'), a.metrics],
     },
     awaitSignal: {
       handler: 'functions/await-signal.handler',
@@ -294,19 +310,19 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/release.handler',
       description: 'Canary: releases the pair after a promotion or a refusal, and says so',
       timeout: 50,
-      access: [a.putEvents, a.claims('DeleteItem')],
+      access: [a.putEvents, a.claims('DeleteItem'), a.metrics],
     },
     rollBack: {
       handler: 'functions/roll-back.handler',
       description: 'Canary: blue 100 / green 0, INSYNC, and the RolledBack notification',
       timeout: 290,
-      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem')],
+      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem'), a.metrics],
     },
     safetyNet: {
       handler: 'functions/safety-net.handler',
       description: 'Canary: restores blue 100 / green 0 after a stopped, timed-out or failed run',
       timeout: SAFETY_NET_TIMEOUT_SECONDS,
-      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures],
+      access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures, a.metrics],
       rules: [{ pattern: executionStatusRulePattern(), retryPolicy: { maximumEventAge: 86_400, maximumRetryAttempts: 185 } }],
       async,
     },
@@ -314,7 +330,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       handler: 'functions/sweep.handler',
       description: 'Canary: restores any pair whose claim belongs to an execution that is no longer running',
       timeout: SAFETY_NET_TIMEOUT_SECONDS,
-      access: [...restore, a.claims('Scan', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures],
+      access: [...restore, a.claims('Scan', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures, a.metrics],
       schedule: { rate: `rate(${SWEEP_RATE_MINUTES} minutes)` },
       async: { maximumRetryAttempts: 0, maximumEventAge: 60 * SWEEP_RATE_MINUTES },
     },

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
-import { currentFunction } from '../lambda.js';
+import { currentFunction, setOutputSink } from '../lambda.js';
 import type { LocalFunction } from '../stack.js';
 import { CloudWatchModel } from './cloudwatch.js';
 import { SIM_ACCOUNT, SIM_REGION } from './constants.js';
 import { DynamoDbModel } from './dynamodb.js';
+import { LogsModel } from './logs.js';
 import { EcsModel } from './ecs.js';
 import { awsError, SimulatedAwsError } from './errors.js';
 import { allows, accessDenied, authorize } from './iam.js';
@@ -147,6 +148,8 @@ export class SimulatedAccount {
   readonly route53 = new Route53Model();
   readonly ecs = new EcsModel(SIM_ACCOUNT, SIM_REGION);
   readonly cloudwatch = new CloudWatchModel(SIM_ACCOUNT, SIM_REGION);
+  /** The functions' log groups: what they print, EMF lines turned into metrics (see logs.ts). */
+  readonly logs = new LogsModel(this.cloudwatch);
   readonly dynamodb = new DynamoDbModel();
   readonly elbv2 = new Elbv2Model(this.ecs, SIM_ACCOUNT, SIM_REGION);
   /** Clients' requests through Route53's answers to the pairs' target groups, and the ALB metrics they make (see traffic.ts). */
@@ -224,6 +227,7 @@ export class SimulatedAccount {
     hookClients();
     hookFetch();
     active = this;
+    setOutputSink((fn, text) => active?.logs.write(`/aws/lambda/${fn.functionName}`, text));
     return () => this.uninstall();
   }
 
@@ -323,6 +327,10 @@ export class SimulatedAccount {
         return this.cloudwatch.getMetricData(input);
       case 'cloudwatch:PutMetricDataCommand':
         return this.cloudwatch.putMetricData(input);
+      case 'cloudwatch:PutDashboardCommand':
+        return this.cloudwatch.putDashboard(input);
+      case 'cloudwatch:GetDashboardCommand':
+        return this.cloudwatch.getDashboard(input);
       case 'eventbridge:PutEventsCommand':
         return this.putEvents(input);
       case 'sfn:StartExecutionCommand':

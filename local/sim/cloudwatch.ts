@@ -7,7 +7,7 @@ import type {
   PutMetricDataCommandInput,
   SetAlarmStateCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { awsErrorsOf } from './errors.js';
+import { awsErrorsOf, SimulatedAwsError } from './errors.js';
 
 /**
  * CloudWatch's error codes (on the wire; it speaks JSON, query-compatible) and the names the SDK
@@ -98,6 +98,8 @@ export class CloudWatchModel {
   private tokens = 0;
   /** Metrics requested by GetMetricData calls so far (what CloudWatch bills: $ per 1,000). */
   metricsRequested = 0;
+  /** Dashboards by name (global in an account, as CloudWatch's are), their body as PutDashboard stored it. */
+  readonly dashboards = new Map<string, { body: string; lastModified: Date }>();
 
   /** EventBridge's `CloudWatch Alarm State Change`, for metric and composite alarms alike. */
   onStateChange(listener: (event: AlarmStateChangeEvent) => void): void {
@@ -152,6 +154,44 @@ export class CloudWatchModel {
       if (now.state !== before) this.emit(name, before, now);
     }
     return {};
+  }
+
+  /**
+   * PutDashboard: creates or replaces the whole dashboard. As CloudWatch: the name is 1-255 of
+   * A-Z a-z 0-9 - _ (InvalidParameterValue); the body must be a JSON object whose `widgets` is an
+   * array of widgets with a known type, properties, and a place on the 24-column grid, else
+   * the call fails (DashboardInvalidInputError, code InvalidParameterInput, naming the field).
+   */
+  putDashboard(input: { DashboardName?: string; DashboardBody?: string }) {
+    const name = input.DashboardName ?? '';
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(name))
+      awsError('InvalidParameterValue', `The value ${name} for parameter DashboardName is invalid: 1 to 255 of A-Z, a-z, 0-9, "-" and "_".`);
+    const invalid = (path: string, message: string): never => {
+      throw Object.assign(new SimulatedAwsError('DashboardInvalidInputError', `The dashboard body is invalid, there are 1 validation errors: [ { "dataPath": "${path}", "message": "${message}" } ]`), { Code: 'InvalidParameterInput' });
+    };
+    let body: any;
+    try {
+      body = JSON.parse(input.DashboardBody ?? '');
+    } catch {
+      return invalid('', 'Should be a JSON document');
+    }
+    if (typeof body !== 'object' || body === null || !Array.isArray(body.widgets)) return invalid('', 'Should have required property \'widgets\'');
+    body.widgets.forEach((w: any, i: number) => {
+      if (!['metric', 'text', 'log', 'alarm', 'explorer', 'custom'].includes(w?.type)) invalid(`/widgets/${i}/type`, 'Should be equal to one of the allowed values');
+      if (typeof w.properties !== 'object' || w.properties === null) invalid(`/widgets/${i}`, "Should have required property 'properties'");
+      if (w.width !== undefined && !(Number.isInteger(w.width) && w.width >= 1 && w.width <= 24)) invalid(`/widgets/${i}/width`, 'Should be an integer from 1 to 24');
+      if (w.x !== undefined && !(Number.isInteger(w.x) && w.x >= 0 && w.x + (w.width ?? 6) <= 24)) invalid(`/widgets/${i}/x`, 'Should place the widget within the 24 columns');
+      if (w.type === 'metric' && !Array.isArray(w.properties.metrics)) invalid(`/widgets/${i}/properties`, "Should have required property 'metrics'");
+      if (w.type === 'log' && typeof w.properties.query !== 'string') invalid(`/widgets/${i}/properties`, "Should have required property 'query'");
+    });
+    this.dashboards.set(name, { body: input.DashboardBody!, lastModified: new Date() });
+    return { DashboardValidationMessages: [] };
+  }
+
+  getDashboard(input: { DashboardName?: string }) {
+    const dashboard = this.dashboards.get(input.DashboardName ?? '');
+    if (!dashboard) throw Object.assign(new SimulatedAwsError('DashboardNotFoundError', 'Dashboard does not exist', 404), { Code: 'ResourceNotFound' });
+    return { DashboardArn: `arn:aws:cloudwatch::${this.account}:dashboard/${input.DashboardName}`, DashboardBody: dashboard.body, DashboardName: input.DashboardName };
   }
 
   deleteAlarms(input: { AlarmNames?: string[] }) {

@@ -51,6 +51,10 @@ export function iamRequestOf(service: string, command: string, input: any, looku
     // GetMetricData has no resource-level permissions (Service Authorization Reference): only `*` grants it.
     case 'cloudwatch:GetMetricData':
       return { action: 'cloudwatch:GetMetricData', resources: ['*'] };
+    // Dashboards are global: their ARN has no region.
+    case 'cloudwatch:PutDashboard':
+    case 'cloudwatch:GetDashboard':
+      return { action: `cloudwatch:${command}`, resources: [`arn:aws:cloudwatch::${SIM_ACCOUNT}:dashboard/${input.DashboardName ?? ''}`] };
     case 'cloudwatch:DescribeAlarms':
       return { action: 'cloudwatch:DescribeAlarms', resources: (input.AlarmNames ?? ['*']).map((n: string) => (n === '*' ? '*' : arn('cloudwatch', `alarm:${n}`))) };
     case 'eventbridge:PutEvents':
@@ -150,6 +154,8 @@ const WARM_UP: [string, string][] = [
   ['elasticloadbalancing:DescribeTargetGroups', '*'],
   ['elasticloadbalancing:DescribeLoadBalancers', '*'],
   ['cloudwatch:GetMetricData', '*'],
+  ['cloudwatch:PutDashboard', `arn:aws:cloudwatch::${SIM_ACCOUNT}:dashboard/d`],
+  ['cloudwatch:GetDashboard', `arn:aws:cloudwatch::${SIM_ACCOUNT}:dashboard/d`],
   ['lambda:InvokeFunction', arn('lambda', 'function:f')],
   ['secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:s-AAAAAA')],
 ];

@@ -1,4 +1,4 @@
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand, GetMetricDataCommand, PutDashboardCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { AlarmStatus, AlarmStateValue } from '../judge.js';
 
 export const cloudwatch = new CloudWatchClient({});
@@ -65,4 +65,25 @@ export async function getMetricData(queries: MetricDataQuery[], start: Date, end
     } while (nextToken);
   }
   return series;
+}
+
+/**
+ * Creates or replaces a dashboard (PutDashboard: the whole body is replaced). CloudWatch
+ * validates the body and may accept it with warnings (DashboardValidationMessages), which are
+ * returned; an invalid body fails with InvalidParameterInput.
+ */
+export async function putDashboard(name: string, body: object): Promise<string[]> {
+  const out = await cloudwatch.send(new PutDashboardCommand({ DashboardName: name, DashboardBody: JSON.stringify(body) }));
+  return (out.DashboardValidationMessages ?? []).map((m) => `${m.DataPath ?? ''}: ${m.Message ?? ''}`);
+}
+
+/** A dashboard's body, parsed; undefined when there is no such dashboard. */
+export async function getDashboard(name: string): Promise<object | undefined> {
+  try {
+    const out = await cloudwatch.send(new GetDashboardCommand({ DashboardName: name }));
+    return JSON.parse(out.DashboardBody ?? '{}');
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFound' || (e as Error).name === 'ResourceNotFoundException' || (e as Error).name === 'DashboardNotFoundError') return undefined;
+    throw e;
+  }
 }
