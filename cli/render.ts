@@ -49,6 +49,33 @@ export function fit(s: string, width: number): string {
   return `${kept}…${coloured ? RESET : ''}`;
 }
 
+/**
+ * `text` wrapped on word boundaries to at most `width` visible columns a line (escape sequences
+ * do not count), each line of it on its own; a continuation keeps the line's own indent plus
+ * `indent`. A word longer than a line is never broken: it gets a line of its own.
+ */
+export function wrapWords(text: string, width: number, indent = '  '): string {
+  const max = Math.max(1, Math.floor(width));
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      if (visibleLength(line) <= max) return [line];
+      const lead = /^ */.exec(line)![0];
+      const lines: string[] = [];
+      let current = '';
+      for (const word of line.slice(lead.length).split(' ')) {
+        const start = lines.length ? lead + indent : lead;
+        const next = current ? `${current} ${word}` : `${start}${word}`;
+        if (current && visibleLength(next) > max) {
+          lines.push(current);
+          current = `${lead}${indent}${word}`;
+        } else current = next;
+      }
+      return [...lines, current];
+    })
+    .join('\n');
+}
+
 /** `+mm:ss` from a duration in milliseconds; minutes grow past 99 (`+123:05`). */
 export function clockText(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

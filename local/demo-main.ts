@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { clockText, LiveScreen, paint, statusLine, timeline, type CanaryView } from '../cli/render.js';
+import { clockText, LiveScreen, paint, statusLine, timeline, wrapWords, type CanaryView } from '../cli/render.js';
 import userConfig from '../canary.config.js';
 import { configProblems, parseConfig } from '../functions/lib/config.js';
 import example from './example.config.js';
@@ -195,7 +195,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   // The example pair, seeded (blue live, alias records, two alarms), virtual time, the stack in process.
   let world!: World;
   const t = () => clockText(world.clock.elapsedMs());
-  const say = (text: string) => display.line(`${t()}  ${text}`);
+  // Each line of the log wraps on word boundaries at the terminal's width, its continuations under its text.
+  const say = (text: string) => display.line(wrapWords(`${t()}  ${text}`, (out as { columns?: number }).columns ?? 80, ' '.repeat(t().length + 2)));
   const where: Omit<CanaryView, 'nowMs' | 'elapsedMs'> & { bakeEndsAtMs?: number } = { pair: pair.name, state: 'STARTING', step: 0, of: 0, greenPercent: 0, stateName: 'ECS deployment' };
   const refresh = () => display.status(statusLine({ ...where, nowMs: Date.now(), elapsedMs: world.clock.elapsedMs() }, Math.max(20, ((out as { columns?: number }).columns ?? 80) - 1), color));
 
@@ -363,19 +364,22 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     const rollbackAt = changes.find((c) => alarmAt !== undefined && c.atMs + clock.startedAt >= alarmAt && c.green === 0);
     if (alarmAt !== undefined && rollbackAt) summary.alarmToRollbackSeconds = Math.round((rollbackAt.atMs + clock.startedAt - alarmAt) / 100) / 10;
 
+    // The summary, wrapped on word boundaries at the terminal's width (80 columns when not a terminal).
+    const columns = (out as { columns?: number }).columns ?? 80;
+    const summaryLine = (text: string) => out.write(wrapWords(text, columns));
     out.write('\n');
-    out.write(
+    summaryLine(
       summary.outcome === 'PROMOTED'
         ? `${paint('PROMOTED', 'promoted', color)}: ${green.service} serves 100 % of ${pair.recordName.replace(/\.$/, '')} (blue ${blue.service} at 0 %, ${summary.idleDesiredCount} tasks)\n`
         : `${paint(summary.outcome === 'REFUSED' ? 'REFUSED' : 'ROLLED BACK', 'rolledBack', color)} (${result.error}): ${summary.reason}\n  DNS: blue ${blue.service} ${final.blue} / green ${green.service} ${final.green}\n`,
     );
-    out.write(
+    summaryLine(
       `execution ${result.executionArn.split(':').at(-1)}: ${result.status}${result.error ? ` (${result.error})` : ''}; canary ran ${clockText(clock.elapsedMs() - canaryStart).slice(1)} of virtual time; virtual clock ${t()} in ${summary.wallSeconds} s of wall time\n`,
     );
-    out.write(`Route53 changes: ${summary.route53Changes}; state transitions: ${summary.transitions}; notifications: ${sim.events.map((e) => e.detailType).join(', ')}\n\n`);
+    summaryLine(`Route53 changes: ${summary.route53Changes}; state transitions: ${summary.transitions}; notifications: ${sim.events.map((e) => e.detailType).join(', ')}\n\n`);
     if (summary.greenRequests !== null)
-      out.write(`green served ${summary.greenRequests} requests, ${summary.greenFailedRequests} of them failed before DNS moved back${summary.detectionSeconds !== null ? `; ${summary.detectionSeconds} s from its first failed request to the rollback's change batch` : ''}\n`);
-    if (summary.alarmToRollbackSeconds !== null) out.write(`from the alarm to the rollback's change batch: ${summary.alarmToRollbackSeconds} s of virtual time${opts.pollingOnly ? ' (polling only)' : ''}\n`);
+      summaryLine(`green served ${summary.greenRequests} requests, ${summary.greenFailedRequests} of them failed before DNS moved back${summary.detectionSeconds !== null ? `; ${summary.detectionSeconds} s from its first failed request to the rollback's change batch` : ''}\n`);
+    if (summary.alarmToRollbackSeconds !== null) summaryLine(`from the alarm to the rollback's change batch: ${summary.alarmToRollbackSeconds} s of virtual time${opts.pollingOnly ? ' (polling only)' : ''}\n`);
     const rolledBack = summary.outcome === 'ROLLED_BACK' ? changes.filter((c) => c.green === 0).at(-1)?.atMs : undefined;
     out.write(`green's weight over virtual time (mm:ss from the push):\n${timeline(changes, clock.elapsedMs(), rolledBack !== undefined ? { rollbackAtMs: rolledBack } : {}).join('\n')}\n`);
     if (opts.json) out.write(`${JSON.stringify(summary)}\n`);

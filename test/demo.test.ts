@@ -3,14 +3,20 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { visibleLength } from '../cli/render.js';
 import { main, timeline, type DemoSummary } from '../local/demo-main.js';
 import { exampleConfigSource, projectWith } from './setup/package-stack.js';
 
 const run = promisify(execFile);
 
 async function demo(...args: string[]): Promise<{ code: number; text: string; summary?: DemoSummary }> {
+  return demoAt(undefined, ...args);
+}
+
+/** The demo writing to a stream `columns` wide (undefined: not a terminal). */
+async function demoAt(columns: number | undefined, ...args: string[]): Promise<{ code: number; text: string; summary?: DemoSummary }> {
   let text = '';
-  const out = { write: (s: string) => ((text += s), true), isTTY: false };
+  const out = { write: (s: string) => ((text += s), true), isTTY: false, ...(columns ? { columns } : {}) };
   const code = await main(args, out);
   const last = text.trimEnd().split('\n').at(-1) ?? '';
   return { code, text, summary: last.startsWith('{') ? (JSON.parse(last) as DemoSummary) : undefined };
@@ -53,6 +59,17 @@ describe('npm run demo', () => {
     expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', weights: { blue: 100, green: 0 }, steps: [10, 25, 50] });
     expect(summary!.reason).toContain('step 3 of 4 (green 50 %): AlarmFired: alarm shop-web-5xx-rate went to ALARM');
     expect(summary!.alarmToRollbackSeconds).toBeLessThanOrEqual(5);
+  });
+
+  it.each([80, 60])('the log and the summary wrap on word boundaries at %i columns', async (columns) => {
+    const { text } = await demoAt(columns, '--fail-at', '50');
+    const graph = text.indexOf("green's weight over virtual time");
+    const lines = text.slice(0, graph).split('\n');
+    for (const line of lines) expect(visibleLength(line)).toBeLessThanOrEqual(columns);
+    // no word is cut: the alarm's name and the words of the summary are whole on a line
+    expect(lines.some((l) => l.includes('shop-web-5xx-rate'))).toBe(true);
+    expect(lines.some((l) => /\bcanary ran\b/.test(l))).toBe(true);
+    expect(lines.filter((l) => /(^| )-web-5xx-rate/.test(l) || /\bcana$/.test(l))).toEqual([]);
   });
 
   it('--fail-at 50 --polling-only: the alarm event is lost, the next poll rolls back', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clockText, fit, LiveScreen, paint, statusLine, timeline, visibleLength, type CanaryView, type ScreenStream } from '../cli/render.js';
+import { clockText, fit, LiveScreen, paint, statusLine, timeline, visibleLength, wrapWords, type CanaryView, type ScreenStream } from '../cli/render.js';
 
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]/g;
 const strip = (s: string) => s.replace(ESCAPES, '');
@@ -50,6 +50,30 @@ describe('fit', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('wrapWords', () => {
+  it('breaks only between words, continuations indented under the line\'s own indent', () => {
+    expect(wrapWords('ROLLED BACK (CanaryRolledBack): alarm shop-web-5xx-rate went to ALARM', 32)).toBe('ROLLED BACK (CanaryRolledBack):\n  alarm shop-web-5xx-rate went\n  to ALARM');
+    expect(wrapWords('  DNS: blue a 100 / green b 0', 17)).toBe('  DNS: blue a\n    100 / green b\n    0');
+    expect(wrapWords('short\nlines stay', 80)).toBe('short\nlines stay');
+  });
+
+  it('a word longer than the line gets a line of its own, whole; colour does not count', () => {
+    expect(wrapWords('a averyveryverylongword b', 8)).toBe('a\n  averyveryverylongword\n  b');
+    const red = paint('ROLLED BACK', 'rolledBack', true);
+    expect(wrapWords(`${red} now`, 15)).toBe(`${red} now`);
+  });
+
+  it('property: no line is longer than the width unless it is one word; the words are the same, in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(/^[a-z-]{1,12}$/), { minLength: 1, maxLength: 30 }), fc.integer({ min: 10, max: 100 }), (words, width) => {
+        const wrapped = wrapWords(words.join(' '), width);
+        for (const line of wrapped.split('\n')) if (line.trim().includes(' ')) expect(visibleLength(line)).toBeLessThanOrEqual(width);
+        expect(wrapped.split(/\s+/).filter(Boolean)).toEqual(words);
+      }),
     );
   });
 });
