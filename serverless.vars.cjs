@@ -9,12 +9,21 @@ const path = require('node:path');
 const fs = require('node:fs');
 const { buildSync } = require('esbuild');
 
+/**
+ * The configuration file: canary.config.ts, or the file CANARY_CONFIG names (relative to this
+ * directory): CI packages and scans the example and the all-features fixture this way.
+ */
+const CONFIG_FILE = process.env.CANARY_CONFIG || 'canary.config.ts';
+
 function loadTypeScript() {
+  const configPath = path.resolve(__dirname, CONFIG_FILE);
+  if (!fs.existsSync(configPath)) throw configurationError(`${CONFIG_FILE}: no such configuration file (CANARY_CONFIG=${process.env.CANARY_CONFIG ?? ''})`);
   const { outputFiles } = buildSync({
     stdin: {
       contents: [
         "export { parseConfig } from './functions/lib/config.ts';",
-        "export { default as config } from './canary.config.ts';",
+        `export { default as config } from ${JSON.stringify(configPath)};`,
+        "export { keyResources, keyExtensions, withKeyOnLogGroups } from './functions/lib/hardening.ts';",
         "export { serverlessFunctions, scheduleResources, taskStates, lambdaLogicalId, PROVIDER } from './functions/lib/stack.ts';",
         "export { stateMachineDeclaration, stateMachineResources } from './functions/lib/state-machine.ts';",
       ].join('\n'),
@@ -56,15 +65,24 @@ module.exports = async ({ resolveVariable }) => {
   try {
     config = ts.parseConfig(ts.config);
   } catch (error) {
-    if (error && error.name === 'InvalidConfig') throw configurationError(`canary.config.ts: ${error.message}`);
+    if (error && error.name === 'InvalidConfig') throw configurationError(`${CONFIG_FILE}: ${error.message}`);
     throw error;
   }
   const definition = JSON.parse(fs.readFileSync(path.join(__dirname, 'statemachine', 'canary.asl.json'), 'utf8'));
+  const functions = ts.serverlessFunctions(config, stateMachineName);
   return {
     pairs: config.pairs.map((p) => p.name).join(', '),
     provider: ts.PROVIDER,
-    functions: ts.serverlessFunctions(config, stateMachineName),
-    resources: { Resources: { ...ts.scheduleResources(config, stateMachineName), ...ts.stateMachineResources(config, stateMachineName) } },
+    functions,
+    resources: {
+      Resources: {
+        ...ts.scheduleResources(config, stateMachineName),
+        ...ts.withKeyOnLogGroups(config, ts.stateMachineResources(config, stateMachineName)),
+        // hardening.kms: the key, on every log group and the claims table (functions/lib/hardening.ts)
+        ...ts.keyResources(config, stateMachineName),
+      },
+      extensions: ts.keyExtensions(config, Object.keys(functions)),
+    },
     stateMachine: ts.stateMachineDeclaration(config, stateMachineName, bindFunctions(ts, definition)),
   };
 };

@@ -238,11 +238,51 @@ export const StateMachineSchema = z
     }),
   );
 
+/**
+ * Optional hardening (README, "Security"). Both are off by default.
+ * - `kms: true`: one customer managed KMS key, created by the stack with yearly rotation,
+ *   encrypts every log group of the stack (the functions' and the state machine's) and the claims
+ *   table. The functions that use the table may use the key only through DynamoDB.
+ * - `reservedConcurrency: N`: N concurrent executions reserved for each function that restores
+ *   blue (`rollBack`, `safetyNet`, `sweep`), so that no other function of the account can take
+ *   their capacity. It is also their ceiling, so it must cover every pair rolling back at once
+ *   (`safetyConcurrencyFloor`).
+ */
+export const HardeningSchema = z.strictObject({
+  kms: z._default(z.boolean({ error: 'kms must be true or false' }), false),
+  reservedConcurrency: z.optional(
+    z.int({ error: 'reservedConcurrency must be a whole number of concurrent executions' }).check(
+      z.minimum(1, 'reservedConcurrency must be at least 1'),
+      z.maximum(1_000, 'reservedConcurrency must be at most 1000 (the default account concurrency; ask AWS for more first)'),
+    ),
+  ),
+});
+
+/** The functions `hardening.reservedConcurrency` reserves capacity for: those that put blue back. */
+export const SAFETY_FUNCTIONS = ['rollBack', 'safetyNet', 'sweep'] as const;
+
+/**
+ * The least reserved concurrency that never throttles a safety function: two per pair (one canary
+ * per pair rolls back or is restored at a time, and a retry may start while a timed-out attempt
+ * still runs), and at least 3 (the sweep runs every 5 minutes for up to 15).
+ */
+export const safetyConcurrencyFloor = (pairs: number) => Math.max(3, 2 * pairs);
+
 const Config = z.strictObject({
   pairs: z.array(Pair).check(z.minLength(1, 'declare at least one pair')),
+  hardening: z._default(HardeningSchema, { kms: false }),
   stateMachine: z._default(StateMachineSchema, { logLevel: 'ERROR', includeExecutionData: false, tracing: false }),
 }).check(
   z.superRefine((config, ctx) => {
+    const reserved = config.hardening.reservedConcurrency;
+    const floor = safetyConcurrencyFloor(config.pairs.length);
+    if (reserved !== undefined && reserved < floor)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hardening', 'reservedConcurrency'],
+        message: `must be at least ${floor} for ${config.pairs.length} pair(s): it is also the most ${SAFETY_FUNCTIONS.join(', ')} may run at once, and a throttled rollback leaves a pair split longer (2 per pair, at least 3)`,
+        input: config,
+      });
     const seen = new Map<string, string>();
     const claim = (key: string, owner: string, path: (string | number)[], what: string) => {
       const other = seen.get(key);

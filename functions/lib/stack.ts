@@ -27,6 +27,8 @@ export interface Access {
   byLambda?: true;
   /** Actions granted only when a pair configures what they are for; none are granted now. */
   whenConfigured?: string[];
+  /** Actions in `statements` that another service calls with the function's credentials (DynamoDB uses the stack's KMS key for its caller), not its code. */
+  viaService?: string[];
 }
 
 export interface FunctionDeclaration {
@@ -42,6 +44,8 @@ export interface FunctionDeclaration {
   schedule?: { rate: string };
   /** Asynchronous invocations: Lambda's own retries; what still fails goes to the failures queue. */
   async?: { maximumRetryAttempts: number; maximumEventAge: number };
+  /** Concurrent executions reserved for the function, and its ceiling (config `hardening.reservedConcurrency`, the safety functions only). */
+  reservedConcurrency?: number;
 }
 
 /** What every function gets from serverless.yml's `provider:` (runtime, memory, environment). */
@@ -71,6 +75,8 @@ export const RESOURCES = {
   claimsTable: 'PairClaimsTable',
   stateMachine: 'CanaryStateMachine',
   failuresQueue: 'AsyncFailuresQueue',
+  /** The customer managed key of config `hardening.kms` (functions/lib/hardening.ts). */
+  key: 'CanaryKey',
 } as const;
 
 /** How often the sweep looks for claims whose execution is no longer running. */
@@ -144,9 +150,16 @@ export function executionStatusRulePattern() {
 /** What the functions may touch, one entry per kind of call. */
 function accessFor(config: CanaryConfig, stateMachineName: string) {
   const zones = [...new Set(config.pairs.map((p) => p.hostedZoneId))];
+  // With `hardening.kms` the table is encrypted with the stack's key: DynamoDB uses it with its
+  // caller's credentials, so each caller may use the key, through DynamoDB only.
+  const tableKeyActions = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
   const claims = (...actions: string[]): Access => ({
-    statements: [allow(actions.map((a) => `dynamodb:${a}`), [{ 'Fn::GetAtt': [RESOURCES.claimsTable, 'Arn'] }])],
+    statements: [
+      allow(actions.map((a) => `dynamodb:${a}`), [{ 'Fn::GetAtt': [RESOURCES.claimsTable, 'Arn'] }]),
+      ...(config.hardening.kms ? [allow(tableKeyActions, [{ 'Fn::GetAtt': [RESOURCES.key, 'Arn'] }], { StringLike: { 'kms:ViaService': ['dynamodb.*.amazonaws.com'] } })] : []),
+    ],
     environment: { LOCK_TABLE: { Ref: RESOURCES.claimsTable } },
+    ...(config.hardening.kms ? { viaService: tableKeyActions } : {}),
   });
   return {
     readRecords: { statements: [allow(['route53:ListResourceRecordSets'], zones.map(zoneArn))] } as Access,
@@ -233,6 +246,8 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
   const a = accessFor(config, stateMachineName);
   const restore = [a.readRecords, a.writeRecords, a.getChange, a.putEvents];
   const async = { maximumRetryAttempts: 2, maximumEventAge: 6 * 3600 };
+  // The functions that put blue back (SAFETY_FUNCTIONS): capacity reserved for them when configured.
+  const safety = config.hardening.reservedConcurrency ? { reservedConcurrency: config.hardening.reservedConcurrency } : {};
   return {
     startCanary: {
       handler: 'functions/start-canary.handler',
@@ -317,6 +332,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       description: 'Canary: blue 100 / green 0, INSYNC, and the RolledBack notification',
       timeout: 290,
       access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem'), a.metrics],
+      ...safety,
     },
     safetyNet: {
       handler: 'functions/safety-net.handler',
@@ -325,6 +341,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       access: [...restore, a.claims('GetItem', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures, a.metrics],
       rules: [{ pattern: executionStatusRulePattern(), retryPolicy: { maximumEventAge: 86_400, maximumRetryAttempts: 185 } }],
       async,
+      ...safety,
     },
     sweep: {
       handler: 'functions/sweep.handler',
@@ -333,6 +350,7 @@ export function declareFunctions(config: CanaryConfig, stateMachineName: string)
       access: [...restore, a.claims('Scan', 'UpdateItem', 'DeleteItem'), a.describeExecution, a.failures, a.metrics],
       schedule: { rate: `rate(${SWEEP_RATE_MINUTES} minutes)` },
       async: { maximumRetryAttempts: 0, maximumEventAge: 60 * SWEEP_RATE_MINUTES },
+      ...safety,
     },
   };
 }
@@ -356,6 +374,7 @@ export function serverlessFunctions(config: CanaryConfig, stateMachineName: stri
       timeout: fn.timeout,
       ...(Object.keys(environment).length ? { environment } : {}),
       iamRoleStatements: statementsOf(fn),
+      ...(fn.reservedConcurrency ? { reservedConcurrency: fn.reservedConcurrency } : {}),
       ...(fn.async
         ? {
             maximumRetryAttempts: fn.async.maximumRetryAttempts,
