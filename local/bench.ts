@@ -5,6 +5,10 @@
 //  - 1, 10 and 50 canaries on 50 pairs of one simulated account, started within one minute,
 //    under Route53's, ECS's and CloudWatch's documented throttling
 //  - the cost of one canary at list prices
+//  - from an alarm to the rollback's change batch, over 200 canaries with the alarm at a random
+//    point of a random step (cold starts included)
+// AWS's latencies are on (local/sim/latency.ts: Lambda cold and warm starts, state transitions,
+// EventBridge delivery, Route53 INSYNC as a distribution).
 // With --json the last line is one JSON object (see README).
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -30,6 +34,7 @@ for (const zip of readdirSync(out).filter((f) => f.endsWith('.zip')).sort()) {
 rmSync(out, { recursive: true, force: true });
 
 const { runConcurrent } = await import('./concurrency.js');
+const { runAlarmToRollback } = await import('./alarm-to-rollback.js');
 const { costOf, PRICES } = await import('./cost.js');
 
 const levels = [];
@@ -54,6 +59,14 @@ say(`  total $${cost.totalUsd.toFixed(6)}; biggest item: ${cost.biggest}`);
 say(`  INSYNC by a service integration (aws-sdk:route53:getChange, a Wait and a Choice per poll, no Lambda): ${cost.integration.transitions} more transitions = $${cost.integration.usd.toFixed(6)}, against $${cost.integration.lambdaUsd.toFixed(6)} for the waitForChange Lambda it replaces`);
 say(`  the sweep, every ${cost.sweep.everyMinutes} minutes whether or not a canary runs: about $${cost.sweep.usdPerMonth.toFixed(4)} a month`);
 
+const alarmWall = performance.now();
+const alarm = await runAlarmToRollback({ runs: 200 });
+const coldBoth = alarm.results.filter((r) => r.cold.signal && r.cold.rollBack).length;
+say(
+  `alarm to the rollback's change batch, ${alarm.runs} canaries (alarm at a random point of a random step; signal and rollBack cold in ${coldBoth}): ` +
+    `p50 ${alarm.p50} s, p99 ${alarm.p99} s, max ${alarm.max} s${alarm.missed ? `; ${alarm.missed} NOT rolled back` : ''} (goal: p99 <= 5 s); ${((performance.now() - alarmWall) / 1000).toFixed(1)} s wall`,
+);
+
 if (json)
   console.log(
     JSON.stringify({
@@ -73,5 +86,6 @@ if (json)
       transitions: cost.transitions,
       lambdaGbSeconds: cost.lambdaGbSeconds,
       costUsd: cost.totalUsd,
+      alarmToRollback: { runs: alarm.runs, p50: alarm.p50, p99: alarm.p99, max: alarm.max, missed: alarm.missed },
     }),
   );

@@ -1,5 +1,6 @@
 import { DEFAULT_TRAFFIC_RPS, planOf } from '../cli/plan.js';
 import { taskDefinitionArn } from './local-canary.js';
+import { meanOf } from './sim/latency.js';
 import type { ExecutionResult } from './step-functions.js';
 import { createWorld, weightsOf } from './world.js';
 
@@ -67,7 +68,10 @@ export async function runConcurrent(n: number, { spreadSeconds = 60, seed = 42 }
     const results = await w.clock.run(w.canary.settled());
 
     // The floor: `plan`'s earliest promotion at the account's INSYNC delay and traffic (each bake as long as the judge needs).
-    const floorSeconds = planOf(w.pairs[0]!, { insyncSeconds: w.sim.route53.insyncDelayMs / 1000, eventSeconds: 0 }, { trafficRps: DEFAULT_TRAFFIC_RPS }).promotedAtSeconds;
+    // With AWS's latencies on, INSYNC is a distribution: the floor takes its mean, so that the
+    // overhead is what the canary adds (polling, Lambda, Step Functions), not INSYNC's skew.
+    const insyncMs = w.latency ? meanOf(w.latency.figures.route53Insync) : w.sim.route53.insyncDelayMs;
+    const floorSeconds = planOf(w.pairs[0]!, { insyncSeconds: insyncMs / 1000, eventSeconds: 0 }, { trafficRps: DEFAULT_TRAFFIC_RPS }).promotedAtSeconds;
     const canarySeconds = results.map((r) => (r.events.at(-1)!.timestamp - r.events[0]!.timestamp) / 1000);
     const overheads = canarySeconds.map((s) => s / floorSeconds - 1);
 

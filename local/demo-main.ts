@@ -33,6 +33,8 @@ options:
   --observe               analysis in observe mode: verdicts recorded, WouldRollBack sent, nothing acted on
   --alarms-only           no comparison of green with blue (analysis: false): the alarms alone judge
                           (the example's 5xx-rate alarm follows the pair-wide 5xx rate, > 2 % over a minute)
+  --no-latency            without AWS's latencies (Lambda cold starts, state transitions, EventBridge
+                          delivery, Route53 INSYNC as a distribution: local/sim/latency.ts), which are on
   --json                  print one JSON summary as the last line
   --speed N|max           virtual seconds per wall second (default: 60 on a terminal, max otherwise)
   --logs                  also print the functions' structured logs
@@ -77,6 +79,7 @@ interface Options {
   traffic?: number;
   observe: boolean;
   alarmsOnly: boolean;
+  noLatency: boolean;
   json: boolean;
   speed?: number;
   logs: boolean;
@@ -105,6 +108,7 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
         observe: { type: 'boolean', default: false },
         'alarms-only': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        'no-latency': { type: 'boolean', default: false },
         speed: { type: 'string' },
         logs: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -147,6 +151,7 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
     traffic: number('traffic', values.traffic, 0.01, 100_000),
     observe: values.observe,
     alarmsOnly: values['alarms-only'],
+    noLatency: values['no-latency'],
     failAt: percent('fail-at', values['fail-at']),
     unhealthyAt: percent('unhealthy-at', values['unhealthy-at']),
     targetsUnhealthyAt: percent('targets-unhealthy-at', values['targets-unhealthy-at']),
@@ -251,7 +256,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   };
   let awaiting = false;
   let wouldRollBackSaid = false;
-  world = createWorld({ pair: overrides, start: { onEvent, loseSignalEvents: opts.pollingOnly } });
+  world = createWorld({ pair: overrides, latency: !opts.noLatency, start: { onEvent, loseSignalEvents: opts.pollingOnly } });
   const { sim, clock, canary } = world;
   // The clock ticks during bakes and waits: redraw every virtual 5 s (a virtual timer: the world's clock is installed).
   const ticking = live ? setInterval(refresh, 5_000) : undefined;

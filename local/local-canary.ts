@@ -4,10 +4,14 @@ import type { Recovery } from '../functions/lib/recovery.js';
 import { invoke, type Handler } from './lambda.js';
 import { SIM_ACCOUNT, SIM_REGION, SimulatedAccount } from './sim/account.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
+import type { LatencyModel } from './sim/latency.js';
 import { LOCAL_RESOURCES, resolve, type LocalStack } from './stack.js';
 import { STATE_MACHINE_ARN, startExecution, type ExecutionResult, type RunningExecution, type StartOptions, type TaskHandler } from './step-functions.js';
 
-/** How long EventBridge takes to hand an event to a rule's target, as modeled here (typically well under a second). */
+/**
+ * How long EventBridge takes to hand an event to a rule's target with AWS's latencies off
+ * (typically well under a second); with them on, each delivery draws LATENCY.eventDelivery.
+ */
 export const EVENT_DELIVERY_MS = 500;
 
 /** EventBridge pattern matching for what our rules use: lists of exact values, nested objects. */
@@ -119,6 +123,12 @@ export interface LocalCanaryOptions extends Omit<StartOptions, 'name' | 'executi
   loseSignalEvents?: boolean;
   /** Run the scheduled sweep (every SWEEP_RATE_MINUTES of virtual time); default true. */
   sweep?: boolean;
+  /**
+   * AWS's latencies (local/sim/latency.ts): Lambda cold and warm starts, Step Functions state
+   * transitions, EventBridge delivery to every rule's target. Without it: none of them, and
+   * EVENT_DELIVERY_MS for the signal function's events.
+   */
+  latency?: LatencyModel;
 }
 
 /**
@@ -138,6 +148,8 @@ export class LocalCanary {
   /** Invocations of functions by the other rules (the signal function), with the event. */
   readonly signals: { event: unknown; at: number; outcome: Promise<AsyncOutcome> }[] = [];
   readonly deploymentEvents: EcsDeploymentEvent[] = [];
+  /** Deployment events on their way to startCanary (EventBridge's delivery, then the invocation). */
+  private deliveries: Promise<AsyncOutcome>[] = [];
   /** Every function invocation, with how long it ran in virtual time (what Lambda bills). */
   readonly invocations: { fn: string; ms: number }[] = [];
   /** When false, deployment events are recorded but not delivered (to drive executions by hand). */
@@ -164,12 +176,18 @@ export class LocalCanary {
     sim.stateMachines.add(LOCAL_RESOURCES.stateMachineArn);
     sim.ecs.onDeploymentEvent((event) => {
       this.deploymentEvents.push(event);
-      if (this.trigger && matches(this.deploymentPattern, event as unknown as Record<string, unknown>)) void this.deliver(event);
+      if (this.trigger && matches(this.deploymentPattern, event as unknown as Record<string, unknown>)) {
+        const delivery = this.deliver(event);
+        // With EventBridge's latency the execution starts later: settled() waits for the delivery.
+        if (this.options.latency) this.deliveries.push(delivery);
+      }
       this.publish(event as unknown as Record<string, unknown>);
     });
     sim.onStartExecution((x) => {
+      const { latency, loseStatusEvents: _, loseSignalEvents: __, sweep: ___, ...startOptions } = this.options;
       const running = startExecution(JSON.parse(x.input), {
-        ...this.options,
+        ...startOptions,
+        ...(latency ? { transitionDelay: () => latency.draw('stateTransition') } : {}),
         lambda: (fn) => this.lambda(fn),
         park: (arn, state) => sim.parkTask(arn, state),
         name: x.name,
@@ -180,7 +198,8 @@ export class LocalCanary {
         running.result.then((result) => {
           sim.endExecution(result.executionArn, result.status, result.error, result.cause, result.status === 'SUCCEEDED' ? JSON.stringify(result.output) : undefined);
           const event = executionStatusEvent(result);
-          if (!this.options.loseStatusEvents && matches(this.statusPattern, event)) this.safetyNets.push(this.invokeAsync('safetyNet', event) as Promise<AsyncOutcome<Recovery>>);
+          if (!this.options.loseStatusEvents && matches(this.statusPattern, event))
+            this.safetyNets.push(this.afterDelivery(() => this.invokeAsync('safetyNet', event)) as Promise<AsyncOutcome<Recovery>>);
           return result;
         }),
       );
@@ -200,17 +219,40 @@ export class LocalCanary {
     const fn = this.stack[name];
     const handler = this.handlers[name];
     if (!fn || !handler) throw new Error(`the stack has no function ${name}`);
-    return (event) => {
-      const started = Date.now();
+    const latency = this.options.latency;
+    if (!latency)
+      return (event) => {
+        const started = Date.now();
+        const record = { fn: name, ms: 0 };
+        this.invocations.push(record);
+        return invoke(fn, handler, event).finally(() => (record.ms = Date.now() - started));
+      };
+    return async (event) => {
       const record = { fn: name, ms: 0 };
       this.invocations.push(record);
-      return invoke(fn, handler, event).finally(() => (record.ms = Date.now() - started));
+      // AWS's latencies: a cold start or a warm one, before the handler runs (Lambda's timeout
+      // starts with the handler); a cold start's Init is billed (since August 2025), so it counts.
+      const start = latency.startInvocation(name);
+      await new Promise((resolve) => setTimeout(resolve, start.ms));
+      const started = Date.now();
+      try {
+        return await invoke(fn, handler, event);
+      } finally {
+        record.ms = Date.now() - started + (start.cold ? start.ms : 0);
+        start.release();
+      }
     };
+  }
+
+  /** `invoke` once EventBridge has delivered the event: at once without the latency model (but the signal rules' EVENT_DELIVERY_MS, see publish). */
+  private afterDelivery<T>(invoke: () => Promise<T>): Promise<T> {
+    const latency = this.options.latency;
+    return latency ? new Promise((resolve) => setTimeout(resolve, latency.draw('eventDelivery'))).then(invoke) : invoke();
   }
 
   /** What EventBridge does with a matching deployment event: invoke startCanary, asynchronously. */
   deliver(event: EcsDeploymentEvent): Promise<AsyncOutcome> {
-    return this.invokeAsync('startCanary', event);
+    return this.afterDelivery(() => this.invokeAsync('startCanary', event));
   }
 
   /**
@@ -222,7 +264,8 @@ export class LocalCanary {
     for (const rule of this.rules)
       if (matches(rule.pattern, event)) {
         const at = Date.now();
-        const delivered = new Promise((resolve) => setTimeout(resolve, EVENT_DELIVERY_MS));
+        const latency = this.options.latency;
+        const delivered = new Promise((resolve) => setTimeout(resolve, latency ? latency.draw('eventDelivery') : EVENT_DELIVERY_MS));
         this.signals.push({ event, at, outcome: delivered.then(() => this.invokeAsync(rule.fn, event)) });
       }
   }
@@ -263,7 +306,7 @@ export class LocalCanary {
   /** Resolves when every execution started so far, and every safety-net and sweep run, has ended. */
   async settled(): Promise<ExecutionResult[]> {
     let count = -1;
-    const all = () => [...this.results, ...this.safetyNets, ...this.sweeps, ...this.signals.map((s) => s.outcome)];
+    const all = () => [...this.deliveries, ...this.results, ...this.safetyNets, ...this.sweeps, ...this.signals.map((s) => s.outcome)];
     while (count !== all().length) {
       count = all().length;
       await Promise.all(all());

@@ -105,6 +105,12 @@ export interface StartOptions {
   definition?: AslDefinition;
   /** Where `.waitForTaskToken` states park (the simulated account's Step Functions). */
   park?: (executionArn: string, state: string) => { token: string; answered: Promise<unknown>; expire(): void };
+  /**
+   * Milliseconds of one state transition (AWS's latencies, local/sim/latency.ts): each Task state
+   * waits that long before its function is invoked. aws-local-stepfunctions has no hook for the
+   * other states, so Choice, Wait, Pass and Parallel transitions take no time here.
+   */
+  transitionDelay?: () => number;
 }
 
 export interface RunningExecution {
@@ -124,8 +130,10 @@ export function startExecution(input: unknown, options: StartOptions): RunningEx
   const definition = options.definition ?? loadDefinition();
   const executionArn = options.executionArn ?? `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${options.name}`;
   const handlers: Record<string, (input: any) => Promise<any>> = {};
+  const transition = options.transitionDelay;
   for (const { name: stateName, fn, token } of taskStates(definition as never)) {
-    const real = options.lambda(fn);
+    const lambda = options.lambda(fn);
+    const real: TaskHandler = transition ? (input) => new Promise((resolve) => setTimeout(resolve, transition())).then(() => lambda(input)) : lambda;
     const invoke = options.wrap ? options.wrap(stateName, real) : real;
     if (!token) {
       handlers[stateName] = invoke;

@@ -8,6 +8,7 @@ import { SOURCE_HANDLERS } from './handlers.js';
 import type { Handler } from './lambda.js';
 import { LocalCanary, seedPair, taskDefinitionArn, type LocalCanaryOptions, type SeedOptions } from './local-canary.js';
 import { SimulatedAccount } from './sim/account.js';
+import { LatencyModel } from './sim/latency.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
 import { LOCAL_RESOURCES, stackFromDeclarations, type LocalStack } from './stack.js';
 import type { ExecutionResult } from './step-functions.js';
@@ -53,6 +54,8 @@ export interface World {
   /** Every pair of the account (`pairs` option); `pair` is the first. */
   pairs: PairConfig[];
   clock: VirtualClock;
+  /** AWS's latencies (local/sim/latency.ts), unless the world was made with `latency: false`. */
+  latency?: LatencyModel;
   canary: LocalCanary;
   live: 0 | 1;
   green: PairConfig['services'][number];
@@ -92,6 +95,14 @@ export interface WorldOptions {
   pairs?: number;
   /** AWS's own throttling in the simulated account; default on. */
   throttling?: boolean;
+  /**
+   * AWS's latencies (local/sim/latency.ts: Lambda cold and warm starts, state transitions,
+   * EventBridge delivery, Route53 INSYNC as a distribution); default on. A test that needs exact
+   * times passes false: INSYNC after sim.route53.insyncDelayMs, events after EVENT_DELIVERY_MS, nothing else.
+   */
+  latency?: boolean;
+  /** Seeds the latency model's draws; default faultSeed, else 1. */
+  latencySeed?: number;
   seed?: SeedOptions;
   start?: LocalCanaryOptions;
   faultSeed?: number;
@@ -120,7 +131,9 @@ export function createWorld(options: WorldOptions = {}): World {
   const sim = new SimulatedAccount({ seed: options.faultSeed, throttling: options.throttling });
   for (const p of parsed.pairs) seedPair(sim, p, options.seed);
   cleanups.push(sim.install());
-  const canary = new LocalCanary(sim, stack, options.handlers ?? SOURCE_HANDLERS, declarations, options.start);
+  const latency = options.latency === false ? undefined : new LatencyModel(options.latencySeed ?? options.faultSeed ?? 1);
+  if (latency) sim.route53.insyncDelay = () => latency.draw('route53Insync');
+  const canary = new LocalCanary(sim, stack, options.handlers ?? SOURCE_HANDLERS, declarations, { ...(latency ? { latency } : {}), ...options.start });
   cleanups.push(() => canary.stop());
   const live = options.seed?.live ?? 0;
   const green = pair.services[1 - live]!;
@@ -130,6 +143,7 @@ export function createWorld(options: WorldOptions = {}): World {
     pair,
     pairs: parsed.pairs,
     clock,
+    ...(latency ? { latency } : {}),
     canary,
     stack,
     lambda: (name) => canary.lambda(name),

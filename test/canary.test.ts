@@ -37,7 +37,8 @@ describe('happy path', () => {
   });
 
   it('waits for INSYNC and then the TTL before judging each step, and bakes for bakeSeconds', async () => {
-    const w = world({ seed: { alias: false, ttl: 90 } });
+    // exact times: INSYNC after the simulator's fixed 20 s (no AWS latencies)
+    const w = world({ latency: false, seed: { alias: false, ttl: 90 } });
     const [result] = await w.runCanary();
     expect(result!.status).toBe('SUCCEEDED');
     const shifts = w.sim.route53.applied.slice(1).map((c) => c.at);

@@ -16,6 +16,8 @@ interface Zone {
 interface ChangeRecord {
   id: string;
   submittedAt: number;
+  /** When the change is INSYNC, drawn when it was submitted (latency model); otherwise submittedAt + insyncDelayMs. */
+  insyncAt?: number;
 }
 
 export interface AppliedChange {
@@ -44,6 +46,8 @@ const clone = <T>(v: T): T => structuredClone(v);
  */
 export class Route53Model {
   insyncDelayMs = 20_000;
+  /** With AWS's latencies on (local/sim/latency.ts): each change's own PENDING -> INSYNC time, instead of insyncDelayMs. */
+  insyncDelay?: () => number;
   private zones = new Map<string, Zone>();
   private changes = new Map<string, ChangeRecord>();
   private counter = 0;
@@ -88,7 +92,7 @@ export class Route53Model {
   private newChange() {
     const id = `C${String(++this.counter).padStart(12, '0')}SIM`;
     const submittedAt = Date.now();
-    this.changes.set(id, { id, submittedAt });
+    this.changes.set(id, { id, submittedAt, ...(this.insyncDelay ? { insyncAt: submittedAt + this.insyncDelay() } : {}) });
     return { Id: `/change/${id}`, Status: 'PENDING' as const, SubmittedAt: new Date(submittedAt) };
   }
 
@@ -150,7 +154,7 @@ export class Route53Model {
   getChange(input: { Id?: string }) {
     const change = this.changes.get(changeIdOf(input.Id ?? ''));
     if (!change) return awsError('NoSuchChange', `Could not find resource with ID: ${input.Id}`, 404);
-    const insync = Date.now() - change.submittedAt >= this.insyncDelayMs;
+    const insync = Date.now() >= (change.insyncAt ?? change.submittedAt + this.insyncDelayMs);
     return { ChangeInfo: { Id: `/change/${change.id}`, Status: insync ? 'INSYNC' : 'PENDING', SubmittedAt: new Date(change.submittedAt) } };
   }
 
