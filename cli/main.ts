@@ -7,7 +7,9 @@ import type { CanaryConfig, PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail, isCanaryError } from '../functions/lib/errors.js';
 import { canaryClaims, readClaim } from '../functions/lib/pair-lock.js';
 import { pairsConfig } from '../functions/lib/pairs.js';
-import { claimsTableName, stateMachineName } from '../functions/lib/stack.js';
+import { claimsTableName, dashboardName, stateMachineName } from '../functions/lib/stack.js';
+import { cloudwatch } from '../functions/lib/aws/cloudwatch.js';
+import { dashboardUrl } from '../functions/lib/dashboard.js';
 import type { Weights } from '../functions/lib/schedule.js';
 import { route53Reader, route53Router } from '../functions/lib/traffic/route53/route53-router.js';
 import { awsReads, formatCase, InputError, liveCase, readCases, runCase, SHARE_NOISE, type AnalyzeCase, type LiveReads } from './analyze.js';
@@ -32,6 +34,7 @@ commands:
   plan [pair]       from the configuration alone (offline): each step's weights and earliest
                     time, the time to 100 %, the blast radius of a failure at each step, and
                     how long green needs to serve analysis.minRequests at --traffic RPS
+  dashboard <pair>  the console URL of the pair's CloudWatch dashboard (written when a canary starts)
   analyze <pair>    the judge replayed: its verdict after each settled minute, then the outcome
                     (HEALTHY, UNHEALTHY at minute N, INCONCLUSIVE) with its reasons. Either
                     --input FILE (offline): a JSON array of cases (or one case)
@@ -78,9 +81,9 @@ export interface CliDeps {
   reads?: LiveReads;
 }
 
-const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan', 'analyze'] as const;
+const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan', 'analyze', 'dashboard'] as const;
 type Command = (typeof COMMANDS)[number];
-const NEEDS_PAIR: Command[] = ['watch', 'promote', 'abort', 'approve', 'reject', 'history', 'analyze'];
+const NEEDS_PAIR: Command[] = ['watch', 'promote', 'abort', 'approve', 'reject', 'history', 'analyze', 'dashboard'];
 
 /** What `status` knows about one pair. */
 export interface PairStatus {
@@ -378,6 +381,14 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
                 c.wouldRollBack ? `\n    ${c.wouldRollBack}` : ''
               }${values.verbose && c.analysis ? `\n    ${c.analysis}` : ''}`,
             );
+        return 0;
+      }
+      case 'dashboard': {
+        const pair = pairs[0]!;
+        if (!pair.dashboard) fail('DashboardOff', `pair ${pair.name} has dashboard: false in canary.config.ts: it has no dashboard`);
+        const dashboard = dashboardName(values.stage, pair.name);
+        const url = dashboardUrl(await cloudwatch.config.region(), dashboard);
+        say(json ? JSON.stringify({ pair: pair.name, dashboard, url }) : url);
         return 0;
       }
       case 'watch':

@@ -27,10 +27,10 @@ function stored(w: World, name = NAME) {
         const parts = l.slice(0, -1) as string[];
         const dimensions: Record<string, string> = {};
         for (let i = 2; i < parts.length; i += 2) dimensions[parts[i]!] = parts[i + 1]!;
-        return { namespace: parts[0]!, name: parts[1]!, dimensions, ...options };
+        return { namespace: parts[0]!, name: parts[1]!, dimensions, ...options } as { namespace: string; name: string; dimensions: Record<string, string>; id: string; label: string; stat: string; period: number };
       });
     const expressions = lines.filter((l) => typeof l[0] === 'object').map((l) => l[0] as { expression: string; label: string; id: string });
-    return { ...found.properties, metrics, expressions };
+    return { title: found.properties.title as string, metrics, expressions };
   };
   return { body, widget };
 }
@@ -201,6 +201,30 @@ describe('the dashboard of a pair', () => {
       '100 * (FILL(b_err_0, 0) + FILL(b_elb_0, 0)) / b_req_0',
       '100 * (FILL(g_err_0, 0) + FILL(g_elb_0, 0)) / g_req_0',
     ]);
+  });
+});
+
+describe('npx ecs-dns-canary dashboard <pair>', () => {
+  it("prints the console URL of the dashboard Preflight wrote; --json names it; --stage picks the stack's", async () => {
+    const w = world();
+    await w.runCanary();
+    const text = await w.operator('dashboard', 'shop-web');
+    expect(text.code).toBe(0);
+    expect(text.out).toBe(`https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${NAME}\n`);
+    const json = await w.operator('dashboard', 'shop-web', '--json');
+    expect(json.json).toEqual({ pair: 'shop-web', dashboard: NAME, url: text.out.trim() });
+    expect(w.sim.cloudwatch.dashboards.has(json.json.dashboard)).toBe(true);
+    expect((await w.operator('dashboard', 'shop-web', '--stage', 'dev', '--json')).json.dashboard).toBe('ecs-dns-canary-dev-shop-web');
+  });
+
+  it('refuses by name: a pair with dashboard: false (DashboardOff), an unknown pair, no pair', async () => {
+    const off = world({ pair: { dashboard: false } });
+    const r = await off.operator('dashboard', 'shop-web', '--json');
+    expect(r.code).toBe(2);
+    expect(r.json).toEqual({ error: 'DashboardOff', message: 'pair shop-web has dashboard: false in canary.config.ts: it has no dashboard' });
+    expect((await off.operator('dashboard', 'nope', '--json')).json.error).toBe('UnknownPair');
+    const none = await off.operator('dashboard');
+    expect([none.code, none.err]).toEqual([2, expect.stringMatching(/UsageError: dashboard needs a pair/)]);
   });
 });
 

@@ -50,6 +50,7 @@ export const ERROR_NAMES = [
   'CanaryEnding',
   'NotAtGate',
   'UsageError',
+  'DashboardOff',
   // How a refused or rolled-back run ends.
   'CanaryRefused',
   'CanaryRolledBack',
