@@ -57,7 +57,7 @@ describe('fit', () => {
 describe('wrapWords', () => {
   it('breaks only between words, continuations indented under the line\'s own indent', () => {
     expect(wrapWords('ROLLED BACK (CanaryRolledBack): alarm shop-web-5xx-rate went to ALARM', 32)).toBe('ROLLED BACK (CanaryRolledBack):\n  alarm shop-web-5xx-rate went\n  to ALARM');
-    expect(wrapWords('  DNS: blue a 100 / green b 0', 17)).toBe('  DNS: blue a\n    100 / green b\n    0');
+    expect(wrapWords('  DNS: blue a 100 / green b 0', 17)).toBe('  DNS: blue a 100\n    / green b 0');
     expect(wrapWords('short\nlines stay', 80)).toBe('short\nlines stay');
   });
 
