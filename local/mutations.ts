@@ -1,5 +1,6 @@
 import { parseConfig } from '../functions/lib/config.js';
-import { declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
+import { CANARY_NAMESPACE } from '../functions/lib/canary-metrics.js';
+import { dashboardName, declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import example from './example.config.js';
 import { endpointOf } from './local-canary.js';
 import type { LocalStack } from './stack.js';
@@ -79,6 +80,14 @@ const asyncOk = async (w: World) => {
   check(w.sim.queues.values().next().value?.length === 0, 'something landed on the failures queue');
 };
 
+/** `fn` printed an EMF line of `metric` for the pair, in the canary's namespace, with the stage (its CANARY_STAGE) as a dimension. */
+const emitted = (w: World, fn: string, metric: string) => {
+  const found = w.sim.logs
+    .emf(`/aws/lambda/${w.stack[fn]!.functionName}`)
+    .some((l) => typeof l[metric] === 'number' && l.stage === 'prod' && l.pair === w.pair.name && l._aws.CloudWatchMetrics[0]?.Namespace === CANARY_NAMESPACE);
+  check(found, `${fn} emitted no ${metric} metric for stage prod and pair ${w.pair.name}`);
+};
+
 /** The stack as packaged is never denied a call. */
 const nothingDenied = (w: World) => {
   const denied = w.sim.calls.find((c) => c.caller && /AccessDenied/.test(c.error ?? ''));
@@ -108,6 +117,8 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(notifications(w) === 'Started,StepCompleted,StepCompleted,StepCompleted,StepCompleted,Promoted', `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
       await asyncOk(w);
+      check(w.sim.cloudwatch.dashboards.has(dashboardName('prod', w.pair.name)), `no dashboard ${dashboardName('prod', w.pair.name)}`);
+      for (const [fn, metric] of [['preflight', 'Started'], ['shiftTraffic', 'GreenWeight'], ['judgeGreen', 'HealthyVerdicts'], ['release', 'Promoted']] as const) emitted(w, fn, metric);
     }),
 
   'an alarm rolls the canary back': (options) =>
@@ -119,6 +130,7 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
       check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
+      emitted(w, 'rollBack', 'RolledBack');
     }),
 
   'a lost alarm event: the next poll rolls the canary back': (options) =>
@@ -180,6 +192,7 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(same(weightsOf(w.sim, w.pair), ALL_BLUE), 'not all blue');
       check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
+      emitted(w, 'safetyNet', 'RolledBack');
     }),
 
   'the sweep restores a stopped run whose status event was lost': (options) =>
@@ -191,6 +204,7 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       check(notifications(w).endsWith('RolledBack'), `notifications ${notifications(w)}`);
       check(w.claim() === undefined, 'claim not released');
       await asyncOk(w);
+      emitted(w, 'sweep', 'RolledBack');
     }),
 
   'a claim left by an ended run is taken over': (options) =>
