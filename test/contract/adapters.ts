@@ -10,11 +10,11 @@
  */
 import { CreateHealthCheckCommand, CreateHostedZoneCommand, ChangeResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { PutCompositeAlarmCommand, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { PutCompositeAlarmCommand, PutDashboardCommand, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cloudwatch, describeAlarms, getMetricData } from '../../functions/lib/aws/cloudwatch.js';
+import { cloudwatch, describeAlarms, getDashboard, getMetricData, putDashboard } from '../../functions/lib/aws/cloudwatch.js';
 import { dynamodb } from '../../functions/lib/aws/dynamodb.js';
 import { describeService, ecs, setDesiredCount } from '../../functions/lib/aws/ecs.js';
 import { describeTargetGroups, describeTargetHealth, elbv2 } from '../../functions/lib/aws/elbv2.js';
@@ -401,6 +401,34 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
         expect((await describeAlarms([parent])).alarms[0]).toMatchObject({ kind: 'composite', state: 'OK' });
         await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: child, StateValue: 'ALARM', StateReason: 'bad' }));
         expect((await describeAlarms([parent])).alarms[0]).toMatchObject({ kind: 'composite', state: 'ALARM' });
+      });
+  });
+
+  describe(`CloudWatch dashboards adapter [${backend}]`, () => {
+    const body = (pair: string) => ({
+      widgets: [
+        { type: 'text', x: 0, y: 0, width: 24, height: 3, properties: { markdown: `# ${pair}` } },
+        { type: 'metric', x: 0, y: 3, width: 12, height: 6, properties: { title: 'weight', region: 'eu-west-1', metrics: [['ecs-dns-canary', 'GreenWeight', 'stage', 'prod', 'pair', pair, { stat: 'Maximum' }]] } },
+      ],
+    });
+
+    it('writes a dashboard, reads back the body it was given, and replaces it whole; a missing one reads as none', async () => {
+      const name = `ecs-dns-canary-contract-${unique()}`;
+      expect(await putDashboard(name, body('a'))).toEqual([]);
+      expect(await getDashboard(name)).toEqual(body('a'));
+      await putDashboard(name, body('b'));
+      expect(await getDashboard(name)).toEqual(body('b'));
+      expect(await getDashboard(`${name}-missing`)).toBeUndefined();
+    });
+
+    it('a body that is not JSON is refused (DashboardInvalidInputError)', async () => {
+      await expect(cloudwatch.send(new PutDashboardCommand({ DashboardName: `contract-${unique()}`, DashboardBody: '{"widgets": [' }))).rejects.toMatchObject({ name: 'DashboardInvalidInputError' });
+    });
+
+    if (simulatorOnly)
+      it('a body without widgets, or with a widget off the 24-column grid, is refused [simulator only: moto checks only that the body is JSON]', async () => {
+        await expect(putDashboard(`contract-${unique()}`, { start: '-PT3H' })).rejects.toMatchObject({ name: 'DashboardInvalidInputError' });
+        await expect(putDashboard(`contract-${unique()}`, { widgets: [{ type: 'text', x: 20, width: 12, height: 3, properties: { markdown: 'x' } }] })).rejects.toMatchObject({ name: 'DashboardInvalidInputError', message: expect.stringContaining('/widgets/0/x') });
       });
   });
 
