@@ -13,6 +13,7 @@ import { dashboardUrl } from '../functions/lib/dashboard.js';
 import type { Weights } from '../functions/lib/schedule.js';
 import { route53Reader, route53Router } from '../functions/lib/traffic/route53/route53-router.js';
 import { awsReads, formatCase, InputError, liveCase, readCases, runCase, SHARE_NOISE, type AnalyzeCase, type LiveReads } from './analyze.js';
+import { formatIam, iamPolicies } from './iam.js';
 import { DEFAULT_TRAFFIC_RPS, formatPlan, planOf } from './plan.js';
 import { bar, clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
 
@@ -46,6 +47,9 @@ commands:
                       now (after a promotion that is the old blue: name green); each minute's
                       green % is inferred: the smallest configured step at or above green's
                       measured share of requests ÷ ${SHARE_NOISE} (noise; 0 when green served nothing)
+  iam <pair>        for a zone in another account (dnsRoleArn): the role's trust policy (the
+                    stack's function roles that assume it, --trust ARN more) and its permission
+                    policy, as JSON for aws iam create-role / put-role-policy
 
 options:
   --json            one JSON document on stdout (errors too: {"error", "message"});
@@ -59,6 +63,8 @@ options:
   --input FILE      analyze: the cases to replay (offline)
   --from ISO        analyze: the first minute to read (live)   --to ISO  the end (exclusive)
   --green SERVICE   analyze: the service judged as green (live)
+  --trust ARN       iam: also trust this principal (repeatable)
+  --account ID      iam: the stack's account (default: the caller's, STS GetCallerIdentity)
   -h, --help        this text
 
 Exit codes: 0 done (analyze: every case judged, whatever its outcome); 1 an AWS or
@@ -81,9 +87,9 @@ export interface CliDeps {
   reads?: LiveReads;
 }
 
-const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan', 'analyze', 'dashboard'] as const;
+const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan', 'analyze', 'iam', 'dashboard'] as const;
 type Command = (typeof COMMANDS)[number];
-const NEEDS_PAIR: Command[] = ['watch', 'promote', 'abort', 'approve', 'reject', 'history', 'analyze', 'dashboard'];
+const NEEDS_PAIR: Command[] = ['watch', 'promote', 'abort', 'approve', 'reject', 'history', 'analyze', 'iam', 'dashboard'];
 
 /** What `status` knows about one pair. */
 export interface PairStatus {
@@ -309,6 +315,8 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
           from: { type: 'string' },
           to: { type: 'string' },
           green: { type: 'string' },
+          trust: { type: 'string', multiple: true },
+          account: { type: 'string' },
           verbose: { type: 'boolean', short: 'v', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -346,6 +354,12 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
         const plans = pairs.map((p) => planOf(p, undefined, { trafficRps: traffic }));
         if (json) say(JSON.stringify(name ? plans[0] : { plans }));
         else say(plans.map((p) => formatPlan(p).join('\n')).join('\n\n'));
+        return 0;
+      }
+      case 'iam': {
+        const options = { stage: values.stage, region: values.region ?? process.env.AWS_REGION, account: values.account, trust: values.trust ?? [] };
+        const { output, roles } = await iamPolicies(config, pairs[0]!, options);
+        say(json ? JSON.stringify(output) : formatIam(pairs[0]!, roles, options).join('\n'));
         return 0;
       }
       case 'analyze': {

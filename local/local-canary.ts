@@ -44,8 +44,10 @@ export interface SeedOptions {
 export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedOptions = {}): void {
   const { live = 0, ttl = 60, alias = true, desiredCount = 3 } = options;
   const apex = pair.recordName.split('.').slice(1).join('.');
-  sim.route53.createHostedZone({ Id: pair.hostedZoneId, Name: apex });
-  sim.route53.changeResourceRecordSets({
+  // A zone in another account (dnsRoleArn) is that account's.
+  const route53 = pair.dnsRoleArn ? sim.addAccount(pair.dnsRoleArn.split(':')[4]!).route53 : sim.route53;
+  route53.createHostedZone({ Id: pair.hostedZoneId, Name: apex });
+  route53.changeResourceRecordSets({
     HostedZoneId: pair.hostedZoneId,
     ChangeBatch: {
       Changes: pair.services.map((s, i) => ({

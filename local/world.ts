@@ -7,7 +7,10 @@ import example from './example.config.js';
 import { SOURCE_HANDLERS } from './handlers.js';
 import type { Handler } from './lambda.js';
 import { LocalCanary, seedPair, taskDefinitionArn, type LocalCanaryOptions, type SeedOptions } from './local-canary.js';
-import { SimulatedAccount } from './sim/account.js';
+import { SimulatedAccount, SIM_ACCOUNT, SIM_REGION } from './sim/account.js';
+import { dnsRolePolicies } from '../functions/lib/dns-role.js';
+import { forgetAssumedRoles } from '../functions/lib/aws/route53.js';
+import type { SimRole } from './sim/sts.js';
 import { LatencyModel } from './sim/latency.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
 import { LOCAL_RESOURCES, stackFromDeclarations, type LocalStack } from './stack.js';
@@ -34,7 +37,7 @@ export function nthPair(k: number): CanaryConfigInput['pairs'][number] {
 
 /** The weights of the pair as (blue, green), blue being the service live before the canary. */
 export function weightsOf(sim: SimulatedAccount, pair: PairConfig, live: 0 | 1 = 0) {
-  const w = sim.route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
+  const w = sim.route53Of(pair.hostedZoneId).weights(pair.hostedZoneId, pair.recordName, pair.recordType);
   const blue = pair.services[live].setIdentifier;
   const green = pair.services[1 - live]!.setIdentifier;
   return { blue: w[blue]!, green: w[green]! };
@@ -43,7 +46,7 @@ export function weightsOf(sim: SimulatedAccount, pair: PairConfig, live: 0 | 1 =
 /** Green weights written by each successful change batch, in order. */
 export function greenSequence(sim: SimulatedAccount, pair: PairConfig, live: 0 | 1 = 0): number[] {
   const green = pair.services[1 - live]!.setIdentifier;
-  return sim.route53.applied
+  return sim.route53Of(pair.hostedZoneId).applied
     .slice(1) // the seeding CREATE
     .map((c) => c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === green)?.ResourceRecordSet?.Weight ?? -1);
 }
@@ -112,6 +115,12 @@ export interface WorldOptions {
   mutate?: (stack: LocalStack) => void;
   /** The handlers; default: the TypeScript sources. */
   handlers?: Record<string, Handler>;
+  /**
+   * A pair's zone in another account: its DNS role is created there from `npx ecs-dns-canary iam`'s
+   * policies (trusting `dnsTrust` too), changed first by `dnsRole` (undefined: no role at all).
+   */
+  dnsRole?: (role: SimRole) => SimRole | undefined;
+  dnsTrust?: string[];
 }
 
 /** A simulated account seeded with its pairs (blue live), virtual time, and the stack wired in process. */
@@ -130,9 +139,15 @@ export function createWorld(options: WorldOptions = {}): World {
   cleanups.push(() => clock.uninstall());
   const sim = new SimulatedAccount({ seed: options.faultSeed, throttling: options.throttling });
   for (const p of parsed.pairs) seedPair(sim, p, options.seed);
+  forgetAssumedRoles();
+  for (const r of dnsRolePolicies(parsed, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod', trust: options.dnsTrust })) {
+    const role = (options.dnsRole ?? ((x) => x))({ arn: r.roleArn, trustPolicy: r.trustPolicy, permissionPolicy: r.permissionPolicy });
+    if (role) sim.addAccount(r.account).createRole(role);
+  }
   cleanups.push(sim.install());
   const latency = options.latency === false ? undefined : new LatencyModel(options.latencySeed ?? options.faultSeed ?? 1);
   if (latency) sim.route53.insyncDelay = () => latency.draw('route53Insync');
+  if (latency) for (const other of sim.accounts.values()) other.route53.insyncDelay = () => latency.draw('route53Insync');
   const canary = new LocalCanary(sim, stack, options.handlers ?? SOURCE_HANDLERS, declarations, { ...(latency ? { latency } : {}), ...options.start });
   cleanups.push(() => canary.stop());
   const live = options.seed?.live ?? 0;
@@ -161,15 +176,17 @@ export function createWorld(options: WorldOptions = {}): World {
     },
     claim: () => sim.dynamodb.items(LOCAL_RESOURCES.claimsTable).map(claimOf).find((c) => c?.pair === pair.name),
     seedClaim(executionArn, patch = {}) {
-      const plan = { ...pair, pair: pair.name, executionArn, deploymentId: 'ecs-svc/1', blue: pair.services[live], green: { ...green, taskDefinition: 'x' }, steps: [10, 100] };
+      const dnsRole = pair.dnsRoleArn ? { roleArn: pair.dnsRoleArn, ...(pair.dnsExternalId ? { externalId: pair.dnsExternalId } : {}) } : undefined;
+      const plan = { ...pair, pair: pair.name, executionArn, deploymentId: 'ecs-svc/1', blue: pair.services[live], green: { ...green, taskDefinition: 'x' }, steps: [10, 100], ...(dnsRole ? { dnsRole } : {}) };
       sim.dynamodb.putItem({ TableName: LOCAL_RESOURCES.claimsTable, Item: claimItem({ ...claimFor(plan as never, 3600), ...patch }) });
     },
     setWeights(blue, greenWeight) {
-      const changes = sim.route53
+      const changes = sim
+        .route53Of(pair.hostedZoneId)
         .recordSets(pair.hostedZoneId)
         .filter((r) => r.SetIdentifier && r.Name === pair.recordName && r.Type === pair.recordType)
         .map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: { ...r, Weight: r.SetIdentifier === green.setIdentifier ? greenWeight : blue } }));
-      sim.route53.changeResourceRecordSets({ HostedZoneId: pair.hostedZoneId, ChangeBatch: { Changes: changes } });
+      sim.route53Of(pair.hostedZoneId).changeResourceRecordSets({ HostedZoneId: pair.hostedZoneId, ChangeBatch: { Changes: changes } });
     },
     live,
     green,
@@ -191,7 +208,7 @@ export function createWorld(options: WorldOptions = {}): World {
     },
     route53Writes: () => sim.count('route53', 'ChangeResourceRecordSets', { includeErrors: true }),
     onGreenWeight(listener) {
-      sim.route53.onChange((c) => {
+      sim.route53Of(pair.hostedZoneId).onChange((c) => {
         const weight = c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === green.setIdentifier)?.ResourceRecordSet?.Weight;
         if (weight !== undefined) listener(weight);
       });

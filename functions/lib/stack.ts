@@ -1,4 +1,4 @@
-import type { CanaryConfig } from './config.js';
+import type { CanaryConfig, PairConfig } from './config.js';
 
 /**
  * The stack, declared once. Each function states its handler, its timeout and what it may
@@ -27,6 +27,11 @@ export interface Access {
   byLambda?: true;
   /** Actions granted only when a pair configures what they are for; none are granted now. */
   whenConfigured?: string[];
+  /**
+   * Route53 calls for pairs whose zone is in another account, by the DNS role they go through:
+   * granted to that role there (functions/lib/dns-role.ts), while `statements` grant sts:AssumeRole on it.
+   */
+  inDnsAccount?: Record<string, Statement[]>;
   /** Actions in `statements` that another service calls with the function's credentials (DynamoDB uses the stack's KMS key for its caller), not its code. */
   viaService?: string[];
 }
@@ -149,7 +154,19 @@ export function executionStatusRulePattern() {
 
 /** What the functions may touch, one entry per kind of call. */
 function accessFor(config: CanaryConfig, stateMachineName: string) {
-  const zones = [...new Set(config.pairs.map((p) => p.hostedZoneId))];
+  // A pair whose zone is in another account (dnsRoleArn) is reached through that role: each
+  // Route53 grant becomes sts:AssumeRole on exactly the configured roles, and the calls themselves
+  // are granted to the role, in its account (inDnsAccount; `npx ecs-dns-canary iam <pair>`).
+  const route53 = (actions: string[], grants: (pairs: PairConfig[]) => Statement[]): Access => {
+    const own = config.pairs.filter((p) => !p.dnsRoleArn);
+    const roles = [...new Set(config.pairs.flatMap((p) => (p.dnsRoleArn ? [p.dnsRoleArn] : [])))];
+    return {
+      statements: [...(own.length ? grants(own) : []), ...(roles.length ? [allow(['sts:AssumeRole'], roles)] : [])],
+      whenConfigured: [...(own.length ? [] : actions), ...(roles.length ? [] : ['sts:AssumeRole'])],
+      ...(roles.length ? { inDnsAccount: Object.fromEntries(roles.map((r) => [r, grants(config.pairs.filter((p) => p.dnsRoleArn === r))])) } : {}),
+    };
+  };
+  const zonesOf = (pairs: PairConfig[]) => [...new Set(pairs.map((p) => p.hostedZoneId))];
   // With `hardening.kms` the table is encrypted with the stack's key: DynamoDB uses it with its
   // caller's credentials, so each caller may use the key, through DynamoDB only.
   const tableKeyActions = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
@@ -162,10 +179,10 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
     ...(config.hardening.kms ? { viaService: tableKeyActions } : {}),
   });
   return {
-    readRecords: { statements: [allow(['route53:ListResourceRecordSets'], zones.map(zoneArn))] } as Access,
+    readRecords: route53(['route53:ListResourceRecordSets'], (pairs) => [allow(['route53:ListResourceRecordSets'], zonesOf(pairs).map(zoneArn))]),
     // Only UPSERTs, only of the configured record names and types, only in the configured zones.
-    writeRecords: {
-      statements: config.pairs.map((p) =>
+    writeRecords: route53(['route53:ChangeResourceRecordSets'], (pairs) =>
+      pairs.map((p) =>
         allow(['route53:ChangeResourceRecordSets'], [zoneArn(p.hostedZoneId)], {
           'ForAllValues:StringEquals': {
             'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizedRecordName(p.recordName)],
@@ -174,8 +191,9 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
           },
         }),
       ),
-    } as Access,
-    getChange: { statements: [allow(['route53:GetChange'], [sub('arn:${AWS::Partition}:route53:::change/*')])] } as Access,
+    ),
+    // Change ids belong to the zone's account: GetChange goes through the same role as the change.
+    getChange: route53(['route53:GetChange'], () => [allow(['route53:GetChange'], [sub('arn:${AWS::Partition}:route53:::change/*')])]),
     describeServices: { statements: [allow(['ecs:DescribeServices'], serviceArns(config))] } as Access,
     // Composite alarms come back from DescribeAlarms only when the permission is scoped to *
     // (DescribeAlarms API reference); the action has no condition key to narrow it.
@@ -361,7 +379,9 @@ export function environmentOf(fn: FunctionDeclaration): Record<string, CfnValue>
 }
 
 /** A function's IAM statements, in declaration order. */
-export const statementsOf = (fn: FunctionDeclaration): Statement[] => fn.access.flatMap((x) => x.statements);
+export const statementsOf = (fn: FunctionDeclaration): Statement[] =>
+  // once each: a function that reads, writes and waits for Route53 changes assumes a pair's DNS role once
+  fn.access.flatMap((x) => x.statements).filter((s, i, all) => all.findIndex((t) => JSON.stringify(t) === JSON.stringify(s)) === i);
 
 /** serverless.yml's `functions:` block. */
 export function serverlessFunctions(config: CanaryConfig, stateMachineName: string): Record<string, object> {
@@ -465,3 +485,13 @@ export const functionOfPlaceholder = (placeholder: string): string | undefined =
 
 /** CloudFormation logical id serverless gives a function's resource: `shiftTraffic` -> `ShiftTrafficLambdaFunction`. */
 export const lambdaLogicalId = (fn: string) => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`;
+
+/**
+ * A function's role name as serverless-iam-roles-per-function gives it: `<service>-<stage>-<fn>-<region>-lambdaRole`,
+ * without `-lambdaRole` when that would pass IAM's 64 characters (longer still, the plugin refuses to package).
+ */
+export function functionRoleName(fn: string, stage: string, region: string): string {
+  const parts = [stateMachineName(stage), fn, region, 'lambdaRole'];
+  const name = parts.join('-');
+  return name.length > 64 ? parts.slice(0, -1).join('-') : name;
+}

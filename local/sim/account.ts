@@ -9,6 +9,7 @@ import { EcsModel } from './ecs.js';
 import { awsError, SimulatedAwsError } from './errors.js';
 import { allows, accessDenied, authorize } from './iam.js';
 import { Route53Model } from './route53.js';
+import { OtherAccount, StsModel } from './sts.js';
 import { Elbv2Model, HttpModel, LambdaModel, SecretsModel } from './more.js';
 import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, CLOUDWATCH_GET_METRIC_DATA, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
 import { randomFrom, TrafficModel } from './traffic.js';
@@ -16,7 +17,7 @@ import { realWork } from '../virtual-time.js';
 
 export { SIM_ACCOUNT, SIM_REGION };
 
-export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs' | 'elbv2' | 'lambda' | 'secretsmanager';
+export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs' | 'elbv2' | 'lambda' | 'secretsmanager' | 'sts';
 
 /** The SDK client class names, as middleware sees them, of the services the account models. */
 const SERVICES: Record<string, ServiceName> = {
@@ -30,6 +31,7 @@ const SERVICES: Record<string, ServiceName> = {
   ElasticLoadBalancingV2Client: 'elbv2',
   LambdaClient: 'lambda',
   SecretsManagerClient: 'secretsmanager',
+  STSClient: 'sts',
 };
 
 export interface CallRecord {
@@ -39,6 +41,8 @@ export interface CallRecord {
   /** The function whose role made the call; absent for the operator (tests, seeding). */
   caller?: string;
   error?: string;
+  /** Made in another account of the organization, through a role assumed there. */
+  account?: string;
 }
 
 /** A message on a queue (the functions' asynchronous on-failure destination). */
@@ -157,6 +161,9 @@ export class SimulatedAccount {
   readonly lambda = new LambdaModel();
   readonly secrets = new SecretsModel(SIM_ACCOUNT, SIM_REGION);
   readonly http = new HttpModel();
+  /** The organization's other accounts, by id (a zone in a DNS account: addAccount), and STS between them. */
+  readonly accounts = new Map<string, OtherAccount>();
+  readonly sts = new StsModel(this.accounts);
   readonly events: CapturedEvent[] = [];
   readonly calls: CallRecord[] = [];
   /** Queues by ARN (created by the stack; see createQueue). */
@@ -248,7 +255,12 @@ export class SimulatedAccount {
           const service = SERVICES[context.clientName ?? ''];
           if (!account) return next(args);
           if (!service) return awsError('UnsupportedOperation', `the simulated account does not model ${context.clientName}`);
-          return { output: await account.dispatch(service, (context.commandName ?? '').replace(/Command$/, ''), args.input), response: { statusCode: 200, headers: {} } };
+          const command = (context.commandName ?? '').replace(/Command$/, '');
+          // Whose credentials signed it (SigV4: Credential=<access key id>/...): STS's, for a role in another account.
+          const signedBy = /Credential=([A-Z0-9]+)\//.exec(String((args as { request?: { headers?: Record<string, string> } }).request?.headers?.authorization ?? ''))?.[1];
+          const session = account.sts.session(signedBy);
+          const output = session ? await account.dispatchAs(session, service, command, args.input) : await account.dispatch(service, command, args.input);
+          return { output, response: { statusCode: 200, headers: {} } };
         },
         { step: 'deserialize', priority: 'high', name: 'simulatedAccount', override: true },
       );
@@ -266,6 +278,11 @@ export class SimulatedAccount {
     const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}) };
     this.calls.push(record);
     try {
+      if (service === 'sts') {
+        // Decided by STS itself, on both sides (the caller's grant and the role's trust policy).
+        const answer = command === 'AssumeRole' ? await realWork(this.sts.assumeRole(caller, input)) : command === 'GetCallerIdentity' ? this.sts.callerIdentity(caller) : awsError('UnsupportedOperation', `the simulated sts does not implement ${command}`);
+        return { ...answer, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
+      }
       const granted = caller ? await realWork(authorize(caller, service, command, input, { secretArn: (id) => this.secrets.arnOf(id) })) : { compositeAlarmsVisible: true };
       this.maybeFail(service, command);
       this.throttle(service, command, input);
@@ -275,6 +292,49 @@ export class SimulatedAccount {
           : service === 'lambda' && command === 'Invoke'
             ? await this.lambda.invoke(input)
             : this.handle(service, command, input);
+      return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
+    } catch (e) {
+      record.error = (e as Error).name;
+      throw e;
+    }
+  }
+
+  /** Another account of the organization (created on first use): its own Route53, its own roles. */
+  addAccount(id: string): OtherAccount {
+    let account = this.accounts.get(id);
+    if (!account) {
+      this.accounts.set(id, (account = new OtherAccount(id)));
+      this.traffic.follow(account.route53);
+    }
+    return account;
+  }
+
+  /** The Route53 of the account that holds `hostedZoneId` (this one's when none does). */
+  route53Of(hostedZoneId: string): Route53Model {
+    return [...this.accounts.values()].find((a) => a.route53.hasZone(hostedZoneId))?.route53 ?? this.route53;
+  }
+
+  /**
+   * A call signed with credentials STS handed out: made as the assumed role, in its account,
+   * authorized against the role's permission policy. Only Route53 lives in other accounts here.
+   */
+  async dispatchAs(session: import('./sts.js').AssumedSession, service: ServiceName, command: string, input: any): Promise<object> {
+    const caller = currentFunction();
+    const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}), account: session.account.id };
+    this.calls.push(record);
+    try {
+      if (service !== 'route53') return awsError('UnsupportedOperation', `the simulated account ${session.account.id} models Route53 only, not ${service}:${command}`);
+      await realWork(authorize(StsModel.asCaller(session), service, command, input, undefined, session.account.id));
+      this.maybeFail(service, command);
+      const route53 = session.account.route53;
+      const output =
+        command === 'ListResourceRecordSets'
+          ? route53.listResourceRecordSets(input)
+          : command === 'ChangeResourceRecordSets'
+            ? route53.changeResourceRecordSets(input)
+            : command === 'GetChange'
+              ? route53.getChange(input)
+              : awsError('UnsupportedOperation', `the simulated route53 does not implement ${command} through a role`);
       return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
     } catch (e) {
       record.error = (e as Error).name;

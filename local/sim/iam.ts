@@ -107,12 +107,12 @@ const DENIED: Record<string, [string, number]> = {
   lambda: ['AccessDeniedException', 403],
 };
 
-export function accessDenied(fn: LocalFunction, service: string, action: string, resource: string): SimulatedAwsError {
+export function accessDenied(fn: LocalFunction, service: string, action: string, resource: string, account = SIM_ACCOUNT): SimulatedAwsError {
   const [code, status] = DENIED[service] ?? ['AccessDeniedException', 400];
   const role = fn.roleArn.split('/').at(-1);
   return new SimulatedAwsError(
     code,
-    `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/${role}/${fn.functionName} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+    `User: arn:aws:sts::${account}:assumed-role/${role}/${fn.functionName} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
     status,
   );
 }
@@ -120,10 +120,10 @@ export function accessDenied(fn: LocalFunction, service: string, action: string,
 const decisions = new Map<string, boolean>();
 
 /** One evaluation of `action` on `resource` by a principal whose identity policies are `policies`. */
-const simulate = (principal: string, policies: object[], action: string, resource: string, context: Record<string, string[]> = {}) =>
+const simulate = (principal: string, policies: object[], action: string, resource: string, context: Record<string, string[]> = {}, accountId = SIM_ACCOUNT) =>
   runSimulation(
     {
-      request: { principal, action, resource: { resource, accountId: SIM_ACCOUNT }, contextVariables: context },
+      request: { principal, action, resource: { resource, accountId }, contextVariables: context },
       identityPolicies: [{ name: 'role', policy: { Version: '2012-10-17', Statement: policies } }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
@@ -158,15 +158,42 @@ const WARM_UP: [string, string][] = [
   ['cloudwatch:GetDashboard', `arn:aws:cloudwatch::${SIM_ACCOUNT}:dashboard/d`],
   ['lambda:InvokeFunction', arn('lambda', 'function:f')],
   ['secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:s-AAAAAA')],
+  ['sts:AssumeRole', `arn:aws:iam::${SIM_ACCOUNT}:role/r`],
 ];
 await Promise.all(WARM_UP.map(([action, resource]) => simulate(`arn:aws:iam::${SIM_ACCOUNT}:role/warm-up`, [{ Effect: 'Allow', Action: action, Resource: '*' }], action, resource)));
 
+/**
+ * STS AssumeRole, decided on both sides as IAM decides it across accounts: the caller's identity
+ * policies must allow sts:AssumeRole on the role, and the role's trust policy (a resource-based
+ * policy, with its sts:ExternalId condition) must allow the caller. Says which side refused.
+ */
+export async function assumeRoleDecision(
+  caller: { principal: string; policies: object[] },
+  role: { arn: string; account: string; trustPolicy: object },
+  externalId: string | undefined,
+): Promise<'Allowed' | 'identity' | 'trust'> {
+  const result = await runSimulation(
+    {
+      request: { principal: caller.principal, action: 'sts:AssumeRole', resource: { resource: role.arn, accountId: role.account }, contextVariables: externalId === undefined ? {} : { 'sts:ExternalId': externalId } },
+      identityPolicies: [{ name: 'role', policy: { Version: '2012-10-17', Statement: caller.policies } }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: role.trustPolicy,
+    },
+    { simulationMode: 'Strict' },
+  );
+  if (result.resultType !== 'single') throw new Error(`IAM simulation of sts:AssumeRole on ${role.arn} failed: ${JSON.stringify(result)}`);
+  if (result.result.ignoredContextKeys?.length) throw new Error(`IAM simulation of sts:AssumeRole ignored context keys ${result.result.ignoredContextKeys.join(', ')}`);
+  if (result.overallResult === 'Allowed') return 'Allowed';
+  return result.result.analysis?.identityAnalysis?.result !== 'Allowed' ? 'identity' : 'trust';
+}
+
 /** Whether the role's policies allow `action` on `resource` with `context` (cached per policy set). */
-export async function allows(fn: LocalFunction, action: string, resource: string, context: Record<string, string[]> = {}, policies: PolicyStatement[] = fn.policies): Promise<boolean> {
-  const key = JSON.stringify([fn.roleArn, policies, action, resource, context]);
+export async function allows(fn: LocalFunction, action: string, resource: string, context: Record<string, string[]> = {}, policies: PolicyStatement[] = fn.policies, account = SIM_ACCOUNT): Promise<boolean> {
+  const key = JSON.stringify([fn.roleArn, policies, action, resource, context, account]);
   const cached = decisions.get(key);
   if (cached !== undefined) return cached;
-  const result = await simulate(fn.roleArn, policies, action, resource, context);
+  const result = await simulate(fn.roleArn, policies, action, resource, context, account);
   // A request the evaluator cannot place is a bug in iamRequestOf, never a decision.
   if (result.resultType === 'error') throw new Error(`IAM simulation of ${action} on ${resource} failed: ${JSON.stringify(result.errors)}`);
   const ignored = result.resultType === 'single' ? result.result.ignoredContextKeys : [];
@@ -181,11 +208,11 @@ export async function allows(fn: LocalFunction, action: string, resource: string
  * CloudWatch: composite alarms are visible only to a permission scoped to `*` (the request
  * still succeeds; they are left out), so the caller learns whether they may be listed.
  */
-export async function authorize(fn: LocalFunction, service: string, command: string, input: unknown, lookup?: Lookup): Promise<{ compositeAlarmsVisible?: boolean }> {
+export async function authorize(fn: LocalFunction, service: string, command: string, input: unknown, lookup?: Lookup, account = SIM_ACCOUNT): Promise<{ compositeAlarmsVisible?: boolean }> {
   const request = iamRequestOf(service, command, input, lookup);
   if (!request) throw new Error(`${fn.name} called ${service}:${command}, which the simulated account has no IAM model for: add it to local/sim/iam.ts`);
   for (const resource of request.resources) {
-    if (!(await allows(fn, request.action, resource, request.context))) throw accessDenied(fn, service, request.action, resource);
+    if (!(await allows(fn, request.action, resource, request.context, fn.policies, account))) throw accessDenied(fn, service, request.action, resource, account);
   }
   if (request.action !== 'cloudwatch:DescribeAlarms') return {};
   const scopedToStar = fn.policies.filter((s) => s.Resource.includes('*'));

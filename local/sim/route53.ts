@@ -89,6 +89,10 @@ export class Route53Model {
     this.zones.delete(zoneIdOf(id));
   }
 
+  hasZone(id: string): boolean {
+    return this.zones.has(zoneIdOf(id));
+  }
+
   private newChange() {
     const id = `C${String(++this.counter).padStart(12, '0')}SIM`;
     const submittedAt = Date.now();

@@ -191,11 +191,19 @@ export class TrafficModel {
     this.seed = options.seed ?? 1;
     this.settings = { ...TRAFFIC_DEFAULTS, ...options.settings };
     this.logRatio = Math.log(this.settings.latencyBucketRatio);
+    this.follow(route53);
+    cloudwatch.beforeRead(() => this.advance());
+  }
+
+  /** Route53 state the clients resolve through: the account's own, and each other account's (a zone in a DNS account). */
+  private models: Route53Model[] = [];
+
+  follow(route53: Route53Model): void {
+    this.models.push(route53);
     route53.onChange((applied) => {
       const touched = new Set(applied.changes.map((c) => pairKey(applied.hostedZoneId, c.ResourceRecordSet?.Name ?? '', String(c.ResourceRecordSet?.Type ?? ''))));
       for (const pair of this.pairs.values()) if (touched.has(pair.key)) pair.timeline.push(this.readWeights(pair, applied.at));
     });
-    cloudwatch.beforeRead(() => this.advance());
   }
 
   /**
@@ -307,7 +315,7 @@ export class TrafficModel {
     const entry: WeightsEntry = { at, ids: [], cumulative: [], ttlSeconds: {} };
     let sets: ReturnType<Route53Model['recordSets']>;
     try {
-      sets = this.route53.recordSets(pair.zoneId);
+      sets = (this.models.find((m) => m.hasZone(pair.zoneId)) ?? this.route53).recordSets(pair.zoneId);
     } catch {
       return entry; // no zone: no answer (NXDOMAIN)
     }

@@ -37,6 +37,9 @@ const assumed = new Map<string, Route53Client>();
 /** A warm container serves few executions at a time: beyond this many sessions the oldest client goes. */
 const MAX_ASSUMED_CLIENTS = 16;
 
+/** As a new Lambda container starts: no client, no credentials kept (each local world is a fresh deployment). */
+export const forgetAssumedRoles = (): void => assumed.clear();
+
 /**
  * The one place a Route53 client is chosen: the function's own for a zone in its account, or one
  * whose credentials come from STS AssumeRole into the zone's account (with the ExternalId when
