@@ -39,6 +39,8 @@ export interface LocalFunction {
   roleArn: string;
   policies: PolicyStatement[];
   async?: { maximumRetryAttempts: number; failuresQueueArn?: string };
+  /** ReservedConcurrentExecutions (config `hardening.reservedConcurrency`, the safety functions only). */
+  reservedConcurrency?: number;
 }
 
 export type LocalStack = Record<string, LocalFunction>;
@@ -62,6 +64,7 @@ const REFS: Record<string, string> = {
 const ATTRIBUTES: Record<string, string> = {
   [`${RESOURCES.claimsTable}.Arn`]: `arn:aws:dynamodb:${SIM_REGION}:${SIM_ACCOUNT}:table/${LOCAL_RESOURCES.claimsTable}`,
   [`${RESOURCES.failuresQueue}.Arn`]: `arn:aws:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${LOCAL_RESOURCES.failuresQueue}`,
+  [`${RESOURCES.key}.Arn`]: `arn:aws:kms:${SIM_REGION}:${SIM_ACCOUNT}:key/00000000-0000-4000-8000-000000000000`,
 };
 
 /** Resolves Ref, Fn::GetAtt, Fn::Sub and Fn::Join against the simulated account's names. */
@@ -113,6 +116,7 @@ export function stackFromDeclarations(config: CanaryConfig, declarations: Record
       roleArn: roleArn(name),
       policies: statementsOf(fn).map((s) => asPolicy(resolve(s, name))),
       ...(fn.async ? { async: { maximumRetryAttempts: fn.async.maximumRetryAttempts, failuresQueueArn: ATTRIBUTES[`${RESOURCES.failuresQueue}.Arn`] } } : {}),
+      ...(fn.reservedConcurrency ? { reservedConcurrency: fn.reservedConcurrency } : {}),
     };
   }
   return stack;
@@ -151,6 +155,7 @@ export function stackFromTemplate(template: Template, names: string[]): LocalSta
             },
           }
         : {}),
+      ...(fn.ReservedConcurrentExecutions !== undefined ? { reservedConcurrency: fn.ReservedConcurrentExecutions } : {}),
     };
   }
   return stack;

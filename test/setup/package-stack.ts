@@ -14,14 +14,15 @@ const PROJECT = ['serverless.yml', 'serverless.vars.cjs', 'package.json', 'tscon
 
 /**
  * A copy of the project whose canary.config.ts is `config` (TypeScript source), ready for
- * `sls package` / `sls invoke local`. The example fixture (local/example.config.ts) imports
- * its types from ../functions: that path is rewritten for the project root.
+ * `sls package` / `sls invoke local`. The fixtures (local/example.config.ts,
+ * test/fixtures/*.config.ts) import their types from ../functions or ../../functions: that path
+ * is rewritten for the project root.
  */
 export function projectWith(config: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'canary-project-'));
   for (const f of PROJECT) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  writeFileSync(join(dir, 'canary.config.ts'), config.replaceAll("'../functions/", "'./functions/"));
+  writeFileSync(join(dir, 'canary.config.ts'), config.replace(/'(\.\.\/)+functions\//g, "'./functions/"));
   return dir;
 }
 
