@@ -6,7 +6,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { mutations, runMutation } = await import('./mutations.js');
 let caught = 0;
-const all = [...mutations(), ...mutations({ full: true })];
+const all = [...mutations(), ...mutations({ full: true }), ...mutations({ crossAccount: true })];
 for (const m of all) {
   const r = await runMutation(m);
   if (r.caughtBy) caught++;

@@ -1,7 +1,9 @@
 import { parseConfig } from '../functions/lib/config.js';
 import { CANARY_NAMESPACE } from '../functions/lib/canary-metrics.js';
 import { dashboardName, declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
+import { dnsRolePolicies } from '../functions/lib/dns-role.js';
 import example from './example.config.js';
+import { SIM_ACCOUNT, SIM_REGION } from './sim/constants.js';
 import { endpointOf } from './local-canary.js';
 import type { LocalStack } from './stack.js';
 import type { Fault } from './sim/account.js';
@@ -20,7 +22,22 @@ export interface Mutation {
   apply(stack: LocalStack): void;
   /** Run against FULL_PAIR's scenario. */
   full?: boolean;
+  /** Run against CROSS_ACCOUNT_SCENARIOS, with the example's zone in another account. */
+  crossAccount?: boolean;
+  /** What the mutation changes outside the stack (the DNS role in the other account). */
+  options?: Pick<WorldOptions, 'dnsRole'>;
 }
+
+/** The example pair with its zone in another account of the simulated organization, reached through this role. */
+export const CROSS_ACCOUNT_PAIR = { dnsRoleArn: 'arn:aws:iam::222222222222:role/ecs-dns-canary-dns', dnsExternalId: 'shop-web-canary' };
+
+/** The scenarios that, between them, have every function that calls Route53 call it through the DNS role. */
+export const CROSS_ACCOUNT_SCENARIOS = [
+  'a canary promotes green, notifying every step',
+  'an alarm rolls the canary back',
+  'the safety net restores a stopped run',
+  'the sweep restores a stopped run whose status event was lost',
+];
 
 /**
  * The example pair with every optional check configured: green scaled down after an earlier
@@ -34,11 +51,14 @@ export const FULL_PAIR = {
 
 const FULL_SCENARIO = 'with every option, green is scaled up, smoke-tested, hooked, promoted and the old side scaled down';
 
-/** `full`: the removals of what only FULL_PAIR's options are granted (the hooks, the secret, the scaling). */
-export function mutations({ full = false } = {}): Mutation[] {
-  const config = full ? { pairs: [{ ...example.pairs[0], ...FULL_PAIR }] } : example;
+/**
+ * `full`: the removals of what only FULL_PAIR's options are granted (the hooks, the secret, the scaling);
+ * `crossAccount`: of what only a zone in another account is granted (sts:AssumeRole on its role).
+ */
+export function mutations({ full = false, crossAccount = false } = {}): Mutation[] {
+  const config = full ? { pairs: [{ ...example.pairs[0], ...FULL_PAIR }] } : crossAccount ? { pairs: [{ ...example.pairs[0], ...CROSS_ACCOUNT_PAIR }] } : example;
   const declarations = declareFunctions(parseConfig(config), STATE_MACHINE_NAME);
-  const base = full ? new Set(mutations().map((m) => `${m.fn} ${m.removed}`)) : new Set<string>();
+  const base = full || crossAccount ? new Set(mutations().map((m) => `${m.fn} ${m.removed}`)) : new Set<string>();
   const out: Mutation[] = [];
   for (const [fn, declaration] of Object.entries(declarations)) {
     for (const name of Object.keys(environmentOf(declaration)))
@@ -55,7 +75,17 @@ export function mutations({ full = false } = {}): Mutation[] {
         },
       });
   }
-  return out.filter((m) => !base.has(`${m.fn} ${m.removed}`)).map((m) => (full ? { ...m, full } : m));
+  // The DNS role in the other account, as `iam` prints it: each function it trusts, and each call it allows.
+  if (crossAccount)
+    for (const role of dnsRolePolicies(parseConfig(config), { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' })) {
+      role.functions.forEach((fn, k) => {
+        const principal = role.trustPolicy.Statement[0]!.Principal!.AWS[k]!;
+        out.push({ fn, removed: "the DNS role's trust in its role", apply: () => undefined, options: { dnsRole: (r) => ((r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => p !== principal)), r) } });
+      });
+      for (const action of role.permissionPolicy.Statement.flatMap((s) => s.Action))
+        out.push({ fn: 'dnsRole', removed: action, apply: () => undefined, options: { dnsRole: (r) => ((r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes(action))), r) } });
+    }
+  return out.filter((m) => !base.has(`${m.fn} ${m.removed}`)).map((m) => (full ? { ...m, full } : crossAccount ? { ...m, crossAccount } : m));
 }
 
 class ScenarioFailed extends Error {}
@@ -266,8 +296,9 @@ export interface MutationResult {
 export async function runMutation(m: Mutation): Promise<MutationResult> {
   for (const [scenario, run] of Object.entries(SCENARIOS)) {
     if (m.full && scenario !== FULL_SCENARIO) continue;
+    if (m.crossAccount && !CROSS_ACCOUNT_SCENARIOS.includes(scenario)) continue;
     try {
-      await run({ mutate: m.apply });
+      await run({ mutate: m.apply, ...(m.crossAccount ? { pair: CROSS_ACCOUNT_PAIR } : {}), ...m.options });
     } catch (e) {
       return { fn: m.fn, removed: m.removed, caughtBy: { scenario, why: (e as Error).message } };
     }
