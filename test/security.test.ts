@@ -135,9 +135,11 @@ describe('the configuration with every optional feature (test/fixtures/all-featu
   }, 240_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('has every optional feature: hooks, the smoke test\'s secret, idle scaling, gates, two pairs, both switches', () => {
+  it('has every optional feature: hooks, the smoke test\'s secret, idle scaling, gates, a dashboard, a DNS role, logs and X-Ray, both switches', () => {
     const granted = ofType(t, 'AWS::IAM::Role').flatMap(([, r]) => policyStatements(r).flatMap(actions));
-    for (const a of ['lambda:InvokeFunction', 'secretsmanager:GetSecretValue', 'ecs:UpdateService']) expect(granted).toContain(a);
+    for (const a of ['lambda:InvokeFunction', 'secretsmanager:GetSecretValue', 'ecs:UpdateService', 'cloudwatch:PutDashboard', 'sts:AssumeRole', 'xray:PutTraceSegments', 'logs:CreateLogDelivery'])
+      expect(granted).toContain(a);
+    expect(config.pairs[1]!.dnsRoleArn).toBeDefined();
     expect(config.pairs.map((p) => p.name)).toEqual(['shop-web', 'api']);
     expect(config.pairs[0]!.approval?.atPercent).toEqual([50]);
     expect(config.hardening).toEqual({ kms: true, reservedConcurrency: 10 });
