@@ -93,7 +93,7 @@ describe('the dashboard of a pair', () => {
     }
 
     // Green's weight, the verdicts, the outcomes: the canary's own metrics, for this stage and pair.
-    const own = [/^Green's weight/, /^Verdicts/, /^Canaries: started and outcomes/, /^Canary duration/].map(d!.widget);
+    const own = [/^Green's weight/, /^Verdicts/, /^Canaries per hour: started and outcomes/, /^Canary duration/].map(d!.widget);
     expect(own.flatMap((x) => x.metrics.map((m) => m.name))).toEqual([
       'GreenWeight',
       'HealthyVerdicts',
@@ -106,6 +106,7 @@ describe('the dashboard of a pair', () => {
       'CanaryDurationSeconds',
       'DetectionSeconds',
     ]);
+    expect(own[2]!.metrics.map((m) => m.period)).toEqual([3600, 3600, 3600, 3600]); // canaries per hour
     for (const m of own.flatMap((x) => x.metrics)) {
       expect(m.namespace).toBe(CANARY_NAMESPACE);
       expect(m.dimensions).toEqual({ stage: 'prod', pair: 'shop-web' });

@@ -46,14 +46,14 @@ const lineOf = (q: MetricDataQuery, extra: Record<string, unknown> = {}): Metric
   ];
 };
 
-const canaryLine = (metric: CanaryMetric, stage: string, pair: string, stat: string, label: string = metric): MetricLine => [
+const canaryLine = (metric: CanaryMetric, stage: string, pair: string, stat: string, label: string = metric, period = 60): MetricLine => [
   CANARY_NAMESPACE,
   metric,
   'stage',
   stage,
   'pair',
   pair,
-  { stat, label, period: 60 },
+  { stat, label, period },
 ];
 
 const SIDES = { blue: 'b', green: 'g' } as const;
@@ -125,12 +125,12 @@ export function dashboardBody({ stage, region, plan, startedAt }: DashboardInput
   if (custom.length) panels.push(graph("The pair's own metrics per side (analysis.metrics)", custom.map((q) => lineOf(q))));
 
   panels.push(
-    graph('Canaries: started and outcomes', [
-      canaryLine('Started', stage, plan.pair, 'Sum'),
-      canaryLine('Promoted', stage, plan.pair, 'Sum'),
-      canaryLine('RolledBack', stage, plan.pair, 'Sum'),
-      canaryLine('Refused', stage, plan.pair, 'Sum'),
-    ], { view: 'bar', period: 3600 }),
+    graph('Canaries per hour: started and outcomes', [
+      canaryLine('Started', stage, plan.pair, 'Sum', 'Started', 3600),
+      canaryLine('Promoted', stage, plan.pair, 'Sum', 'Promoted', 3600),
+      canaryLine('RolledBack', stage, plan.pair, 'Sum', 'RolledBack', 3600),
+      canaryLine('Refused', stage, plan.pair, 'Sum', 'Refused', 3600),
+    ], { view: 'bar' }),
     graph('Canary duration and detection (s)', [
       canaryLine('CanaryDurationSeconds', stage, plan.pair, 'Maximum', 'canary duration'),
       canaryLine('DetectionSeconds', stage, plan.pair, 'Maximum', 'last shift to rollback'),
