@@ -5,7 +5,7 @@ import validator from 'asl-validator';
 import { unzipSync } from 'fflate';
 import { describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../functions/lib/config.js';
-import { declareFunctions, normalizedRecordName, STATE_MACHINE_NAME, statementsOf, taskStates } from '../functions/lib/stack.js';
+import { declareFunctions, functionRoleName, lambdaLogicalId, normalizedRecordName, STATE_MACHINE_NAME, statementsOf, taskStates } from '../functions/lib/stack.js';
 import example from '../local/example.config.js';
 import { stackFromDeclarations, stackFromTemplate, type PolicyStatement } from '../local/stack.js';
 import { loadDefinition } from '../local/step-functions.js';
@@ -237,7 +237,9 @@ function bundleActions(code: string): Set<string> {
   const packages = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!).filter((p) => p.startsWith('@aws-sdk/'));
   const used = new Set([...code.matchAll(/\.(\w+Command)\b/g)].map((m) => m[1]!));
   const actions = new Set<string>();
-  for (const pkg of new Set(packages)) {
+  // A credential provider that calls STS for the code: fromTemporaryCredentials assumes a pair's DNS role.
+  if (packages.includes('@aws-sdk/credential-providers') && /\.fromTemporaryCredentials\b/.test(code)) actions.add('sts:AssumeRole');
+  for (const pkg of new Set(packages.filter((p) => p !== '@aws-sdk/credential-providers'))) {
     const prefix = IAM_PREFIX[pkg];
     expect(prefix, `a bundle requires ${pkg}: map it to its IAM prefix`).toBeDefined();
     for (const name of Object.keys(require(pkg))) if (name.endsWith('Command') && used.has(name)) actions.add(`${prefix}:${name.replace(/Command$/, '')}`);
@@ -297,6 +299,15 @@ describe('the zips `sls package` writes', () => {
       const whenConfigured = declarations[name]!.access.flatMap((a) => a.whenConfigured ?? []);
       for (const action of whenConfigured) used.delete(action);
       expect([...used].sort(), `${name}: SDK calls in the bundle vs grants`).toEqual([...granted].sort());
+    }
+  });
+
+  it("names each function's role as functionRoleName says: the DNS role's trust policy (`iam <pair>`) names them so", () => {
+    for (const name of names) {
+      const roleId = template.Resources[lambdaLogicalId(name)]!.Properties.Role['Fn::GetAtt'][0];
+      const [separator, parts] = template.Resources[roleId]!.Properties.RoleName['Fn::Join'];
+      const roleName = parts.map((p: string | { Ref: string }) => (typeof p === 'string' ? p : p.Ref === 'AWS::Region' ? 'eu-west-1' : `<${p.Ref}>`)).join(separator);
+      expect(roleName, name).toBe(functionRoleName(name, 'prod', 'eu-west-1'));
     }
   });
 
