@@ -22,7 +22,9 @@ import { invokeFunction } from '../../functions/lib/aws/lambda.js';
 import { secrets, secretValue } from '../../functions/lib/aws/secrets.js';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
-import { readRecordSets, route53, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
+import { readRecordSets, route53, route53For, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
+import { dnsSessionName } from '../../functions/lib/dns-access.js';
+import { OPERATOR_ROLE_ARN } from '../../local/sim/sts.js';
 import {
   approveGate,
   claimPair,
@@ -261,6 +263,44 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
         ).rejects.toMatchObject({ name: 'InvalidChangeBatch' });
       });
     }
+  });
+
+  describe(`Route53 through a role in another account (STS AssumeRole) [${backend}]`, () => {
+    const DNS_ACCOUNT = '222222222222';
+    it("AssumeRole with an ExternalId gives credentials that read, UPSERT and GetChange in the role's account; the stack's account has no such zone", async () => {
+      const roleArn = `arn:aws:iam::${DNS_ACCOUNT}:role/dns-${unique()}`;
+      const access = { role: { roleArn, externalId: 'contract-external-id' }, session: dnsSessionName('contract', 'cli@contract') };
+      const apex = `${unique()}.example.com.`;
+      const records = (['blue', 'green'] as const).map((id, i) => ({ ...alias(id, i === 0 ? 100 : 0, `lb-${id}`, false), Name: `app.${apex}` }));
+      let hostedZoneId: string;
+      if (backend === 'simulator') {
+        // the DNS account's admin makes the zone and the role (the simulator has no IAM API)
+        const other = sim().addAccount(DNS_ACCOUNT);
+        other.route53.insyncDelayMs = sim().route53.insyncDelayMs;
+        const zone = other.route53.createHostedZone({ Name: apex });
+        hostedZoneId = zone.HostedZone.Id.replace('/hostedzone/', '');
+        other.route53.changeResourceRecordSets({ HostedZoneId: hostedZoneId, ChangeBatch: { Changes: records.map((r) => ({ Action: 'CREATE', ResourceRecordSet: r })) } });
+        other.createRole({
+          arn: roleArn,
+          trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: [OPERATOR_ROLE_ARN] }, Action: ['sts:AssumeRole'], Condition: { StringEquals: { 'sts:ExternalId': ['contract-external-id'] } } }] },
+          permissionPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange'], Resource: ['*'] }] },
+        });
+      } else {
+        // moto acts in the account of the role whose credentials sign a request (its multi-account support): the DNS account's admin
+        const admin = route53For({ role: { roleArn: `arn:aws:iam::${DNS_ACCOUNT}:role/admin` }, session: 'contract-admin' });
+        const zone = await admin.send(new CreateHostedZoneCommand({ Name: apex, CallerReference: unique() }));
+        hostedZoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+        await admin.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: hostedZoneId, ChangeBatch: { Changes: records.map((r) => ({ Action: 'CREATE', ResourceRecordSet: r })) } }));
+      }
+      const pairRef: PairRef = { hostedZoneId, recordName: `app.${apex}`, recordType: 'A', blueSetIdentifier: 'blue', greenSetIdentifier: 'green', access };
+      const before = await readPair(pairRef);
+      expect(before.weights).toEqual({ blue: 100, green: 0 });
+      const changeId = await writePair(pairRef, before, { blue: 75, green: 25 }, 'contract');
+      await waitForInsync(changeId, 30, access);
+      expect((await readPair(pairRef)).weights).toEqual({ blue: 75, green: 25 });
+      // the same zone id in the stack's own account, with its own credentials: not there
+      await expect(readPair({ ...pairRef, access: undefined })).rejects.toMatchObject({ name: 'HostedZoneNotFound' });
+    });
   });
 
   describe(`ECS adapter [${backend}]`, () => {
