@@ -293,7 +293,11 @@ describe('the zips `sls package` writes', () => {
       const code = Buffer.from(Object.values(unzipSync(readFileSync(join(out, `${name}.zip`))))[0]!).toString('utf8');
       // Invoke needs lambda:InvokeFunction (the one action not named after its command).
       const used = new Set([...bundleActions(code)].map((a) => (a === 'lambda:Invoke' ? 'lambda:InvokeFunction' : a)));
-      const byLambda = new Set(declarations[name]!.access.filter((a) => a.byLambda).flatMap((a) => a.statements.flatMap((s) => s.Action)));
+      // what a service calls with the function's credentials, not its code: the async destination (Lambda), the table's KMS key (DynamoDB, with hardening.kms)
+      const byLambda = new Set([
+        ...declarations[name]!.access.filter((a) => a.byLambda).flatMap((a) => a.statements.flatMap((s) => s.Action)),
+        ...declarations[name]!.access.flatMap((a) => a.viaService ?? []),
+      ]);
       const granted = new Set(withoutLogs(packaged[name]!.policies).flatMap((s) => s.Action).filter((a) => !byLambda.has(a)));
       // what the example configures nothing for (hooks, secrets, idle scaling) is granted only when configured
       const whenConfigured = declarations[name]!.access.flatMap((a) => a.whenConfigured ?? []);

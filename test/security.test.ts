@@ -201,6 +201,9 @@ describe('the configuration with every optional feature (test/fixtures/all-featu
       const usesTable = statements.some((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
       const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
       expect(kms.length, name).toBe(usesTable ? 1 : 0);
+      // declared as used by DynamoDB, not by the code (the grants-vs-SDK-calls check in package.test.ts leaves them out)
+      const viaService = declareFunctions(config, STATE_MACHINE_NAME)[name]!.access.flatMap((a) => a.viaService ?? []);
+      expect([...new Set(viaService)].sort(), name).toEqual(kms.flatMap(actions).sort());
       for (const s of kms) {
         expect(s.Resource, name).toEqual([{ 'Fn::GetAtt': ['CanaryKey', 'Arn'] }]);
         expect(s.Condition, name).toEqual({ StringLike: { 'kms:ViaService': ['dynamodb.*.amazonaws.com'] } });
