@@ -1,6 +1,9 @@
+import { ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
+import { route53, route53For } from '../functions/lib/aws/route53.js';
 import { dnsSessionName } from '../functions/lib/dns-access.js';
 import { SIM_ACCOUNT } from '../local/sim/account.js';
+import { OPERATOR_ROLE_ARN } from '../local/sim/sts.js';
 import { greenSequence, weightsOf, world } from './helpers.js';
 
 // A pair whose hosted zone lives in another account of the simulated organization: the real ASL,
@@ -141,4 +144,17 @@ it('an operator the trust policy does not name is refused with DnsRoleNotTrusted
   const denied = await w.operator('status', 'shop-web', '--json');
   expect(denied.code).toBe(2);
   expect(denied.json.error).toBe('DnsRoleNotTrusted');
+});
+
+it("the DNS account's Route53 throttles with its own buckets, not the stack account's", async () => {
+  const w = world({ ...crossAccount(), dnsTrust: [OPERATOR_ROLE_ARN] });
+  const access = { role: { roleArn: ROLE, externalId: EXTERNAL_ID }, session: 'shop-web--burst' };
+  const list = (client: Route53Client) => client.send(new ListResourceRecordSetsCommand({ HostedZoneId: w.pair.hostedZoneId })).catch((e: Error) => e.name);
+  await w.clock.run(Promise.all(Array.from({ length: 80 }, () => list(route53For(access)))));
+  const throttled = (account?: string) => w.sim.calls.filter((c) => c.service === 'route53' && c.error === 'Throttling' && c.account === account).length;
+  expect(throttled(DNS_ACCOUNT)).toBeGreaterThan(0);
+  // the stack account's buckets are full: its own calls are answered (this zone is not there)
+  const own = await w.clock.run(Promise.all(Array.from({ length: 40 }, () => list(route53))));
+  expect(new Set(own)).toEqual(new Set(['NoSuchHostedZone']));
+  expect(throttled(undefined)).toBe(0);
 });

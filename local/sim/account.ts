@@ -194,18 +194,20 @@ export class SimulatedAccount {
   }
 
   /** Throws what AWS throws when a call finds its token buckets empty (see throttle.ts). */
-  private throttle(service: ServiceName, command: string, input: any): void {
+  private throttle(service: ServiceName, command: string, input: any, account = ''): void {
     if (!this.throttling) return;
     let draws: [TokenBucket, number][] = [];
     let error = ['Throttling', 'Rate exceeded'];
     if (service === 'route53') {
+      // Route53's buckets are per account: another account's (a DNS account) are its own.
+      const of = (key: string) => (account ? `${account}:${key}` : key);
       draws = [
-        [this.bucket('route53', ROUTE53_LIMITS.account), 1],
-        [this.bucket(`route53:${command}`, ROUTE53_LIMITS.perAction), 1],
+        [this.bucket(of('route53'), ROUTE53_LIMITS.account), 1],
+        [this.bucket(of(`route53:${command}`), ROUTE53_LIMITS.perAction), 1],
       ];
       if (command === 'ChangeResourceRecordSets') {
         const changes: { Action?: string }[] = input.ChangeBatch?.Changes ?? [];
-        draws.push([this.bucket('route53:changes', ROUTE53_LIMITS.changes), changes.reduce((n, c) => n + (CHANGE_TOKENS[c.Action ?? ''] ?? 1), 0)]);
+        draws.push([this.bucket(of('route53:changes'), ROUTE53_LIMITS.changes), changes.reduce((n, c) => n + (CHANGE_TOKENS[c.Action ?? ''] ?? 1), 0)]);
       }
     } else if (service === 'ecs' && command === 'DescribeServices') {
       draws = [[this.bucket('ecs:DescribeServices', ECS_DESCRIBE_SERVICES), 1]];
@@ -326,6 +328,7 @@ export class SimulatedAccount {
       if (service !== 'route53') return awsError('UnsupportedOperation', `the simulated account ${session.account.id} models Route53 only, not ${service}:${command}`);
       await realWork(authorize(StsModel.asCaller(session), service, command, input, undefined, session.account.id));
       this.maybeFail(service, command);
+      this.throttle(service, command, input, session.account.id);
       const route53 = session.account.route53;
       const output =
         command === 'ListResourceRecordSets'
