@@ -7,6 +7,7 @@ import {
   RESOURCES,
   STATE_MACHINE_NAME,
   claimsTableName,
+  functionRoleName,
   statementsOf,
   type FunctionDeclaration,
 } from '../functions/lib/stack.js';
@@ -45,7 +46,6 @@ export interface LocalFunction {
 
 export type LocalStack = Record<string, LocalFunction>;
 
-const SERVICE = 'ecs-dns-canary';
 const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': SIM_REGION, 'AWS::AccountId': SIM_ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
 
 /** Physical names and ARNs of the stack's resources in the simulated account. */
@@ -91,7 +91,8 @@ export function resolve(value: unknown, where = 'value'): any {
 }
 
 const functionName = (name: string) => `${STATE_MACHINE_NAME}-${name}`;
-const roleArn = (name: string) => `arn:aws:iam::${SIM_ACCOUNT}:role/${SERVICE}-prod-${name}-${SIM_REGION}-lambdaRole`;
+/** Each function's role as the packaged template names it (the name a DNS role's trust policy gives it, too). */
+const roleArn = (name: string) => `arn:aws:iam::${SIM_ACCOUNT}:role/${functionRoleName(name, 'prod', SIM_REGION)}`;
 
 const asPolicy = (s: Record<string, any>): PolicyStatement => ({
   Effect: s.Effect,
