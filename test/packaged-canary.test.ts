@@ -7,6 +7,7 @@ import example from '../local/example.config.js';
 import type { Handler } from '../local/lambda.js';
 import { stackFromTemplate, type LocalStack } from '../local/stack.js';
 import { handlersFromZips } from '../local/zips.js';
+import { SOURCE_HANDLERS } from '../local/handlers.js';
 import { greenSequence, weightsOf, world } from './helpers.js';
 
 /**
@@ -65,5 +66,21 @@ describe('the packaged zips, with the packaged environment and roles', () => {
     expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
     expect(w.sim.events.filter((e) => e.detailType === 'RolledBack')).toHaveLength(1);
     expect(w.claim()).toBeUndefined();
+  });
+
+  it('with the zone in another account, the bundles assume the DNS role through the runtime SDK (fromTemporaryCredentials) and roll back there', async () => {
+    // The zips carry the suite's fixture configuration, so Preflight (which reads dnsRoleArn from it into the plan) runs from source;
+    // every later function is its bundle, taking the role from the plan, as the role policies the declarations give them.
+    const role = 'arn:aws:iam::222222222222:role/ecs-dns-canary-dns';
+    const w = world({ pair: { dnsRoleArn: role, dnsExternalId: 'shop-web-canary' }, handlers: { ...handlers, preflight: SOURCE_HANDLERS.preflight! } });
+    w.whenGreenReaches(50, () => w.sim.cloudwatch.setState('shop-web-5xx-rate', 'ALARM', 'Threshold Crossed'));
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('CanaryRolledBack');
+    expect(greenSequence(w.sim, w.pair)).toEqual([10, 25, 50, 0]);
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
+    const route53 = w.sim.calls.filter((c) => c.service === 'route53' && c.caller);
+    expect(route53.every((c) => c.account === '222222222222' && !c.error)).toBe(true);
+    const assumedBy = new Set(w.sim.sts.assumed.filter((a) => a.outcome === 'Allowed' && a.externalId === 'shop-web-canary').map((a) => a.caller.split('/')[1]));
+    for (const fn of ['shiftTraffic', 'waitForChange', 'rollBack']) expect(assumedBy).toContain(`ecs-dns-canary-prod-${fn}-eu-west-1-lambdaRole`);
   });
 });
