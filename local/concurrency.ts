@@ -71,7 +71,7 @@ export async function runConcurrent(n: number, { spreadSeconds = 60, seed = 42 }
     // With AWS's latencies on, INSYNC is a distribution: the floor takes its mean, so that the
     // overhead is what the canary adds (polling, Lambda, Step Functions), not INSYNC's skew.
     const insyncMs = w.latency ? meanOf(w.latency.figures.route53Insync) : w.sim.route53.insyncDelayMs;
-    const floorSeconds = planOf(w.pairs[0]!, { insyncSeconds: insyncMs / 1000, eventSeconds: 0 }, { trafficRps: DEFAULT_TRAFFIC_RPS }).promotedAtSeconds;
+    const floorSeconds = Math.round(planOf(w.pairs[0]!, { insyncSeconds: insyncMs / 1000, eventSeconds: 0 }, { trafficRps: DEFAULT_TRAFFIC_RPS }).promotedAtSeconds);
     const canarySeconds = results.map((r) => (r.events.at(-1)!.timestamp - r.events[0]!.timestamp) / 1000);
     const overheads = canarySeconds.map((s) => s / floorSeconds - 1);
 
