@@ -44,13 +44,15 @@ const clone = <T>(v: T): T => structuredClone(v);
  * change batches validated as Route53 validates them, and changes that stay PENDING for
  * `insyncDelayMs` before they are INSYNC.
  */
+/** Zone, change and health-check ids are unique across every simulated account, as Route53's are (a change id of one account is never found in another). */
+let serial = 0;
+
 export class Route53Model {
   insyncDelayMs = 20_000;
   /** With AWS's latencies on (local/sim/latency.ts): each change's own PENDING -> INSYNC time, instead of insyncDelayMs. */
   insyncDelay?: () => number;
   private zones = new Map<string, Zone>();
   private changes = new Map<string, ChangeRecord>();
-  private counter = 0;
   readonly applied: AppliedChange[] = [];
   private listeners: ((c: AppliedChange) => void)[] = [];
 
@@ -64,7 +66,7 @@ export class Route53Model {
   }
 
   createHostedZone(input: Pick<CreateHostedZoneCommandInput, 'Name'> & { Id?: string }) {
-    const id = input.Id ?? `Z${String(++this.counter).padStart(13, '0')}SIM`;
+    const id = input.Id ?? `Z${String(++serial).padStart(13, '0')}SIM`;
     const name = fqdn(input.Name!);
     this.zones.set(id, {
       id,
@@ -80,7 +82,7 @@ export class Route53Model {
   private healthChecks = new Set<string>();
 
   createHealthCheck(input: { CallerReference?: string; HealthCheckConfig?: object }) {
-    const id = `${String(++this.counter).padStart(8, '0')}-0000-4000-8000-000000000sim`;
+    const id = `${String(++serial).padStart(8, '0')}-0000-4000-8000-000000000sim`;
     this.healthChecks.add(id);
     return { HealthCheck: { Id: id, CallerReference: input.CallerReference, HealthCheckConfig: input.HealthCheckConfig, HealthCheckVersion: 1 }, Location: `https://route53.amazonaws.com/2013-04-01/healthcheck/${id}` };
   }
@@ -94,7 +96,7 @@ export class Route53Model {
   }
 
   private newChange() {
-    const id = `C${String(++this.counter).padStart(12, '0')}SIM`;
+    const id = `C${String(++serial).padStart(12, '0')}SIM`;
     const submittedAt = Date.now();
     this.changes.set(id, { id, submittedAt, ...(this.insyncDelay ? { insyncAt: submittedAt + this.insyncDelay() } : {}) });
     return { Id: `/change/${id}`, Status: 'PENDING' as const, SubmittedAt: new Date(submittedAt) };
