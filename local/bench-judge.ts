@@ -143,7 +143,6 @@ export const POLL_SECONDS = 30;
 export const BAKE_SECONDS = 300;
 /** The judge as Judge green runs it for a pair with this bake: a step passes on no fewer settled minutes than its bake (metrics.ts settingsOf). */
 export const benchSettings = (bakeSeconds: number): AnalysisSettings => ({ ...DEFAULT_SETTINGS, minStepMinutes: Math.ceil(bakeSeconds / 60) });
-export const BENCH_SETTINGS = benchSettings(BAKE_SECONDS);
 export const DNS_TTL_SECONDS = 60;
 export const INSYNC_SECONDS: readonly [number, number] = [20, 60];
 export const BASE_ERROR_RATE = 0.001;
