@@ -16,12 +16,27 @@ const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximu
 
 const AlarmNames = z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100));
 
+/** An IAM role (IAM: a name of at most 64 characters of letters, digits and +=,.@_-, behind an optional path). */
+const roleArn = (field: string) =>
+  z.string({ error: `${field} must be a string` }).check(
+    z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/, `${field} must be an IAM role ARN (arn:aws:iam::111122223333:role/name)`),
+  );
+/** STS: 2 to 1224 characters of letters, digits and +=,.@:/- */
+const externalId = (field: string) =>
+  z.string({ error: `${field} must be a string` }).check(z.regex(/^[\w+=,.@:/-]{2,1224}$/, `${field} must be 2 to 1224 characters: letters, digits and +=,.@:/-`));
+
 const Service = z.strictObject({
   cluster: name('cluster', 255, /^[A-Za-z0-9_-]+$/, 'cluster: letters, digits, - and _ only'),
   service: name('service', 255, /^[A-Za-z0-9_-]+$/, 'service: letters, digits, - and _ only'),
   setIdentifier: z.string().check(z.minLength(1, 'setIdentifier must not be empty'), z.maxLength(128)),
   /** This service's own alarms: judged and listened to while it is green; while it is blue they are only shown. */
   alarms: z._default(AlarmNames, []),
+  /** The service runs in another region (default: the stack's): its ECS, load balancer, CloudWatch and alarms are read there. */
+  region: z.optional(z.string({ error: 'region must be a string' }).check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'region must be an AWS region such as eu-central-1'))),
+  /** The service runs in another account: its calls assume this role there (`npx ecs-dns-canary iam <pair>` prints its policies). */
+  roleArn: z.optional(roleArn('roleArn')),
+  /** The ExternalId the service role's trust policy asks for, if any. */
+  externalId: z.optional(externalId('externalId')),
 });
 
 const num = (min: number, max: number) => z.number().check(z.minimum(min), z.maximum(max));
@@ -68,15 +83,6 @@ export const AnalysisSchema = z.strictObject({
 
 const FunctionArn = z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, 'must be a Lambda function ARN (arn:aws:lambda:region:account:function:name)'));
 const Url = z.string().check(z.regex(/^https?:\/\/[^\s/$.?#][^\s]*$/, 'must be an http(s) URL'));
-
-/** An IAM role (IAM: a name of at most 64 characters of letters, digits and +=,.@_-, behind an optional path). */
-const RoleArn = z.string({ error: 'dnsRoleArn must be a string' }).check(
-  z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/, 'dnsRoleArn must be an IAM role ARN (arn:aws:iam::111122223333:role/name)'),
-);
-/** STS: 2 to 1224 characters of letters, digits and +=,.@:/- */
-const ExternalId = z.string({ error: 'dnsExternalId must be a string' }).check(
-  z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'dnsExternalId must be 2 to 1224 characters: letters, digits and +=,.@:/-'),
-);
 
 /**
  * Before any weight moves, green's own endpoint (one that reaches only green, such as its load
@@ -139,9 +145,9 @@ const Pair = z
     ),
     recordType: z.enum(['A', 'AAAA', 'CNAME']),
     /** The zone is in another account: every Route53 call of the pair assumes this role there (`npx ecs-dns-canary iam <pair>` prints its policies). */
-    dnsRoleArn: z.optional(RoleArn),
+    dnsRoleArn: z.optional(roleArn('dnsRoleArn')),
     /** The ExternalId the role's trust policy asks for, if any. */
-    dnsExternalId: z.optional(ExternalId),
+    dnsExternalId: z.optional(externalId('dnsExternalId')),
     /** The two ECS services; which one is live is read from the weights, never configured. */
     services: z.tuple([Service, Service]),
     /** The pair's alarms (both sides'): judged and listened to during every canary. */
@@ -192,6 +198,9 @@ const Pair = z
         issue('idleAfterPromotion', `afterSeconds must be at least one DNS wait (minWaitSeconds, ${pair.minWaitSeconds} s): clients may still resolve to the old side until then`);
       if (pair.hooks && !pair.hooks.preTraffic && !pair.hooks.postTraffic) issue('hooks', 'name preTraffic, postTraffic or both');
       if (pair.dnsExternalId !== undefined && !pair.dnsRoleArn) issue('dnsExternalId', 'dnsExternalId goes with dnsRoleArn: name the role in the zone\'s account that asks for it');
+      pair.services.forEach((s) => {
+        if (s.externalId !== undefined && !s.roleArn) issue('services', `externalId of ${s.service} goes with roleArn: name the role in the service's account that asks for it`);
+      });
       if (pair.approval) {
         const steps = expandSteps(pair.steps);
         const off = pair.approval.atPercent.filter((p) => !steps.includes(p));
@@ -293,11 +302,22 @@ const Config = z.strictObject({
       claim(`name:${pair.name}`, pair.name, ['pairs', i, 'name'], `name ${pair.name}`);
       claim(`record:${pair.hostedZoneId}:${pair.recordName}:${pair.recordType}`, pair.name, ['pairs', i, 'recordName'], `record ${pair.recordName} ${pair.recordType}`);
       pair.services.forEach((s, j) =>
-        claim(`service:${s.cluster}/${s.service}`, pair.name, ['pairs', i, 'services', j], `service ${s.cluster}/${s.service}`),
+        claim(`service:${s.roleArn ? accountOfRole(s.roleArn) : ''}:${s.region ?? ''}:${s.cluster}/${s.service}`, pair.name, ['pairs', i, 'services', j], `service ${s.cluster}/${s.service}`),
       );
-      // One role has one trust policy: the pairs that share it share its ExternalId.
-      const other = pair.dnsRoleArn && config.pairs.find((p) => p.dnsRoleArn === pair.dnsRoleArn && p.dnsExternalId !== pair.dnsExternalId);
-      if (other) ctx.addIssue({ code: 'custom', path: ['pairs', i, 'dnsExternalId'], message: `pair ${other.name} names the same dnsRoleArn with another dnsExternalId: one role has one trust policy`, input: config });
+    });
+    // One role has one trust policy: every use of a role (a pair's dnsRoleArn, a service's roleArn) names the same ExternalId.
+    const externalIds = new Map<string, { externalId: string | undefined; where: string }>();
+    config.pairs.forEach((pair, i) => {
+      const uses = [
+        ...(pair.dnsRoleArn ? [{ role: pair.dnsRoleArn, externalId: pair.dnsExternalId, where: `pair ${pair.name}'s dnsRoleArn`, path: ['pairs', i, 'dnsExternalId'] }] : []),
+        ...pair.services.flatMap((s, j) => (s.roleArn ? [{ role: s.roleArn, externalId: s.externalId, where: `service ${s.service}'s roleArn`, path: ['pairs', i, 'services', j, 'externalId'] }] : [])),
+      ];
+      for (const use of uses) {
+        const first = externalIds.get(use.role);
+        if (!first) externalIds.set(use.role, use);
+        else if (first.externalId !== use.externalId)
+          ctx.addIssue({ code: 'custom', path: use.path, message: `${first.where} names the same role with ${first.externalId ? `ExternalId ${first.externalId}` : 'no ExternalId'}: one role has one trust policy`, input: config });
+      }
     });
   }),
 );
@@ -352,10 +372,46 @@ export function parseConfig(input: unknown): CanaryConfig {
   throw new CanaryError('InvalidConfig', `invalid canary configuration:\n  ${configProblems(input).join('\n  ')}`);
 }
 
-/** The configured pair that owns an ECS service, with the service's index in that pair. */
-export function findPairByService(config: CanaryConfig, cluster: string, service: string): { pair: PairConfig; index: 0 | 1 } | undefined {
+/** Where something runs: an account and a region. */
+export interface Place {
+  account: string;
+  region: string;
+}
+
+/** The account of an IAM role ARN. */
+export const accountOfRole = (roleArn: string): string => roleArn.split(':')[4]!;
+
+/** Where a side runs: its own region and its role's account, else the stack's (`home`). */
+export const placeOfService = (s: Pick<ServiceConfig, 'region' | 'roleArn'>, home: Place): Place => ({
+  account: s.roleArn ? accountOfRole(s.roleArn) : home.account,
+  region: s.region ?? home.region,
+});
+
+/** True when a side runs in the stack's own account and region (it names neither, or names them as they are). */
+export const isHome = (s: Pick<ServiceConfig, 'region' | 'roleArn'>, home: Place): boolean => {
+  const place = placeOfService(s, home);
+  return place.account === home.account && place.region === home.region;
+};
+
+/** The places other than `home` where the configured sides run, each once. */
+export function servicePlaces(config: Pick<CanaryConfig, 'pairs'>, home: Place): Place[] {
+  const places = config.pairs.flatMap((p) => p.services.map((s) => placeOfService(s, home))).filter((p) => p.account !== home.account || p.region !== home.region);
+  return places.filter((p, i) => places.findIndex((q) => q.account === p.account && q.region === p.region) === i);
+}
+
+/**
+ * The configured pair that owns an ECS service, with the service's index in that pair. With
+ * `where` (the event's account and region, and the stack's own place) the service must run
+ * there: a service of the same name elsewhere is another service.
+ */
+export function findPairByService(config: CanaryConfig, cluster: string, service: string, where?: { place: Place; home: Place }): { pair: PairConfig; index: 0 | 1 } | undefined {
+  const here = (s: ServiceConfig) => {
+    if (!where) return true;
+    const place = placeOfService(s, where.home);
+    return place.account === where.place.account && place.region === where.place.region;
+  };
   for (const pair of config.pairs) {
-    const index = pair.services.findIndex((s) => s.cluster === cluster && s.service === service);
+    const index = pair.services.findIndex((s) => s.cluster === cluster && s.service === service && here(s));
     if (index === 0 || index === 1) return { pair, index };
   }
   return undefined;
