@@ -14,10 +14,11 @@ import { backtest, formatE, summaryLine, type AnalysisSettings, type Backtest, t
 import { getMetricData } from '../functions/lib/aws/cloudwatch.js';
 import { describeService } from '../functions/lib/aws/ecs.js';
 import { describeTargetGroups, type TargetGroupInfo } from '../functions/lib/aws/elbv2.js';
-import { configuredPairRef } from '../functions/lib/canary-state.js';
+import type { SideAccess } from '../functions/lib/access.js';
+import { configuredPairRef, operatorSession, sideAccess } from '../functions/lib/canary-state.js';
 import { AnalysisSchema, analysisOf, configProblems, formatPath, parseConfig, type AnalysisConfig, type PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail } from '../functions/lib/errors.js';
-import { metricQueries, metricsPlanOf, minutesFrom, settingsOf, targetGroupRef, type Series, type SideTargets } from '../functions/lib/metrics.js';
+import { metricQueries, metricsPlanOf, minutesFrom, queriesOf, settingsOf, targetGroupRef, type Series, type SideTargets } from '../functions/lib/metrics.js';
 import { readClaim } from '../functions/lib/pair-lock.js';
 import { expandSteps } from '../functions/lib/schedule.js';
 import { route53Reader } from '../functions/lib/traffic/route53/route53-router.js';
@@ -211,9 +212,10 @@ export function formatCase(c: AnalyzeCase, b: Backtest, notes: string[] = []): s
 
 /** The AWS reads of the live mode; awsReads() are the functions/lib/aws adapters. */
 export interface LiveReads {
-  targetGroupsOf(cluster: string, service: string): Promise<string[]>;
-  describeTargetGroups(arns: string[]): Promise<TargetGroupInfo[]>;
-  getMetricData(queries: MetricDataQuery[], start: Date, end: Date): Promise<Series>;
+  /** `access`: where a side runs when it is not the stack's place (its region, its role). */
+  targetGroupsOf(cluster: string, service: string, access?: SideAccess): Promise<string[]>;
+  describeTargetGroups(arns: string[], access?: SideAccess): Promise<TargetGroupInfo[]>;
+  getMetricData(queries: MetricDataQuery[], start: Date, end: Date, access?: SideAccess): Promise<Series>;
   /** The pair's live weights by service, as Route53 has them. */
   weights(pair: PairConfig): Promise<Record<string, number>>;
   /** The green service of the canary running on the pair, if one is. */
@@ -221,7 +223,7 @@ export interface LiveReads {
 }
 
 export const awsReads = (claimsTable: string): LiveReads => ({
-  targetGroupsOf: async (cluster, service) => (await describeService(cluster, service)).targetGroups,
+  targetGroupsOf: async (cluster, service, access) => (await describeService(cluster, service, access)).targetGroups,
   describeTargetGroups,
   getMetricData,
   async weights(pair) {
@@ -299,15 +301,21 @@ export async function liveCase(pair: PairConfig, options: LiveOptions, reads: Li
 
   const { blue, green, why } = await sidesOf(pair, options.green, reads);
   notes.push(`green is ${green.cluster}/${green.service} (${why}), blue ${blue.cluster}/${blue.service}`);
-  const [blueArns, greenArns] = await Promise.all([reads.targetGroupsOf(blue.cluster, blue.service), reads.targetGroupsOf(green.cluster, green.service)]);
-  const arns = [...new Set([...blueArns, ...greenArns])];
-  const groups = arns.length ? await reads.describeTargetGroups(arns) : [];
+  // A side elsewhere (its region, its role) is read there, in the operator's STS session.
+  const access = { blue: sideAccess(pair.name, blue, operatorSession()), green: sideAccess(pair.name, green, operatorSession()) };
+  const elsewhere = Boolean(access.blue || access.green);
+  const [blueArns, greenArns] = await Promise.all([reads.targetGroupsOf(blue.cluster, blue.service, access.blue), reads.targetGroupsOf(green.cluster, green.service, access.green)]);
+  const read = (arns: string[], at?: SideAccess) => (arns.length ? reads.describeTargetGroups([...new Set(arns)], at) : Promise.resolve([]));
+  const groups = elsewhere ? (await Promise.all([read(blueArns, access.blue), read(greenArns, access.green)])).flat() : await read([...blueArns, ...greenArns]);
   const side = (s: PairConfig['services'][number], of: string[]): SideTargets => ({ cluster: s.cluster, service: s.service, targetGroups: of.map((arn) => targetGroupRef(arn, groups)) });
   const sides = { blue: side(blue, blueArns), green: side(green, greenArns) };
   const plan = metricsPlanOf(sides, config);
   if (!plan)
     fail('InvalidConfig', `nothing to judge green of pair ${pair.name} by: the two services do not both have target groups of an Application Load Balancer, and analysis.metrics is empty`);
-  const series = await reads.getMetricData(metricQueries(sides, plan!), new Date(from), new Date(to));
+  const queries = metricQueries(sides, plan!);
+  const series = elsewhere
+    ? new Map((await Promise.all((['blue', 'green'] as const).map((s) => reads.getMetricData(queriesOf(queries, s), new Date(from), new Date(to), access[s])))).flatMap((m) => [...m]))
+    : await reads.getMetricData(queries, new Date(from), new Date(to));
   const steps = expandSteps(pair.steps);
   const minutes = minutesFrom(series, from, to, () => 0, plan!).map((m) => ({ ...m, greenPercent: inferGreenPercent(steps, m.green.requests, m.blue.requests) }));
   notes.push(`each minute's green % is inferred: the smallest step (${steps.join(', ')}) at or above green's share of requests ÷ ${SHARE_NOISE} (noise); 0 when green served nothing`);

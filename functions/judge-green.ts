@@ -1,15 +1,15 @@
 import * as z from 'zod/mini';
 import { analyze, summaryLine, type Analysis } from './lib/analysis.js';
-import { describeAlarms, getMetricData } from './lib/aws/cloudwatch.js';
+import { describeAlarmsByPlace, getMetricDataByPlace } from './lib/aws/cloudwatch.js';
 import { describeService } from './lib/aws/ecs.js';
 import { describeTargetHealth } from './lib/aws/elbv2.js';
 import { gateCommands } from './lib/canary.js';
-import { JudgementSchema, PlanSchema, StatusSchema, parseTaskInput, wouldRollBackLine, type AnalysisFigures, type Judgement, type Plan, type Status } from './lib/canary-state.js';
+import { JudgementSchema, PlanSchema, StatusSchema, alarmsByPlace, parseTaskInput, sideAccess, wouldRollBackLine, type AnalysisFigures, type Judgement, type Plan, type Status } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { judgeGreen, judgementAfter } from './lib/judge.js';
 import { emitMetrics, verdictMetric } from './lib/canary-metrics.js';
 import { handled, logFor, logger } from './lib/log.js';
-import { metricQueries, minutesFrom, settingsOf, settledWindow } from './lib/metrics.js';
+import { metricQueries, minutesFrom, queriesOf, settingsOf, settledWindow } from './lib/metrics.js';
 import { notificationDetail, notify } from './lib/notify.js';
 import { readClaim, recordProgress } from './lib/pair-lock.js';
 
@@ -31,7 +31,9 @@ async function compare(plan: Plan, status: Status, previous: Judgement | null, n
   };
   const metrics = { builtIn: plan.analysis.builtIn, ownLoadBalancers: plan.analysis.ownLoadBalancers, metrics: plan.analysis.metrics };
   const { from, to } = settledWindow(Date.parse(shifts[0]?.at ?? new Date(now).toISOString()), now, settings);
-  const series = to > from ? await getMetricData(metricQueries(sides, metrics), new Date(from), new Date(to)) : new Map();
+  const queries = metricQueries(sides, metrics);
+  const bySide = (['blue', 'green'] as const).map((side) => ({ queries: queriesOf(queries, side), access: sideAccess(plan.pair, plan[side], plan.executionArn) }));
+  const series = to > from ? await getMetricDataByPlace(bySide, new Date(from), new Date(to)) : new Map();
   const greenPercentAt = (t: number) => shifts.filter((s) => Date.parse(s.at) <= t).at(-1)?.greenPercent ?? 0;
   const minutes = to > from ? minutesFrom(series, from, to, greenPercentAt, metrics) : [];
   const stepAt = Date.parse(shifts.at(-1)?.at ?? new Date(now).toISOString());
@@ -55,13 +57,14 @@ export const handler = handled('Judge green', async (input: unknown): Promise<Ju
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId, step: status.step });
   const now = Date.now();
   const blueAlarms = plan.blue.alarms ?? [];
+  const green = sideAccess(plan.pair, plan.green, plan.executionArn);
   const [service, { alarms, missing }, claim, analysis] = await Promise.all([
-    describeService(plan.green.cluster, plan.green.service),
-    describeAlarms([...plan.alarms, ...blueAlarms]),
+    describeService(plan.green.cluster, plan.green.service, green),
+    describeAlarmsByPlace(alarmsByPlace(plan)),
     readClaim(plan.pair),
     compare(plan, status, previous, now),
   ]);
-  const targets = (await Promise.all(service.targetGroups.map(describeTargetHealth))).flat();
+  const targets = (await Promise.all(service.targetGroups.map((arn) => describeTargetHealth(arn, green)))).flat();
   const judged = alarms.filter((a) => plan.alarms.includes(a.name));
   const { reasons } = judgeGreen({ alarms: judged, service, targets, expected: { deploymentId: plan.deploymentId, taskDefinition: plan.green.taskDefinition } });
   for (const name of missing) reasons.push(`alarm ${name} no longer exists`);

@@ -1,15 +1,16 @@
 import * as z from 'zod/mini';
-import { describeAlarms, putDashboard } from './lib/aws/cloudwatch.js';
+import { describeAlarmsByPlace, putDashboard } from './lib/aws/cloudwatch.js';
 import { canaryStage, emitMetrics, runStartedAt } from './lib/canary-metrics.js';
 import { dashboardBody, dashboardName } from './lib/dashboard.js';
 import { describeService } from './lib/aws/ecs.js';
-import { describeTargetGroups } from './lib/aws/elbv2.js';
+import { describeTargetGroups, type TargetGroupInfo } from './lib/aws/elbv2.js';
 import type { Plan, Status } from './lib/canary-state.js';
-import { pairRef, parseTaskInput } from './lib/canary-state.js';
-import { analysisOf, dnsRoleOf, findPairByService, type PairConfig } from './lib/config.js';
+import { alarmsByPlace, pairRef, parseTaskInput, sideAccess } from './lib/canary-state.js';
+import { analysisOf, dnsRoleOf, findPairByService, placeOfService, type PairConfig, type ServiceConfig } from './lib/config.js';
 import { metricQueries, metricsPlanOf, targetGroupRef, type SideTargets } from './lib/metrics.js';
 import type { PlanAnalysis } from './lib/canary-state.js';
 import type { ServiceStatus } from './lib/judge.js';
+import type { SideAccess } from './lib/access.js';
 import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
 import { fail, isCanaryError } from './lib/errors.js';
 import { alarmReasons, primaryOf, steadyReasons } from './lib/judge.js';
@@ -22,16 +23,28 @@ import { expandSteps, formatWeights } from './lib/schedule.js';
 
 const Input = z.object({ event: z.unknown(), executionArn: z.string(), executionName: z.string() });
 
-/** The event must come from this account and region, for a service of the pair the execution is named after. */
-function checkOrigin(deployment: Deployment, executionArn: string, executionName: string, pair: PairConfig | undefined): PairConfig {
-  const here = arnScope(executionArn);
-  if (here && (deployment.account !== here.account || deployment.region !== here.region))
-    fail('ForeignEvent', `the event is from account ${deployment.account} in ${deployment.region} (service ${deployment.serviceArn}); this canary runs in account ${here.account}, ${here.region}`);
-  if (!pair) return fail('UnknownService', `ECS service ${deployment.cluster}/${deployment.service} is not in any pair of canary.config.ts`);
+/**
+ * The event must come from the account and region where the pair runs the service (the stack's
+ * own unless the service names its region or role), for a service of the pair the execution is
+ * named after.
+ */
+function checkOrigin(deployment: Deployment, executionArn: string, executionName: string): { pair: PairConfig; index: 0 | 1 } {
+  const home = arnScope(executionArn);
+  const place = { account: deployment.account, region: deployment.region };
+  const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, home ? { place, home } : undefined);
+  if (!owner) {
+    const elsewhere = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
+    if (!elsewhere || !home) return fail('UnknownService', `ECS service ${deployment.cluster}/${deployment.service} is not in any pair of canary.config.ts`);
+    const where = placeOfService(elsewhere.pair.services[elsewhere.index], home);
+    return fail(
+      'ForeignEvent',
+      `the event is from account ${deployment.account} in ${deployment.region} (service ${deployment.serviceArn}); pair ${elsewhere.pair.name} runs ${deployment.cluster}/${deployment.service} in account ${where.account}, ${where.region}`,
+    );
+  }
   const named = pairOfExecutionName(executionName);
-  if (named !== undefined && named !== pair.name && named !== 'rejected')
-    fail('PairMismatch', `execution ${executionName} is named for pair ${named}, but service ${deployment.cluster}/${deployment.service} belongs to pair ${pair.name}`);
-  return pair;
+  if (named !== undefined && named !== owner.pair.name && named !== 'rejected')
+    fail('PairMismatch', `execution ${executionName} is named for pair ${named}, but service ${deployment.cluster}/${deployment.service} belongs to pair ${owner.pair.name}`);
+  return owner;
 }
 
 /**
@@ -63,27 +76,26 @@ async function preflight(input: unknown, run: RunOf): Promise<{ plan: Plan; stat
   const deployment = parseDeploymentEvent(event);
   if (deployment.eventName !== 'SERVICE_DEPLOYMENT_COMPLETED')
     fail('MalformedEvent', `the canary starts on SERVICE_DEPLOYMENT_COMPLETED, not ${deployment.eventName}`);
-  const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
-  const config = checkOrigin(deployment, executionArn, executionName, owner?.pair);
-  const index = owner!.index;
+  const { pair: config, index } = checkOrigin(deployment, executionArn, executionName);
   const green = config.services[index];
   const blue = config.services[1 - index]!;
+  const access = (side: ServiceConfig) => sideAccess(config.name, side, executionArn);
   logFor({ pair: config.name, deploymentId: deployment.deploymentId });
   Object.assign(run, { pair: config.name, deploymentId: deployment.deploymentId, execution: executionName });
 
   // Green first: an out-of-date event is refused before it can touch the pair's claim.
-  const service = await describeService(green.cluster, green.service);
+  const service = await describeService(green.cluster, green.service, access(green));
   const primary = primaryOf(service);
   if (primary?.id !== deployment.deploymentId)
     fail('DeploymentMismatch', `the primary deployment of ${green.cluster}/${green.service} is ${primary?.id ?? 'missing'}, not ${deployment.deploymentId} from the event (an older or superseded event)`);
   // A side scaled down after the last promotion (idleAfterPromotion) comes back up to the live
   // side's count before anything else; until then it only needs its new deployment rolled out.
-  const live = await describeService(blue.cluster, blue.service);
+  const live = await describeService(blue.cluster, blue.service, access(blue));
   const scaleUp = config.idleAfterPromotion && service.desiredCount < live.desiredCount ? { desiredCount: live.desiredCount } : undefined;
   const unsteady = steadyReasons(service, deployment.deploymentId, { scalingUp: scaleUp !== undefined });
   if (unsteady.length > 0) fail('GreenNotSteady', `green is not steady: ${unsteady.join('; ')}`);
 
-  const sides = await resolveSides({ blue: live, green: service });
+  const sides = await resolveSides({ blue: { service: live, access: access(blue) }, green: { service, access: access(green) } });
   const analysis = analysisFor(config, sides);
 
   const steps = expandSteps(config.steps);
@@ -126,7 +138,7 @@ async function preflight(input: unknown, run: RunOf): Promise<{ plan: Plan; stat
     if (weights.green > 0)
       fail('DeploymentToLiveService', `${green.cluster}/${green.service} is live (${formatWeights(weights)}); deploy new versions to the idle service ${blue.cluster}/${blue.service}`);
 
-    const { alarms, missing } = await describeAlarms([...plan.alarms, ...blue.alarms]);
+    const { alarms, missing } = await describeAlarmsByPlace(alarmsByPlace(plan));
     if (missing.length > 0) fail('AlarmNotFound', `alarm(s) ${missing.join(', ')} do not exist; create them or fix the pair's alarms (or the services' own)`);
     // Blue's own alarms say blue: they are shown, never a reason to refuse green.
     const firing = alarmReasons(alarms.filter((a) => plan.alarms.includes(a.name)));
@@ -169,16 +181,17 @@ async function writeDashboard(plan: Plan): Promise<void> {
   }
 }
 
-/** Each side's target groups, as CloudWatch names them (ECS says which groups, ELBv2 which load balancers). */
-async function resolveSides(services: { blue: ServiceStatus; green: ServiceStatus }): Promise<{ blue: SideTargets; green: SideTargets }> {
-  const arns = [...new Set([...services.blue.targetGroups, ...services.green.targetGroups])];
-  const groups = arns.length ? await describeTargetGroups(arns) : [];
-  const side = (s: ServiceStatus): SideTargets => ({
-    cluster: s.cluster,
-    service: s.service,
-    targetGroups: s.targetGroups.map((arn) => targetGroupRef(arn, groups)),
-  });
-  return { blue: side(services.blue), green: side(services.green) };
+/** Each side's target groups, as CloudWatch names them (ECS says which groups, ELBv2 where the side runs which load balancers). */
+async function resolveSides(services: Record<'blue' | 'green', { service: ServiceStatus; access: SideAccess | undefined }>): Promise<{ blue: SideTargets; green: SideTargets }> {
+  const read = (arns: string[], access: SideAccess | undefined) => (arns.length ? describeTargetGroups([...new Set(arns)], access) : Promise.resolve([]));
+  const both = [...services.blue.service.targetGroups, ...services.green.service.targetGroups];
+  // Both sides in the stack's place: one read.
+  const [blueGroups, greenGroups] =
+    !services.blue.access && !services.green.access
+      ? await read(both, undefined).then((groups) => [groups, groups] as const)
+      : await Promise.all([read(services.blue.service.targetGroups, services.blue.access), read(services.green.service.targetGroups, services.green.access)]);
+  const side = (s: ServiceStatus, groups: TargetGroupInfo[]): SideTargets => ({ cluster: s.cluster, service: s.service, targetGroups: s.targetGroups.map((arn) => targetGroupRef(arn, groups)) });
+  return { blue: side(services.blue.service, blueGroups), green: side(services.green.service, greenGroups) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { describeService, setDesiredCount } from './lib/aws/ecs.js';
-import { PlanSchema, parseTaskInput } from './lib/canary-state.js';
+import { PlanSchema, parseTaskInput, sideAccess } from './lib/canary-state.js';
 import { fail } from './lib/errors.js';
 import { steadyReasons } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
@@ -30,16 +30,17 @@ export const handler = handled('Scale service', async (input: unknown): Promise<
   logFor({ pair: plan.pair, deploymentId: plan.deploymentId });
   if (action === 'down') {
     if (!plan.idle) return { scaled: false, why: 'no idleAfterPromotion configured: the old side keeps running' };
-    await setDesiredCount(plan.blue.cluster, plan.blue.service, plan.idle.desiredCount);
+    await setDesiredCount(plan.blue.cluster, plan.blue.service, plan.idle.desiredCount, sideAccess(plan.pair, plan.blue, plan.executionArn));
     logger.info('old side scaled down', { service: plan.blue.service, desiredCount: plan.idle.desiredCount });
     return { scaled: true, service: `${plan.blue.cluster}/${plan.blue.service}`, desiredCount: plan.idle.desiredCount };
   }
   if (!plan.scaleUp) return { scaled: false, why: 'green already runs the live side\'s count' };
   const { cluster, service } = plan.green;
-  await setDesiredCount(cluster, service, plan.scaleUp.desiredCount);
+  const green = sideAccess(plan.pair, plan.green, plan.executionArn);
+  await setDesiredCount(cluster, service, plan.scaleUp.desiredCount, green);
   const deadline = Date.now() + SCALE_UP_WAIT_SECONDS * 1000;
   for (;;) {
-    const reasons = steadyReasons(await describeService(cluster, service), plan.deploymentId);
+    const reasons = steadyReasons(await describeService(cluster, service, green), plan.deploymentId);
     if (reasons.length === 0) break;
     if (Date.now() + SCALE_UP_POLL_SECONDS * 1000 > deadline)
       fail('GreenNotSteady', `green was scaled up to ${plan.scaleUp.desiredCount} tasks but is not steady after ${SCALE_UP_WAIT_SECONDS} s: ${reasons.join('; ')}`);

@@ -1,7 +1,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { describeService } from './lib/aws/ecs.js';
 import { startExecution } from './lib/aws/stepfunctions.js';
-import { executionName, parseDeploymentEvent } from './lib/deployment-event.js';
+import { arnScope, executionName, parseDeploymentEvent } from './lib/deployment-event.js';
+import { sideAccess } from './lib/canary-state.js';
 import { requiredEnv } from './lib/env.js';
 import { isCanaryError } from './lib/errors.js';
 import { primaryOf } from './lib/judge.js';
@@ -21,17 +22,21 @@ export async function handler(event: EventBridgeEvent<string, unknown>) {
   let name: string;
   try {
     const deployment = parseDeploymentEvent(event);
-    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
+    // A service runs in the stack's place unless it names its region or role: the event says where it comes from.
+    const home = arnScope(stateMachineArn);
+    const where = home && { place: { account: deployment.account, region: deployment.region }, home };
+    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, where);
+    name = executionName(owner?.pair.name ?? 'unknown-service', deployment.deploymentId);
     if (owner) {
       // Events arrive late and out of order: one for a deployment that is no longer the
       // service's primary is history, not a reason to move traffic.
-      const primary = primaryOf(await describeService(deployment.cluster, deployment.service));
+      const access = sideAccess(owner.pair.name, owner.pair.services[owner.index], name);
+      const primary = primaryOf(await describeService(deployment.cluster, deployment.service, access));
       if (primary && primary.id !== deployment.deploymentId) {
         logger.info('ignoring an out-of-date deployment event', { deploymentId: deployment.deploymentId, primary: primary.id, service: deployment.serviceArn });
         return { ignored: true, reason: `deployment ${deployment.deploymentId} is not the primary of ${deployment.cluster}/${deployment.service} (${primary.id} is)` };
       }
     }
-    name = executionName(owner?.pair.name ?? 'unknown-service', deployment.deploymentId);
   } catch (e) {
     if (!isCanaryError(e)) throw e;
     logger.warn('event cannot be placed; starting an execution that will reject it', { error: e.message });

@@ -1,7 +1,7 @@
 import { ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
 import { route53, route53For } from '../functions/lib/aws/route53.js';
-import { dnsSessionName } from '../functions/lib/dns-access.js';
+import { sessionName } from '../functions/lib/access.js';
 import { SIM_ACCOUNT } from '../local/sim/account.js';
 import { OPERATOR_ROLE_ARN } from '../local/sim/sts.js';
 import { greenSequence, weightsOf, world } from './helpers.js';
@@ -33,7 +33,7 @@ describe('a hosted zone in another account', () => {
     expect(new Set(route53.map((c) => c.command))).toEqual(new Set(['ListResourceRecordSets', 'ChangeResourceRecordSets', 'GetChange']));
     expect(route53.every((c) => c.account === DNS_ACCOUNT && !c.error)).toBe(true);
     // each function that calls Route53 assumed the role itself, with the ExternalId, in a session named for the pair and the execution
-    const session = dnsSessionName('shop-web', result!.executionArn);
+    const session = sessionName('shop-web', result!.executionArn);
     expect(session).toMatch(/^shop-web--ecs-svc-\d+$/);
     const assumed = w.sim.sts.assumed;
     expect(assumed.every((a) => a.outcome === 'Allowed' && a.roleArn === ROLE && a.externalId === EXTERNAL_ID && a.sessionName === session)).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configProblems, parseConfig } from '../functions/lib/config.js';
-import { dnsSessionName } from '../functions/lib/dns-access.js';
+import { sessionName } from '../functions/lib/access.js';
 import { dnsRolePolicies } from '../functions/lib/dns-role.js';
 import { declareFunctions, functionRoleName, STATE_MACHINE_NAME, statementsOf } from '../functions/lib/stack.js';
 import example from '../local/example.config.js';
@@ -35,7 +35,10 @@ describe('dnsRoleArn and dnsExternalId in canary.config.ts', () => {
   it('two pairs sharing a role share its ExternalId (one role, one trust policy)', () => {
     const second = { ...examplePair(), name: 'shop-api', hostedZoneId: 'Z0EXAMPLE99999', recordName: 'api.example.com', services: examplePair().services.map((s) => ({ ...s, service: `${s.service}-api`, setIdentifier: `${s.setIdentifier}-api` })) };
     const config = { pairs: [{ ...example.pairs[0], dnsRoleArn: ROLE, dnsExternalId: 'one' }, { ...second, dnsRoleArn: ROLE, dnsExternalId: 'two' }] };
-    expect(configProblems(config)).toContain('pairs[0].dnsExternalId: pair shop-api names the same dnsRoleArn with another dnsExternalId: one role has one trust policy');
+    expect(configProblems(config)).toEqual(["pairs[1].dnsExternalId: pair shop-web's dnsRoleArn names the same role with ExternalId one: one role has one trust policy"]);
+    // A service's role is the same role: the zone's and the service's uses share one ExternalId.
+    const shared = { pairs: [{ ...example.pairs[0], dnsRoleArn: ROLE, dnsExternalId: 'one', services: examplePair().services.map((s, i) => (i === 1 ? { ...s, roleArn: ROLE } : s)) }] };
+    expect(configProblems(shared)).toEqual(["pairs[0].services[1].externalId: pair shop-web's dnsRoleArn names the same role with ExternalId one: one role has one trust policy"]);
   });
 });
 
@@ -132,12 +135,12 @@ describe("the DNS role's policies", () => {
 
 describe('STS session names', () => {
   it('say the pair and the execution, within 64 characters STS allows', () => {
-    expect(dnsSessionName('shop-web', 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:shop-web--ecs-svc-4000000000000000003')).toBe('shop-web--ecs-svc-4000000000000000003');
-    expect(dnsSessionName('shop-web', 'cli@alice smith')).toBe('shop-web--cli@alice-smith');
-    const long = dnsSessionName('a-very-long-pair-name-of-32-char', `a-very-long-pair-name-of-32-char--ecs-svc-${'9'.repeat(40)}`);
+    expect(sessionName('shop-web', 'arn:aws:states:eu-west-1:123456789012:execution:ecs-dns-canary-prod:shop-web--ecs-svc-4000000000000000003')).toBe('shop-web--ecs-svc-4000000000000000003');
+    expect(sessionName('shop-web', 'cli@alice smith')).toBe('shop-web--cli@alice-smith');
+    const long = sessionName('a-very-long-pair-name-of-32-char', `a-very-long-pair-name-of-32-char--ecs-svc-${'9'.repeat(40)}`);
     expect(long.length).toBe(64);
     expect(long).toMatch(/^a-very-long-pair-name-of-32-char--9+$/);
-    for (const s of [long, dnsSessionName('x', 'y'), dnsSessionName('p', 'ümlaut/x:y')]) expect(s).toMatch(/^[\w+=,.@-]{2,64}$/);
+    for (const s of [long, sessionName('x', 'y'), sessionName('p', 'ümlaut/x:y')]) expect(s).toMatch(/^[\w+=,.@-]{2,64}$/);
   });
 });
 

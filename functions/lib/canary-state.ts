@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import './zod.js';
 import type { RecordRef } from './aws/route53.js';
-import { dnsSessionName } from './dns-access.js';
+import { sessionName, type SideAccess } from './access.js';
 import { AnalysisSchema, dnsRoleOf, type PairConfig } from './config.js';
 import { fail } from './errors.js';
 
@@ -19,6 +19,10 @@ const Side = z.strictObject({
   setIdentifier: z.string(),
   alarms: z.optional(z.array(z.string())),
   targetGroups: z.optional(z.array(TargetGroupRef)),
+  /** Where the side runs when it is not the stack's region or account (config services[].region, roleArn, externalId). */
+  region: z.optional(z.string()),
+  roleArn: z.optional(z.string()),
+  externalId: z.optional(z.string()),
 });
 /** How the judge compares green with blue: the pair's `analysis` (config.ts), with what Preflight found the sides allow. */
 export const PlanAnalysisSchema = z.extend(AnalysisSchema, {
@@ -163,8 +167,35 @@ export const pairRef = (
   recordType: plan.recordType,
   blueSetIdentifier: plan.blue.setIdentifier,
   greenSetIdentifier: plan.green.setIdentifier,
-  access: { ...(plan.dnsRole ? { role: plan.dnsRole } : {}), session: dnsSessionName(plan.pair, who) },
+  access: { ...(plan.dnsRole ? { role: plan.dnsRole } : {}), session: sessionName(plan.pair, who) },
 });
+
+/**
+ * How a side's ECS, ELBv2 and CloudWatch calls reach it: in its region, through its role when it
+ * is in another account, in an STS session named for the pair and `who`; undefined for a side in
+ * the stack's own place.
+ */
+export function sideAccess(pair: string, side: { region?: string; roleArn?: string; externalId?: string }, who: string): SideAccess | undefined {
+  if (!side.region && !side.roleArn) return undefined;
+  return {
+    ...(side.region ? { region: side.region } : {}),
+    ...(side.roleArn ? { role: { roleArn: side.roleArn, ...(side.externalId ? { externalId: side.externalId } : {}) } } : {}),
+    session: sessionName(pair, who),
+  };
+}
+
+/**
+ * The alarms a run reads, by where they live: the pair's in the stack's place, each side's own
+ * where that side runs (green's are judged; blue's are only shown).
+ */
+export function alarmsByPlace(plan: Pick<Plan, 'pair' | 'executionArn' | 'alarms' | 'blue' | 'green'>): { names: string[]; access?: SideAccess }[] {
+  const green = plan.green.alarms ?? [];
+  return [
+    { names: plan.alarms.filter((a) => !green.includes(a)) },
+    { names: green, access: sideAccess(plan.pair, plan.green, plan.executionArn) },
+    { names: plan.blue.alarms ?? [], access: sideAccess(plan.pair, plan.blue, plan.executionArn) },
+  ].map((g) => (g.access ? g : { names: g.names }));
+}
 
 /** The operator's STS session in a DNS account: `cli@<user>`. */
 export const operatorSession = (user = process.env.USER) => `cli@${user || 'operator'}`;

@@ -16,6 +16,8 @@ export const ERROR_NAMES = [
   'HostedZoneNotFound',
   'DnsRoleNotAssumable',
   'DnsRoleNotTrusted',
+  'ServiceRoleNotAssumable',
+  'ServiceRoleNotTrusted',
   'RecordNotFound',
   'RecordNotWeighted',
   'UnexpectedRecordSet',

@@ -108,7 +108,10 @@ export function resolveDimensions(dimensions: Record<string, string>, side: Side
   );
 }
 
-/** Every query of one poll, both sides in one GetMetricData call. Ids: `<b|g>_<what>_<n>`. */
+/** The queries of one side (ids `<b|g>_...`): each side's metrics are read where that side runs. */
+export const queriesOf = (queries: MetricDataQuery[], side: Side): MetricDataQuery[] => queries.filter((q) => q.Id?.startsWith(`${SIDES[side]}_`));
+
+/** Every query of one poll, both sides in one GetMetricData call when they run in one place. Ids: `<b|g>_<what>_<n>`. */
 export function metricQueries(sides: Record<Side, SideTargets>, plan: MetricsPlan): MetricDataQuery[] {
   const queries: MetricDataQuery[] = [];
   for (const side of ['blue', 'green'] as const) {

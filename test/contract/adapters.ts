@@ -23,7 +23,7 @@ import { secrets, secretValue } from '../../functions/lib/aws/secrets.js';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { putEvent } from '../../functions/lib/aws/eventbridge.js';
 import { readRecordSets, route53, route53For, ROUTE53_MAX_ATTEMPTS, waitForInsync } from '../../functions/lib/aws/route53.js';
-import { dnsSessionName } from '../../functions/lib/dns-access.js';
+import { sessionName } from '../../functions/lib/access.js';
 import { OPERATOR_ROLE_ARN } from '../../local/sim/sts.js';
 import {
   approveGate,
@@ -269,7 +269,7 @@ export function adapterContract(backend: Backend, account?: () => SimulatedAccou
     const DNS_ACCOUNT = '222222222222';
     it("AssumeRole with an ExternalId gives credentials that read, UPSERT and GetChange in the role's account; the stack's account has no such zone", async () => {
       const roleArn = `arn:aws:iam::${DNS_ACCOUNT}:role/dns-${unique()}`;
-      const access = { role: { roleArn, externalId: 'contract-external-id' }, session: dnsSessionName('contract', 'cli@contract') };
+      const access = { role: { roleArn, externalId: 'contract-external-id' }, session: sessionName('contract', 'cli@contract') };
       const apex = `${unique()}.example.com.`;
       const records = (['blue', 'green'] as const).map((id, i) => ({ ...alias(id, i === 0 ? 100 : 0, `lb-${id}`, false), Name: `app.${apex}` }));
       let hostedZoneId: string;

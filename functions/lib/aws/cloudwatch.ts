@@ -1,15 +1,20 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand, GetMetricDataCommand, PutDashboardCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { SideAccess } from '../access.js';
 import type { AlarmStatus, AlarmStateValue } from '../judge.js';
+import { clientFor } from './sts.js';
 
 export const cloudwatch = new CloudWatchClient({});
 
+/** CloudWatch where a side runs (its region, its account's role): its alarms and its metrics are there. */
+const cloudwatchFor = (access?: SideAccess) => clientFor('cloudwatch', access, cloudwatch, (config) => new CloudWatchClient(config));
+
 /** Current state of the named metric and composite alarms; names that do not exist come back in `missing`. */
-export async function describeAlarms(names: readonly string[]): Promise<{ alarms: AlarmStatus[]; missing: string[] }> {
+export async function describeAlarms(names: readonly string[], access?: SideAccess): Promise<{ alarms: AlarmStatus[]; missing: string[] }> {
   const alarms: AlarmStatus[] = [];
   for (let i = 0; i < names.length; i += 100) {
     let nextToken: string | undefined;
     do {
-      const out = await cloudwatch.send(
+      const out = await cloudwatchFor(access).send(
         new DescribeAlarmsCommand({
           AlarmNames: names.slice(i, i + 100),
           AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
@@ -27,6 +32,22 @@ export async function describeAlarms(names: readonly string[]): Promise<{ alarms
   return { alarms, missing: names.filter((n) => !seen.has(n)) };
 }
 
+/**
+ * Alarms that live in several places (the pair's in the stack's, each side's own where it runs):
+ * one read per place, merged.
+ */
+export async function describeAlarmsByPlace(groups: { names: readonly string[]; access?: SideAccess }[]): Promise<{ alarms: AlarmStatus[]; missing: string[] }> {
+  const places = new Map<string, { names: string[]; access?: SideAccess }>();
+  for (const g of groups) {
+    const key = JSON.stringify([g.access?.region ?? '', g.access?.role?.roleArn ?? '']);
+    const place = places.get(key) ?? { names: [], ...(g.access ? { access: g.access } : {}) };
+    place.names.push(...g.names.filter((n) => !place.names.includes(n)));
+    places.set(key, place);
+  }
+  const read = await Promise.all([...places.values()].filter((p) => p.names.length).map((p) => describeAlarms(p.names, p.access)));
+  return { alarms: read.flatMap((r) => r.alarms), missing: read.flatMap((r) => r.missing) };
+}
+
 /** GetMetricData takes at most 500 queries per call (API reference). */
 const MAX_QUERIES_PER_CALL = 500;
 
@@ -35,13 +56,13 @@ const MAX_QUERIES_PER_CALL = 500;
  * every page (NextToken) followed, oldest datapoint first. Keyed by query Id; a query with no
  * datapoints maps to empty arrays (queries with ReturnData false are not returned).
  */
-export async function getMetricData(queries: MetricDataQuery[], start: Date, end: Date): Promise<Map<string, { timestamps: Date[]; values: number[] }>> {
+export async function getMetricData(queries: MetricDataQuery[], start: Date, end: Date, access?: SideAccess): Promise<Map<string, { timestamps: Date[]; values: number[] }>> {
   const series = new Map<string, { timestamps: Date[]; values: number[] }>();
   for (const q of queries) if (q.ReturnData !== false && q.Id) series.set(q.Id, { timestamps: [], values: [] });
   for (let i = 0; i < queries.length; i += MAX_QUERIES_PER_CALL) {
     let nextToken: string | undefined;
     do {
-      const out = await cloudwatch.send(
+      const out = await cloudwatchFor(access).send(
         new GetMetricDataCommand({
           MetricDataQueries: queries.slice(i, i + MAX_QUERIES_PER_CALL),
           StartTime: start,
@@ -65,6 +86,22 @@ export async function getMetricData(queries: MetricDataQuery[], start: Date, end
     } while (nextToken);
   }
   return series;
+}
+
+/**
+ * Queries whose metrics live in several places (each side's where it runs): one read per place
+ * (a single call when both sides share one), merged by query Id.
+ */
+export async function getMetricDataByPlace(groups: { queries: MetricDataQuery[]; access?: SideAccess }[], start: Date, end: Date): Promise<Map<string, { timestamps: Date[]; values: number[] }>> {
+  const places = new Map<string, { queries: MetricDataQuery[]; access?: SideAccess }>();
+  for (const g of groups) {
+    const key = JSON.stringify([g.access?.region ?? '', g.access?.role?.roleArn ?? '']);
+    const place = places.get(key) ?? { queries: [], ...(g.access ? { access: g.access } : {}) };
+    place.queries.push(...g.queries);
+    places.set(key, place);
+  }
+  const read = await Promise.all([...places.values()].filter((p) => p.queries.length).map((p) => getMetricData(p.queries, start, end, p.access)));
+  return new Map(read.flatMap((series) => [...series]));
 }
 
 /**

@@ -1,12 +1,17 @@
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import type { SideAccess } from '../access.js';
 import { fail } from '../errors.js';
+import { clientFor } from './sts.js';
 import type { ServiceStatus } from '../judge.js';
 
 export const ecs = new ECSClient({});
 
+/** ECS where a side runs (its region, its account's role); the function's own client for a side in the stack's place. */
+const ecsFor = (access?: SideAccess) => clientFor('ecs', access, ecs, (config) => new ECSClient(config));
+
 /** One ECS service with its deployments, in the judge's terms. */
-export async function describeService(cluster: string, service: string): Promise<ServiceStatus> {
-  const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] })).catch((e: Error) => {
+export async function describeService(cluster: string, service: string, access?: SideAccess): Promise<ServiceStatus> {
+  const out = await ecsFor(access).send(new DescribeServicesCommand({ cluster, services: [service] })).catch((e: Error) => {
     if (e.name === 'ClusterNotFoundException') fail('ServiceNotFound', `ECS cluster ${cluster} does not exist (looking for service ${service}); check the pair's services`);
     throw e;
   });
@@ -37,6 +42,6 @@ export async function describeService(cluster: string, service: string): Promise
 }
 
 /** Sets a service's desired count (no new deployment: the current one scales). */
-export async function setDesiredCount(cluster: string, service: string, desiredCount: number): Promise<void> {
-  await ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount }));
+export async function setDesiredCount(cluster: string, service: string, desiredCount: number, access?: SideAccess): Promise<void> {
+  await ecsFor(access).send(new UpdateServiceCommand({ cluster, service, desiredCount }));
 }

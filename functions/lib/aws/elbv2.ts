@@ -1,11 +1,16 @@
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { SideAccess } from '../access.js';
 import type { TargetStatus } from '../judge.js';
+import { clientFor } from './sts.js';
 
 export const elbv2 = new ElasticLoadBalancingV2Client({});
 
+/** ELBv2 where a side runs (its region, its account's role). */
+const elbv2For = (access?: SideAccess) => clientFor('elbv2', access, elbv2, (config) => new ElasticLoadBalancingV2Client(config));
+
 /** The registered targets of a target group and their health, as the load balancer sees them. */
-export async function describeTargetHealth(targetGroupArn: string): Promise<TargetStatus[]> {
-  const out = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+export async function describeTargetHealth(targetGroupArn: string, access?: SideAccess): Promise<TargetStatus[]> {
+  const out = await elbv2For(access).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
   return (out.TargetHealthDescriptions ?? []).map((t) => ({
     targetGroupArn,
     target: `${t.Target?.Id ?? '?'}${t.Target?.Port ? `:${t.Target.Port}` : ''}`,
@@ -38,12 +43,12 @@ const TARGET_GROUPS_PER_CALL = 20;
  * that does not exist fails the call, and that error is passed on: ELB's TargetGroupNotFound,
  * which the SDK throws as `TargetGroupNotFoundException` (its `Code`: TargetGroupNotFound).
  */
-export async function describeTargetGroups(arns: string[]): Promise<TargetGroupInfo[]> {
+export async function describeTargetGroups(arns: string[], access?: SideAccess): Promise<TargetGroupInfo[]> {
   const found = new Map<string, TargetGroupInfo>();
   for (let i = 0; i < arns.length; i += TARGET_GROUPS_PER_CALL) {
     let marker: string | undefined;
     do {
-      const out = await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns.slice(i, i + TARGET_GROUPS_PER_CALL), Marker: marker }));
+      const out = await elbv2For(access).send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns.slice(i, i + TARGET_GROUPS_PER_CALL), Marker: marker }));
       for (const g of out.TargetGroups ?? []) {
         const arn = g.TargetGroupArn ?? '';
         found.set(arn, {

@@ -5,10 +5,10 @@ import {
   Route53Client,
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import type { DnsRole, Route53Access } from '../dns-access.js';
+import type { DnsRole, Route53Access } from '../access.js';
 import { CanaryError, fail } from '../errors.js';
 import { sleep } from '../sleep.js';
+import { clientFor, DNS_ROLE } from './sts.js';
 
 /**
  * Attempts per Route53 request. The SDK's standard retry strategy treats `Throttling` and
@@ -32,60 +32,13 @@ export interface RecordRef {
   access?: Route53Access;
 }
 
-/** Clients through an assumed role, one per function, role and session; the SDK keeps each one's credentials and renews them before they expire. */
-const assumed = new Map<string, Route53Client>();
-/** A warm container serves few executions at a time: beyond this many sessions the oldest client goes. */
-const MAX_ASSUMED_CLIENTS = 16;
-
-/** As a new Lambda container starts: no client, no credentials kept (each local world is a fresh deployment). */
-export const forgetAssumedRoles = (): void => assumed.clear();
-
 /**
  * The one place a Route53 client is chosen: the function's own for a zone in its account, or one
- * whose credentials come from STS AssumeRole into the zone's account (with the ExternalId when
- * the pair names one). A role STS will not let us assume fails with a named error.
+ * whose credentials come from STS AssumeRole into the zone's account (functions/lib/aws/sts.ts).
+ * A role STS will not let us assume fails with a named error (DnsRoleNotAssumable, DnsRoleNotTrusted).
  */
-export function route53For(access: Route53Access | undefined): Route53Client {
-  const role = access?.role;
-  if (!role) return route53;
-  // The function name keeps each function's credentials its own where functions share a process (the local runner); on Lambda it is constant.
-  const key = JSON.stringify([process.env.AWS_LAMBDA_FUNCTION_NAME ?? '', role.roleArn, role.externalId ?? '', access.session]);
-  let client = assumed.get(key);
-  if (!client) {
-    const provider = fromTemporaryCredentials({
-      params: { RoleArn: role.roleArn, RoleSessionName: access.session, ...(role.externalId ? { ExternalId: role.externalId } : {}), DurationSeconds: 3600 },
-    });
-    client = new Route53Client({
-      maxAttempts: ROUTE53_MAX_ATTEMPTS,
-      credentials: async (properties) => {
-        try {
-          return await provider(properties);
-        } catch (e) {
-          throw assumeRoleError(e as Error, role);
-        }
-      },
-    });
-    assumed.set(key, client);
-    if (assumed.size > MAX_ASSUMED_CLIENTS) assumed.delete(assumed.keys().next().value!);
-  }
-  return client;
-}
-
-/**
- * STS refusing AssumeRole, by name. IAM says which side refused when it can ("because no
- * resource-based policy allows": the role's trust policy; "no identity-based policy": this
- * function's own grant); a role that does not exist is refused like a grant that is missing.
- */
-function assumeRoleError(e: Error, role: DnsRole): Error {
-  if (!/AccessDenied|InvalidClientTokenId|ExpiredToken|RegionDisabled|ValidationError/.test(e.name)) return e;
-  const fix = `\`npx ecs-dns-canary iam <pair>\` prints the trust and permission policies ${role.roleArn} needs`;
-  if (/resource-based policy/.test(e.message))
-    return new CanaryError('DnsRoleNotTrusted', `the trust policy of ${role.roleArn} does not let this function's role assume it${role.externalId ? ' with the configured dnsExternalId' : ''}: ${e.message}. ${fix}`);
-  return new CanaryError(
-    'DnsRoleNotAssumable',
-    `cannot assume ${role.roleArn} (dnsRoleArn): the role does not exist, this function's role may not assume it (deploy the stack with this dnsRoleArn), or its trust policy does not allow it: ${e.name}: ${e.message}. ${fix}`,
-  );
-}
+export const route53For = (access: Route53Access | undefined): Route53Client =>
+  clientFor('route53', access?.role ? { role: access.role, session: access.session } : undefined, route53, (config) => new Route53Client({ maxAttempts: ROUTE53_MAX_ATTEMPTS, ...config }), DNS_ROLE);
 
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
 

@@ -1,21 +1,34 @@
 /**
- * How a pair's Route53 calls reach its hosted zone (no SDK here: plans, claims and the CLI name
- * it; functions/lib/aws/route53.ts `route53For` turns it into a client).
+ * How a pair's calls reach what lives outside the stack's own account and region (no SDK here:
+ * plans, claims and the CLI name it; functions/lib/aws/sts.ts turns it into clients).
  */
 
-/** A pair's hosted zone in another account: the role there that its Route53 calls assume (config `dnsRoleArn`, `dnsExternalId`). */
-export interface DnsRole {
+/** A role in another account that the pair's calls assume (config `dnsRoleArn`, or a service's `roleArn`), with the ExternalId its trust policy asks for. */
+export interface AssumedRole {
   roleArn: string;
   externalId?: string;
 }
 
+/** A pair's hosted zone in another account: the role there that its Route53 calls assume (config `dnsRoleArn`, `dnsExternalId`). */
+export type DnsRole = AssumedRole;
+
 /**
  * How a pair's Route53 calls are made: with the function's own credentials, or, when the zone is
- * in another account, as `role` assumed for a session named `session` (dnsSessionName: CloudTrail
+ * in another account, as `role` assumed for a session named `session` (sessionName: CloudTrail
  * in the zone's account then says which pair and which execution).
  */
 export interface Route53Access {
   role?: DnsRole;
+  session: string;
+}
+
+/**
+ * How a side's ECS, ELBv2 and CloudWatch calls are made: in its `region` (absent: the stack's),
+ * as `role` when the side is in another account (config `services[].region`, `roleArn`, `externalId`).
+ */
+export interface SideAccess {
+  region?: string;
+  role?: AssumedRole;
   session: string;
 }
 
@@ -28,10 +41,9 @@ const SESSION_MAX = 64;
  * gives its deployment part. Characters STS refuses become `-`; too long, the end is kept (the
  * deployment id's distinctive digits).
  */
-export function dnsSessionName(pair: string, who: string): string {
+export function sessionName(pair: string, who: string): string {
   const name = who.split(':').at(-1)!;
   const rest = (name.startsWith(`${pair}--`) ? name.slice(pair.length + 2) : name).replace(/[^\w+=,.@-]/g, '-');
   const head = `${pair}--`.replace(/[^\w+=,.@-]/g, '-').slice(0, SESSION_MAX - 8);
   return `${head}${rest.slice(-(SESSION_MAX - head.length))}`.padEnd(2, '-');
 }
-
