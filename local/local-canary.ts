@@ -1,8 +1,9 @@
-import type { PairConfig } from '../functions/lib/config.js';
+import { placeOfService, type PairConfig, type Place } from '../functions/lib/config.js';
 import { SWEEP_RATE_MINUTES, type FunctionDeclaration } from '../functions/lib/stack.js';
 import type { Recovery } from '../functions/lib/recovery.js';
 import { invoke, type Handler } from './lambda.js';
 import { SIM_ACCOUNT, SIM_REGION, SimulatedAccount } from './sim/account.js';
+import type { CloudWatchModel } from './sim/cloudwatch.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
 import type { LatencyModel } from './sim/latency.js';
 import { LOCAL_RESOURCES, resolve, type LocalStack } from './stack.js';
@@ -35,14 +36,19 @@ export interface SeedOptions {
   desiredCount?: number;
 }
 
+/** The stack's own place: where a side that names no region and no role runs. */
+const HOME: Place = { account: SIM_ACCOUNT, region: SIM_REGION };
+
 /**
- * Creates what a pair needs in the simulated account, as a platform team would have it before
- * the first canary: the zone, two weighted records (one live), both services steady on
- * revision 1, each behind its own ALB, the alarms (the last one named in the pair is a
- * composite of two metric alarms), and the clients sending requests through the records.
+ * Creates what a pair needs in the simulated organization, as a platform team would have it
+ * before the first canary: the zone, two weighted records (one live), both services steady on
+ * revision 1, each behind its own ALB and with its own alarms in its place (account, region),
+ * the pair's alarms in the stack's place (the last one named is a composite of two metric
+ * alarms), and the clients sending requests through the records.
  */
 export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedOptions = {}): void {
   const { live = 0, ttl = 60, alias = true, desiredCount = 3 } = options;
+  const places = pair.services.map((s) => placeOfService(s, HOME));
   const apex = pair.recordName.split('.').slice(1).join('.');
   // A zone in another account (dnsRoleArn) is that account's.
   const route53 = pair.dnsRoleArn ? sim.addAccount(pair.dnsRoleArn.split(':')[4]!).route53 : sim.route53;
@@ -58,39 +64,49 @@ export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedO
           SetIdentifier: s.setIdentifier,
           Weight: i === live ? 100 : 0,
           ...(alias
-            ? { AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: `${s.service}-1234567890.${SIM_REGION}.elb.amazonaws.com.`, EvaluateTargetHealth: true } }
+            ? { AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: `${s.service}-1234567890.${places[i]!.region}.elb.amazonaws.com.`, EvaluateTargetHealth: true } }
             : { TTL: ttl, ResourceRecords: [{ Value: pair.recordType === 'CNAME' ? `${s.service}.internal.example.com` : `10.0.${i}.10` }] }),
         },
       })),
     },
   });
-  for (const s of pair.services) {
-    sim.ecs.createService({ cluster: s.cluster, service: s.service, taskDefinition: taskDefinitionArn(s.service, 1), desiredCount, targetGroupArn: targetGroupArn(s.service) });
+  pair.services.forEach((s, i) => {
+    const where = places[i]!;
+    const place = sim.place(where.account, where.region);
+    place.ecs.createService({ cluster: s.cluster, service: s.service, taskDefinition: taskDefinitionArn(s.service, 1, where), desiredCount, targetGroupArn: targetGroupArn(s.service, where) });
     sim.http.serve(endpointOf(s.service), { status: 200, body: 'ok' });
     // Each service has its own ALB (loadbalancer/app/<service>-alb/<id>) owning its target group, and
-    // the pair's clients reach it through the record of its SetIdentifier (50 requests a second, all sides).
-    const loadBalancerArn = sim.elbv2.addLoadBalancer({ name: `${s.service}-alb` });
-    sim.elbv2.addTargetGroup({ arn: targetGroupArn(s.service), protocol: 'HTTP', port: 8080, loadBalancerArns: [loadBalancerArn] });
-    sim.traffic.route(pair.hostedZoneId, pair.recordName, pair.recordType, s.setIdentifier, { targetGroupArn: targetGroupArn(s.service), loadBalancerArn });
-  }
+    // the pair's clients reach it through the record of its SetIdentifier (50 requests a second, all
+    // sides); the ALB publishes its metrics in its own place's CloudWatch.
+    const loadBalancerArn = place.elbv2.addLoadBalancer({ name: `${s.service}-alb` });
+    place.elbv2.addTargetGroup({ arn: targetGroupArn(s.service, where), protocol: 'HTTP', port: 8080, loadBalancerArns: [loadBalancerArn] });
+    sim.traffic.route(pair.hostedZoneId, pair.recordName, pair.recordType, s.setIdentifier, { targetGroupArn: targetGroupArn(s.service, where), loadBalancerArn, cloudwatch: place.cloudwatch });
+    for (const name of s.alarms) seedAlarm(place.cloudwatch, name);
+  });
   pair.alarms.forEach((name, i) => {
     if (i === pair.alarms.length - 1 && pair.alarms.length > 1) {
       const children = [`${name}-unhealthy-hosts`, `${name}-latency-p99`];
-      for (const child of children) (sim.cloudwatch.putMetricAlarm({ AlarmName: child }), sim.cloudwatch.setState(child, 'OK', 'Threshold not crossed'));
+      for (const child of children) seedAlarm(sim.cloudwatch, child);
       sim.cloudwatch.putCompositeAlarm({ AlarmName: name, AlarmRule: children.map((c) => `ALARM("${c}")`).join(' OR ') });
-    } else {
-      sim.cloudwatch.putMetricAlarm({ AlarmName: name });
-      sim.cloudwatch.setState(name, 'OK', 'Threshold not crossed');
-    }
+    } else seedAlarm(sim.cloudwatch, name);
   });
 }
 
-export const targetGroupArn = (service: string) => `arn:aws:elasticloadbalancing:${SIM_REGION}:${SIM_ACCOUNT}:targetgroup/${service}/${Buffer.from(service).toString('hex').padEnd(16, '0').slice(0, 16)}`;
+/** A metric alarm, in OK. */
+function seedAlarm(cloudwatch: CloudWatchModel, name: string): void {
+  cloudwatch.putMetricAlarm({ AlarmName: name });
+  cloudwatch.setState(name, 'OK', 'Threshold not crossed');
+}
+
+/** A service's target group, in its place (default: the stack's). */
+export const targetGroupArn = (service: string, place: Place = HOME) =>
+  `arn:aws:elasticloadbalancing:${place.region}:${place.account}:targetgroup/${service}/${Buffer.from(service).toString('hex').padEnd(16, '0').slice(0, 16)}`;
 
 /** A service's own health endpoint (its load balancer's, reaching only that service). */
 export const endpointOf = (service: string) => `http://${service}.lb.internal.example.com/health`;
 
-export const taskDefinitionArn = (family: string, revision: number) => `arn:aws:ecs:${SIM_REGION}:${SIM_ACCOUNT}:task-definition/${family}:${revision}`;
+/** A revision of a task definition family, in its place (default: the stack's). */
+export const taskDefinitionArn = (family: string, revision: number, place: Place = HOME) => `arn:aws:ecs:${place.region}:${place.account}:task-definition/${family}:${revision}`;
 
 
 /** The Step Functions Execution Status Change event EventBridge sends when a run ends. */

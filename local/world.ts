@@ -1,5 +1,5 @@
 /** A simulated account seeded with one pair or many (blue live), virtual time, and the stack wired in process: for tests, the demo, the fault matrix and the benchmark. */
-import { parseConfig, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
+import { parseConfig, placeOfService, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
 import { claimFor, claimItem, claimOf, type PairClaim } from '../functions/lib/pair-lock.js';
 import { useConfig } from '../functions/lib/pairs.js';
 import { declareFunctions, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
@@ -152,7 +152,9 @@ export function createWorld(options: WorldOptions = {}): World {
   cleanups.push(() => canary.stop());
   const live = options.seed?.live ?? 0;
   const green = pair.services[1 - live]!;
-  const deployGreen = (revision = 2) => sim.ecs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision));
+  // Green is deployed where it runs: its place's ECS, a task definition of that place.
+  const greenPlace = placeOfService(green, sim.home);
+  const deployGreen = (revision = 2) => sim.place(greenPlace.account, greenPlace.region).ecs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision, greenPlace));
   return {
     sim,
     pair,

@@ -1,21 +1,20 @@
 import { createRequire } from 'node:module';
 import { currentFunction, setOutputSink } from '../lambda.js';
 import type { LocalFunction } from '../stack.js';
-import { CloudWatchModel } from './cloudwatch.js';
 import { SIM_ACCOUNT, SIM_REGION } from './constants.js';
 import { DynamoDbModel } from './dynamodb.js';
 import { LogsModel } from './logs.js';
-import { EcsModel } from './ecs.js';
 import { awsError, SimulatedAwsError } from './errors.js';
-import { allows, accessDenied, authorize } from './iam.js';
+import { allows, accessDenied, authorize, type Where } from './iam.js';
+import { Place, placeKey } from './place.js';
 import { Route53Model } from './route53.js';
-import { OtherAccount, StsModel } from './sts.js';
-import { Elbv2Model, HttpModel, LambdaModel, SecretsModel } from './more.js';
+import { OtherAccount, StsModel, type AssumedSession } from './sts.js';
+import { HttpModel, LambdaModel, SecretsModel } from './more.js';
 import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, CLOUDWATCH_GET_METRIC_DATA, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
 import { randomFrom, TrafficModel } from './traffic.js';
 import { realWork } from '../virtual-time.js';
 
-export { SIM_ACCOUNT, SIM_REGION };
+export { SIM_ACCOUNT, SIM_REGION, Place };
 
 export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs' | 'elbv2' | 'lambda' | 'secretsmanager' | 'sts';
 
@@ -34,6 +33,31 @@ const SERVICES: Record<string, ServiceName> = {
   STSClient: 'sts',
 };
 
+/** The services whose state is per place (account and region); the rest is the stack's own place's, but for the global ones. */
+const PLACED = new Set<ServiceName>(['ecs', 'cloudwatch', 'elbv2']);
+const GLOBAL = new Set<ServiceName>(['route53', 'sts']);
+
+/**
+ * What a call through a role assumed in another account may do there: Route53's record reads and
+ * changes (a zone in a DNS account), and what the functions do with a side elsewhere (its
+ * service, its target groups, its alarms and metrics, idle scaling).
+ */
+const THROUGH_ROLE = new Set([
+  'route53:ListResourceRecordSets',
+  'route53:ChangeResourceRecordSets',
+  'route53:GetChange',
+  'ecs:DescribeServices',
+  'ecs:UpdateService',
+  'elbv2:DescribeTargetHealth',
+  'elbv2:DescribeTargetGroups',
+  'cloudwatch:DescribeAlarms',
+  'cloudwatch:GetMetricData',
+]);
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+/** The region a request goes to, from its endpoint (ecs.eu-central-1.amazonaws.com); a global endpoint (route53.amazonaws.com) names none. */
+const regionOf = (hostname: string | undefined) => hostname?.split('.').find((label) => REGION.test(label));
+
 export interface CallRecord {
   at: number;
   service: ServiceName;
@@ -43,6 +67,8 @@ export interface CallRecord {
   error?: string;
   /** Made in another account of the organization, through a role assumed there. */
   account?: string;
+  /** Made in another region (ECS, ELBv2, CloudWatch: the place's). */
+  region?: string;
 }
 
 /** A message on a queue (the functions' asynchronous on-failure destination). */
@@ -147,22 +173,31 @@ function hookFetch(): void {
  * instead of sending HTTP, so everything above it (endpoint, signing, the retry strategy with
  * its backoff) runs as it does against AWS. A call made by a function (see local/lambda.ts)
  * is first authorized against that function's role, as IAM would.
+ *
+ * The account is the stack's, in an organization: other accounts (addAccount) have their own
+ * Route53 and roles, and each place (account, region) its own ECS, ELBv2 and CloudWatch. A call
+ * goes to the place of the credentials that signed it (a role STS handed out: its account; else
+ * the stack's) and of the region its endpoint names.
  */
 export class SimulatedAccount {
   readonly route53 = new Route53Model();
-  readonly ecs = new EcsModel(SIM_ACCOUNT, SIM_REGION);
-  readonly cloudwatch = new CloudWatchModel(SIM_ACCOUNT, SIM_REGION);
+  private placesByKey = new Map<string, Place>();
+  private placeListeners: ((place: Place) => void)[] = [];
+  /** The organization's other accounts, by id (a zone in a DNS account: addAccount), and STS between them. */
+  readonly accounts = new Map<string, OtherAccount>();
+  /** The stack's own place (SIM_ACCOUNT, SIM_REGION): `ecs`, `cloudwatch` and `elbv2` are its models. */
+  readonly home = this.place(SIM_ACCOUNT, SIM_REGION);
+  readonly ecs = this.home.ecs;
+  readonly cloudwatch = this.home.cloudwatch;
   /** The functions' log groups: what they print, EMF lines turned into metrics (see logs.ts). */
   readonly logs = new LogsModel(this.cloudwatch);
   readonly dynamodb = new DynamoDbModel();
-  readonly elbv2 = new Elbv2Model(this.ecs, SIM_ACCOUNT, SIM_REGION);
+  readonly elbv2 = this.home.elbv2;
   /** Clients' requests through Route53's answers to the pairs' target groups, and the ALB metrics they make (see traffic.ts). */
   readonly traffic: TrafficModel;
   readonly lambda = new LambdaModel();
   readonly secrets = new SecretsModel(SIM_ACCOUNT, SIM_REGION);
   readonly http = new HttpModel();
-  /** The organization's other accounts, by id (a zone in a DNS account: addAccount), and STS between them. */
-  readonly accounts = new Map<string, OtherAccount>();
   readonly sts = new StsModel(this.accounts);
   readonly events: CapturedEvent[] = [];
   readonly calls: CallRecord[] = [];
@@ -187,20 +222,45 @@ export class SimulatedAccount {
     this.throttling = options.throttling ?? true;
   }
 
+  /**
+   * The place (account, region), created on first use with its own ECS, ELBv2 and CloudWatch;
+   * a place in another account makes that account part of the organization (addAccount).
+   */
+  place(account: string, region: string): Place {
+    const key = placeKey(account, region);
+    let place = this.placesByKey.get(key);
+    if (!place) {
+      this.placesByKey.set(key, (place = new Place(account, region)));
+      if (account !== SIM_ACCOUNT) this.addAccount(account);
+      for (const listener of this.placeListeners) listener(place);
+    }
+    return place;
+  }
+
+  /** Every place so far, home first. */
+  places(): Place[] {
+    return [...this.placesByKey.values()];
+  }
+
+  /** `listener` is called with each place created from now on (the ones that exist: places()). */
+  onPlace(listener: (place: Place) => void): void {
+    this.placeListeners.push(listener);
+  }
+
   private bucket(key: string, spec: BucketSpec): TokenBucket {
     let bucket = this.buckets.get(key);
     if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(spec)));
     return bucket;
   }
 
-  /** Throws what AWS throws when a call finds its token buckets empty (see throttle.ts). */
-  private throttle(service: ServiceName, command: string, input: any, account = ''): void {
+  /** Throws what AWS throws when a call in `place` finds its token buckets empty (see throttle.ts). */
+  private throttle(service: ServiceName, command: string, input: any, place: Where): void {
     if (!this.throttling) return;
     let draws: [TokenBucket, number][] = [];
     let error = ['Throttling', 'Rate exceeded'];
     if (service === 'route53') {
       // Route53's buckets are per account: another account's (a DNS account) are its own.
-      const of = (key: string) => (account ? `${account}:${key}` : key);
+      const of = (key: string) => `${place.account}:${key}`;
       draws = [
         [this.bucket(of('route53'), ROUTE53_LIMITS.account), 1],
         [this.bucket(of(`route53:${command}`), ROUTE53_LIMITS.perAction), 1],
@@ -210,12 +270,13 @@ export class SimulatedAccount {
         draws.push([this.bucket(of('route53:changes'), ROUTE53_LIMITS.changes), changes.reduce((n, c) => n + (CHANGE_TOKENS[c.Action ?? ''] ?? 1), 0)]);
       }
     } else if (service === 'ecs' && command === 'DescribeServices') {
-      draws = [[this.bucket('ecs:DescribeServices', ECS_DESCRIBE_SERVICES), 1]];
+      // ECS's and CloudWatch's quotas are per account and Region: each place has its own buckets.
+      draws = [[this.bucket(`${placeKey(place.account, place.region)}:ecs:DescribeServices`, ECS_DESCRIBE_SERVICES), 1]];
       error = ['ThrottlingException', 'Rate exceeded'];
     } else if (service === 'cloudwatch' && command === 'DescribeAlarms') {
-      draws = [[this.bucket('cloudwatch:DescribeAlarms', CLOUDWATCH_DESCRIBE_ALARMS), 1]];
+      draws = [[this.bucket(`${placeKey(place.account, place.region)}:cloudwatch:DescribeAlarms`, CLOUDWATCH_DESCRIBE_ALARMS), 1]];
     } else if (service === 'cloudwatch' && command === 'GetMetricData') {
-      draws = [[this.bucket('cloudwatch:GetMetricData', CLOUDWATCH_GET_METRIC_DATA), 1]];
+      draws = [[this.bucket(`${placeKey(place.account, place.region)}:cloudwatch:GetMetricData`, CLOUDWATCH_GET_METRIC_DATA), 1]];
     }
     if (draws.length > 0 && !takeAll(draws)) throw new SimulatedAwsError(error[0]!, error[1]!, 400);
   }
@@ -258,10 +319,12 @@ export class SimulatedAccount {
           if (!account) return next(args);
           if (!service) return awsError('UnsupportedOperation', `the simulated account does not model ${context.clientName}`);
           const command = (context.commandName ?? '').replace(/Command$/, '');
+          const request = (args as { request?: { hostname?: string; headers?: Record<string, string> } }).request;
           // Whose credentials signed it (SigV4: Credential=<access key id>/...): STS's, for a role in another account.
-          const signedBy = /Credential=([A-Z0-9]+)\//.exec(String((args as { request?: { headers?: Record<string, string> } }).request?.headers?.authorization ?? ''))?.[1];
+          const signedBy = /Credential=([A-Z0-9]+)\//.exec(String(request?.headers?.authorization ?? ''))?.[1];
           const session = account.sts.session(signedBy);
-          const output = session ? await account.dispatchAs(session, service, command, args.input) : await account.dispatch(service, command, args.input);
+          const region = regionOf(request?.hostname) ?? SIM_REGION;
+          const output = session ? await account.dispatchAs(session, service, command, args.input, region) : await account.dispatch(service, command, args.input, region);
           return { output, response: { statusCode: 200, headers: {} } };
         },
         { step: 'deserialize', priority: 'high', name: 'simulatedAccount', override: true },
@@ -275,9 +338,13 @@ export class SimulatedAccount {
       (fresh ??= original().then((s) => new (s.constructor as new (maxAttempts: () => Promise<number>) => object)(client.config.maxAttempts)));
   }
 
-  private async dispatch(service: ServiceName, command: string, input: any): Promise<object> {
+  /**
+   * A call with the stack account's own credentials (a function's role, or the operator's) to
+   * `region`: ECS, ELBv2 and CloudWatch answer from that place, authorized with ARNs built there.
+   */
+  private async dispatch(service: ServiceName, command: string, input: any, region: string): Promise<object> {
     const caller = currentFunction();
-    const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}) };
+    const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}), ...(!GLOBAL.has(service) && region !== SIM_REGION ? { region } : {}) };
     this.calls.push(record);
     try {
       if (service === 'sts') {
@@ -285,15 +352,18 @@ export class SimulatedAccount {
         const answer = command === 'AssumeRole' ? await realWork(this.sts.assumeRole(caller, input)) : command === 'GetCallerIdentity' ? this.sts.callerIdentity(caller) : awsError('UnsupportedOperation', `the simulated sts does not implement ${command}`);
         return { ...answer, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
       }
-      const granted = caller ? await realWork(authorize(caller, service, command, input, { secretArn: (id) => this.secrets.arnOf(id) })) : { compositeAlarmsVisible: true };
+      if (!PLACED.has(service) && !GLOBAL.has(service) && region !== SIM_REGION)
+        awsError('UnsupportedOperation', `the simulated organization has ${service} in the stack's region (${SIM_REGION}) only, not in ${region}`);
+      const place = PLACED.has(service) ? this.place(SIM_ACCOUNT, region) : this.home;
+      const granted = caller ? await realWork(authorize(caller, service, command, input, { secretArn: (id) => this.secrets.arnOf(id) }, place)) : { compositeAlarmsVisible: true };
       this.maybeFail(service, command);
-      this.throttle(service, command, input);
-      const output =
-        service === 'cloudwatch' && command === 'DescribeAlarms'
-          ? this.cloudwatch.describeAlarms(input, { composites: granted.compositeAlarmsVisible !== false })
-          : service === 'lambda' && command === 'Invoke'
-            ? await this.lambda.invoke(input)
-            : this.handle(service, command, input);
+      this.throttle(service, command, input, place);
+      const composites = granted.compositeAlarmsVisible !== false;
+      const output = PLACED.has(service)
+        ? this.handleIn(place, service, command, input, composites)
+        : service === 'lambda' && command === 'Invoke'
+          ? await this.lambda.invoke(input)
+          : this.handle(service, command, input, this.route53);
       return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
     } catch (e) {
       record.error = (e as Error).name;
@@ -317,27 +387,25 @@ export class SimulatedAccount {
   }
 
   /**
-   * A call signed with credentials STS handed out: made as the assumed role, in its account,
-   * authorized against the role's permission policy. Only Route53 lives in other accounts here.
+   * A call signed with credentials STS handed out: made as the assumed role, in its account (and
+   * for ECS, ELBv2 and CloudWatch in `region`: that place's), authorized against the role's
+   * permission policy with ARNs built there. What may be called so: THROUGH_ROLE.
    */
-  async dispatchAs(session: import('./sts.js').AssumedSession, service: ServiceName, command: string, input: any): Promise<object> {
+  async dispatchAs(session: AssumedSession, service: ServiceName, command: string, input: any, region = SIM_REGION): Promise<object> {
     const caller = currentFunction();
-    const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}), account: session.account.id };
+    const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}), account: session.account.id, ...(PLACED.has(service) && region !== SIM_REGION ? { region } : {}) };
     this.calls.push(record);
     try {
-      if (service !== 'route53') return awsError('UnsupportedOperation', `the simulated account ${session.account.id} models Route53 only, not ${service}:${command}`);
-      await realWork(authorize(StsModel.asCaller(session), service, command, input, undefined, session.account.id));
+      if (!THROUGH_ROLE.has(`${service}:${command}`))
+        return awsError('UnsupportedOperation', `the simulated account ${session.account.id} answers ${[...THROUGH_ROLE].join(', ')} through a role, not ${service}:${command}`);
+      const where = { account: session.account.id, region: PLACED.has(service) ? region : SIM_REGION };
+      const granted = await realWork(authorize(StsModel.asCaller(session), service, command, input, undefined, where));
       this.maybeFail(service, command);
-      this.throttle(service, command, input, session.account.id);
-      const route53 = session.account.route53;
-      const output =
-        command === 'ListResourceRecordSets'
-          ? route53.listResourceRecordSets(input)
-          : command === 'ChangeResourceRecordSets'
-            ? route53.changeResourceRecordSets(input)
-            : command === 'GetChange'
-              ? route53.getChange(input)
-              : awsError('UnsupportedOperation', `the simulated route53 does not implement ${command} through a role`);
+      this.throttle(service, command, input, where);
+      // A place is created only for what lives in one: Route53 is the account's.
+      const output = PLACED.has(service)
+        ? this.handleIn(this.place(where.account, where.region), service, command, input, granted.compositeAlarmsVisible !== false)
+        : this.handle(service, command, input, session.account.route53);
       return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
     } catch (e) {
       record.error = (e as Error).name;
@@ -355,45 +423,69 @@ export class SimulatedAccount {
     }
   }
 
-  private handle(service: ServiceName, command: string, input: any): object {
+  /** ECS, ELBv2 and CloudWatch, as `place` answers (composite alarms listed only to a caller who may see them). */
+  private handleIn(place: Place, service: ServiceName, command: string, input: any, composites: boolean): object {
+    const { ecs, cloudwatch, elbv2 } = place;
+    switch (`${service}:${command}Command`) {
+      case 'ecs:CreateClusterCommand':
+        return ecs.createCluster(input);
+      case 'ecs:RegisterTaskDefinitionCommand':
+        return ecs.registerTaskDefinition(input);
+      case 'ecs:CreateServiceCommand':
+        return ecs.createServiceCommand(input);
+      case 'ecs:DescribeServicesCommand':
+        return ecs.describeServices(input);
+      case 'ecs:UpdateServiceCommand':
+        return ecs.updateService(input);
+      case 'cloudwatch:DescribeAlarmsCommand':
+        return cloudwatch.describeAlarms(input, { composites });
+      case 'cloudwatch:PutMetricAlarmCommand':
+        return cloudwatch.putMetricAlarm(input);
+      case 'cloudwatch:PutCompositeAlarmCommand':
+        return cloudwatch.putCompositeAlarm(input);
+      case 'cloudwatch:DeleteAlarmsCommand':
+        return cloudwatch.deleteAlarms(input);
+      case 'cloudwatch:SetAlarmStateCommand':
+        return cloudwatch.setAlarmState(input);
+      case 'cloudwatch:GetMetricDataCommand':
+        return cloudwatch.getMetricData(input);
+      case 'cloudwatch:PutMetricDataCommand':
+        return cloudwatch.putMetricData(input);
+      case 'cloudwatch:PutDashboardCommand':
+        return cloudwatch.putDashboard(input);
+      case 'cloudwatch:GetDashboardCommand':
+        return cloudwatch.getDashboard(input);
+      case 'elbv2:DescribeTargetHealthCommand':
+        return elbv2.describeTargetHealth(input);
+      case 'elbv2:DescribeTargetGroupsCommand':
+        return elbv2.describeTargetGroups(input);
+      case 'elbv2:DescribeLoadBalancersCommand':
+        return elbv2.describeLoadBalancers(input);
+      case 'elbv2:CreateLoadBalancerCommand':
+        return elbv2.createLoadBalancer(input);
+      case 'elbv2:CreateTargetGroupCommand':
+        return elbv2.createTargetGroup(input);
+      case 'elbv2:CreateListenerCommand':
+        return elbv2.createListener(input);
+      default:
+        return awsError('UnsupportedOperation', `the simulated ${service} does not implement ${command}`);
+    }
+  }
+
+  /** Everything else: the account's global Route53 (`route53`: this one's or another account's), and the stack's own services. */
+  private handle(service: ServiceName, command: string, input: any, route53: Route53Model): object {
     const unsupported = () => awsError('UnsupportedOperation', `the simulated ${service} does not implement ${command}`);
     switch (`${service}:${command}Command`) {
       case 'route53:CreateHostedZoneCommand':
-        return this.route53.createHostedZone(input);
+        return route53.createHostedZone(input);
       case 'route53:ListResourceRecordSetsCommand':
-        return this.route53.listResourceRecordSets(input);
+        return route53.listResourceRecordSets(input);
       case 'route53:ChangeResourceRecordSetsCommand':
-        return this.route53.changeResourceRecordSets(input);
+        return route53.changeResourceRecordSets(input);
       case 'route53:GetChangeCommand':
-        return this.route53.getChange(input);
+        return route53.getChange(input);
       case 'route53:CreateHealthCheckCommand':
-        return this.route53.createHealthCheck(input);
-      case 'ecs:CreateClusterCommand':
-        return this.ecs.createCluster(input);
-      case 'ecs:RegisterTaskDefinitionCommand':
-        return this.ecs.registerTaskDefinition(input);
-      case 'ecs:CreateServiceCommand':
-        return this.ecs.createServiceCommand(input);
-      case 'ecs:DescribeServicesCommand':
-        return this.ecs.describeServices(input);
-      case 'cloudwatch:DescribeAlarmsCommand':
-        return this.cloudwatch.describeAlarms(input);
-      case 'cloudwatch:PutMetricAlarmCommand':
-        return this.cloudwatch.putMetricAlarm(input);
-      case 'cloudwatch:PutCompositeAlarmCommand':
-        return this.cloudwatch.putCompositeAlarm(input);
-      case 'cloudwatch:DeleteAlarmsCommand':
-        return this.cloudwatch.deleteAlarms(input);
-      case 'cloudwatch:SetAlarmStateCommand':
-        return this.cloudwatch.setAlarmState(input);
-      case 'cloudwatch:GetMetricDataCommand':
-        return this.cloudwatch.getMetricData(input);
-      case 'cloudwatch:PutMetricDataCommand':
-        return this.cloudwatch.putMetricData(input);
-      case 'cloudwatch:PutDashboardCommand':
-        return this.cloudwatch.putDashboard(input);
-      case 'cloudwatch:GetDashboardCommand':
-        return this.cloudwatch.getDashboard(input);
+        return route53.createHealthCheck(input);
       case 'eventbridge:PutEventsCommand':
         return this.putEvents(input);
       case 'sfn:StartExecutionCommand':
@@ -424,20 +516,6 @@ export class SimulatedAccount {
         return this.dynamodb.scan(input);
       case 'sqs:SendMessageCommand':
         return this.sendMessage(input);
-      case 'ecs:UpdateServiceCommand':
-        return this.ecs.updateService(input);
-      case 'elbv2:DescribeTargetHealthCommand':
-        return this.elbv2.describeTargetHealth(input);
-      case 'elbv2:DescribeTargetGroupsCommand':
-        return this.elbv2.describeTargetGroups(input);
-      case 'elbv2:DescribeLoadBalancersCommand':
-        return this.elbv2.describeLoadBalancers(input);
-      case 'elbv2:CreateLoadBalancerCommand':
-        return this.elbv2.createLoadBalancer(input);
-      case 'elbv2:CreateTargetGroupCommand':
-        return this.elbv2.createTargetGroup(input);
-      case 'elbv2:CreateListenerCommand':
-        return this.elbv2.createListener(input);
       case 'secretsmanager:GetSecretValueCommand':
         return this.secrets.getSecretValue(input);
       case 'secretsmanager:CreateSecretCommand':

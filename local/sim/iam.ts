@@ -17,7 +17,15 @@ export interface IamRequest {
   context?: Record<string, string[]>;
 }
 
-const arn = (service: string, rest: string, region = SIM_REGION) => `arn:aws:${service}:${region}:${SIM_ACCOUNT}:${rest}`;
+/** Where a request is made: the account and region its resource ARNs are built in. */
+export interface Where {
+  account: string;
+  region: string;
+}
+
+const HOME: Where = { account: SIM_ACCOUNT, region: SIM_REGION };
+const arnIn = (where: Where) => (service: string, rest: string) => `arn:aws:${service}:${where.region}:${where.account}:${rest}`;
+const homeArn = arnIn(HOME);
 const nameOf = (value: string | undefined, fallback: string) => (value ?? fallback).split(/[/:]/).at(-1)!;
 
 /** What the account knows that IAM needs to build a resource ARN (a secret's name -> its ARN). */
@@ -25,8 +33,9 @@ export interface Lookup {
   secretArn(id: string): string | undefined;
 }
 
-/** The IAM request(s) a call makes; undefined for a call no function of ours may make. */
-export function iamRequestOf(service: string, command: string, input: any, lookup?: Lookup): IamRequest | undefined {
+/** The IAM request(s) a call made in `where` makes; undefined for a call no function of ours may make. */
+export function iamRequestOf(service: string, command: string, input: any, lookup?: Lookup, where: Where = HOME): IamRequest | undefined {
+  const arn = arnIn(where);
   switch (`${service}:${command}`) {
     case 'route53:ListResourceRecordSets':
       return { action: 'route53:ListResourceRecordSets', resources: [`arn:aws:route53:::hostedzone/${nameOf(input.HostedZoneId, '')}`] };
@@ -54,7 +63,7 @@ export function iamRequestOf(service: string, command: string, input: any, looku
     // Dashboards are global: their ARN has no region.
     case 'cloudwatch:PutDashboard':
     case 'cloudwatch:GetDashboard':
-      return { action: `cloudwatch:${command}`, resources: [`arn:aws:cloudwatch::${SIM_ACCOUNT}:dashboard/${input.DashboardName ?? ''}`] };
+      return { action: `cloudwatch:${command}`, resources: [`arn:aws:cloudwatch::${where.account}:dashboard/${input.DashboardName ?? ''}`] };
     case 'cloudwatch:DescribeAlarms':
       return { action: 'cloudwatch:DescribeAlarms', resources: (input.AlarmNames ?? ['*']).map((n: string) => (n === '*' ? '*' : arn('cloudwatch', `alarm:${n}`))) };
     case 'eventbridge:PutEvents':
@@ -139,25 +148,25 @@ const WARM_UP: [string, string][] = [
   ['route53:GetChange', 'arn:aws:route53:::change/C1'],
   ['route53:ChangeResourceRecordSets', 'arn:aws:route53:::hostedzone/Z1'],
   ['route53:ListResourceRecordSets', 'arn:aws:route53:::hostedzone/Z1'],
-  ['states:StartExecution', arn('states', 'stateMachine:m')],
-  ['dynamodb:Scan', arn('dynamodb', 'table/t')],
-  ['ecs:DescribeServices', arn('ecs', 'service/c/s')],
-  ['cloudwatch:DescribeAlarms', arn('cloudwatch', 'alarm:a')],
-  ['events:PutEvents', arn('events', 'event-bus/default')],
-  ['states:DescribeExecution', arn('states', 'execution:m:e')],
+  ['states:StartExecution', homeArn('states', 'stateMachine:m')],
+  ['dynamodb:Scan', homeArn('dynamodb', 'table/t')],
+  ['ecs:DescribeServices', homeArn('ecs', 'service/c/s')],
+  ['cloudwatch:DescribeAlarms', homeArn('cloudwatch', 'alarm:a')],
+  ['events:PutEvents', homeArn('events', 'event-bus/default')],
+  ['states:DescribeExecution', homeArn('states', 'execution:m:e')],
   ['states:SendTaskFailure', '*'],
   ['states:SendTaskSuccess', '*'],
-  ['dynamodb:GetItem', arn('dynamodb', 'table/t')],
-  ['sqs:SendMessage', arn('sqs', 'q')],
-  ['ecs:UpdateService', arn('ecs', 'service/c/s')],
+  ['dynamodb:GetItem', homeArn('dynamodb', 'table/t')],
+  ['sqs:SendMessage', homeArn('sqs', 'q')],
+  ['ecs:UpdateService', homeArn('ecs', 'service/c/s')],
   ['elasticloadbalancing:DescribeTargetHealth', '*'],
   ['elasticloadbalancing:DescribeTargetGroups', '*'],
   ['elasticloadbalancing:DescribeLoadBalancers', '*'],
   ['cloudwatch:GetMetricData', '*'],
   ['cloudwatch:PutDashboard', `arn:aws:cloudwatch::${SIM_ACCOUNT}:dashboard/d`],
   ['cloudwatch:GetDashboard', `arn:aws:cloudwatch::${SIM_ACCOUNT}:dashboard/d`],
-  ['lambda:InvokeFunction', arn('lambda', 'function:f')],
-  ['secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:s-AAAAAA')],
+  ['lambda:InvokeFunction', homeArn('lambda', 'function:f')],
+  ['secretsmanager:GetSecretValue', homeArn('secretsmanager', 'secret:s-AAAAAA')],
   ['sts:AssumeRole', `arn:aws:iam::${SIM_ACCOUNT}:role/r`],
 ];
 await Promise.all(WARM_UP.map(([action, resource]) => simulate(`arn:aws:iam::${SIM_ACCOUNT}:role/warm-up`, [{ Effect: 'Allow', Action: action, Resource: '*' }], action, resource)));
@@ -204,15 +213,15 @@ export async function allows(fn: LocalFunction, action: string, resource: string
 }
 
 /**
- * Authorizes a function's call or throws what AWS throws. DescribeAlarms is special, as in
+ * Authorizes a function's call, made in `where` (its account and region), or throws what AWS throws. DescribeAlarms is special, as in
  * CloudWatch: composite alarms are visible only to a permission scoped to `*` (the request
  * still succeeds; they are left out), so the caller learns whether they may be listed.
  */
-export async function authorize(fn: LocalFunction, service: string, command: string, input: unknown, lookup?: Lookup, account = SIM_ACCOUNT): Promise<{ compositeAlarmsVisible?: boolean }> {
-  const request = iamRequestOf(service, command, input, lookup);
+export async function authorize(fn: LocalFunction, service: string, command: string, input: unknown, lookup?: Lookup, where: Where = HOME): Promise<{ compositeAlarmsVisible?: boolean }> {
+  const request = iamRequestOf(service, command, input, lookup, where);
   if (!request) throw new Error(`${fn.name} called ${service}:${command}, which the simulated account has no IAM model for: add it to local/sim/iam.ts`);
   for (const resource of request.resources) {
-    if (!(await allows(fn, request.action, resource, request.context, fn.policies, account))) throw accessDenied(fn, service, request.action, resource, account);
+    if (!(await allows(fn, request.action, resource, request.context, fn.policies, where.account))) throw accessDenied(fn, service, request.action, resource, where.account);
   }
   if (request.action !== 'cloudwatch:DescribeAlarms') return {};
   const scopedToStar = fn.policies.filter((s) => s.Resource.includes('*'));

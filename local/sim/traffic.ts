@@ -77,6 +77,8 @@ export interface Behaviour {
 export interface TrafficRoute {
   targetGroupArn: string;
   loadBalancerArn: string;
+  /** Where the load balancer publishes its metrics: the CloudWatch of the side's place (default: the model's own). */
+  cloudwatch?: CloudWatchModel;
 }
 
 /** `inside` from `fromMs` (inclusive) to `toMs` (exclusive), `outside` otherwise: an incident, scripted. */
@@ -192,6 +194,15 @@ export class TrafficModel {
     this.settings = { ...TRAFFIC_DEFAULTS, ...options.settings };
     this.logRatio = Math.log(this.settings.latencyBucketRatio);
     this.follow(route53);
+    this.publishInto(cloudwatch);
+  }
+
+  /** The CloudWatch models load balancers publish into: a read of any of them first brings traffic up to now. */
+  private published = new Set<CloudWatchModel>();
+
+  private publishInto(cloudwatch: CloudWatchModel): void {
+    if (this.published.has(cloudwatch)) return;
+    this.published.add(cloudwatch);
     cloudwatch.beforeRead(() => this.advance());
   }
 
@@ -239,6 +250,7 @@ export class TrafficModel {
       this.pairs.set(key, pair);
       this.startResolvers(pair);
     }
+    if (target.cloudwatch) this.publishInto(target.cloudwatch);
     pair.routes.set(setIdentifier, { ...target });
   }
 
@@ -503,10 +515,11 @@ export class TrafficModel {
       const side = [lb, { Name: 'TargetGroup', Value: targetGroupDimension(slice.route.targetGroupArn) }];
       const metric = (name: string, dimensions: MetricId['dimensions']): MetricId => ({ namespace: NAMESPACE, name, dimensions });
       const count = (n: number): MinuteData => ({ sampleCount: 1, sum: n, min: n, max: n, values: new Map([[n, 1]]) });
-      this.cloudwatch.record(metric('RequestCount', side), slice.start, count(slice.requests), 'Count');
-      this.cloudwatch.record(metric('RequestCount', [lb]), slice.start, count(slice.requests), 'Count');
-      if (slice.errors > 0) this.cloudwatch.record(metric('HTTPCode_Target_5XX_Count', side), slice.start, count(slice.errors), 'Count');
-      this.cloudwatch.record(metric('TargetResponseTime', side), slice.start, slice.latency, 'Seconds');
+      const cloudwatch = slice.route.cloudwatch ?? this.cloudwatch;
+      cloudwatch.record(metric('RequestCount', side), slice.start, count(slice.requests), 'Count');
+      cloudwatch.record(metric('RequestCount', [lb]), slice.start, count(slice.requests), 'Count');
+      if (slice.errors > 0) cloudwatch.record(metric('HTTPCode_Target_5XX_Count', side), slice.start, count(slice.errors), 'Count');
+      cloudwatch.record(metric('TargetResponseTime', side), slice.start, slice.latency, 'Seconds');
     }
     this.pending = later;
   }
