@@ -26,6 +26,7 @@ function loadTypeScript() {
         "export { keyResources, keyExtensions, withKeyOnLogGroups } from './functions/lib/hardening.ts';",
         "export { serverlessFunctions, scheduleResources, taskStates, lambdaLogicalId, PROVIDER } from './functions/lib/stack.ts';",
         "export { stateMachineDeclaration, stateMachineResources } from './functions/lib/state-machine.ts';",
+        "export { eventBusPolicyResources } from './functions/lib/forwarder.ts';",
       ].join('\n'),
       resolveDir: __dirname,
       loader: 'ts',
@@ -80,6 +81,8 @@ module.exports = async ({ resolveVariable }) => {
         ...ts.withKeyOnLogGroups(config, ts.stateMachineResources(config, stateMachineName)),
         // hardening.kms: the key, on every log group and the claims table (functions/lib/hardening.ts)
         ...ts.keyResources(config, stateMachineName),
+        // sides in other accounts: their forwarders' roles may put events on the stack's bus (functions/lib/forwarder.ts)
+        ...ts.eventBusPolicyResources(config, await resolveVariable('sls:stage')),
       },
       extensions: ts.keyExtensions(config, Object.keys(functions)),
     },

@@ -13,14 +13,16 @@ import { dashboardUrl } from '../functions/lib/dashboard.js';
 import type { Weights } from '../functions/lib/schedule.js';
 import { route53Reader, route53Router } from '../functions/lib/traffic/route53/route53-router.js';
 import { awsReads, formatCase, InputError, liveCase, readCases, runCase, SHARE_NOISE, type AnalyzeCase, type LiveReads } from './analyze.js';
+import { formatForwarder, formatForwarderChecks, forwarderChecks, forwarderOf } from './forwarder.js';
 import { formatIam, iamPolicies } from './iam.js';
 import { DEFAULT_TRAFFIC_RPS, formatPlan, planOf } from './plan.js';
 import { bar, clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
 
 export const USAGE = `usage: npx ecs-dns-canary <command> [pair] [options]
 
-Operates the canaries of the pairs in canary.config.ts, on the stack \`sls deploy\` made
-(credentials and region as the AWS CLI finds them: AWS_PROFILE, AWS_REGION, --profile, --region).
+Operates the canaries of the pairs in canary.config.ts (or the file CANARY_CONFIG names), on the
+stack \`sls deploy\` made (credentials and region as the AWS CLI finds them: AWS_PROFILE,
+AWS_REGION, --profile, --region).
 
 commands:
   status [pair]     live weights (Route53), the claim, the execution, the step, the last verdict,
@@ -50,6 +52,9 @@ commands:
   iam <pair>        for a zone in another account (dnsRoleArn): the role's trust policy (the
                     stack's function roles that assume it, --trust ARN more) and its permission
                     policy, as JSON for aws iam create-role / put-role-policy
+  forwarder         for sides in another region or account (--region R [--account A]): the
+                    CloudFormation template that forwards their events to the stack's bus, on
+                    stdout, for aws cloudformation deploy there (the command on stderr)
 
 options:
   --json            one JSON document on stdout (errors too: {"error", "message"});
@@ -64,7 +69,10 @@ options:
   --from ISO        analyze: the first minute to read (live)   --to ISO  the end (exclusive)
   --green SERVICE   analyze: the service judged as green (live)
   --trust ARN       iam: also trust this principal (repeatable)
-  --account ID      iam: the stack's account (default: the caller's, STS GetCallerIdentity)
+  --account ID      iam: the stack's account (default: the caller's, STS GetCallerIdentity);
+                    forwarder: the account it is for (default: the stack's)
+  --stack-account ID, --stack-region NAME
+                    forwarder: the stack's account (default: the caller's) and region (default: AWS_REGION)
   -h, --help        this text
 
 Exit codes: 0 done (analyze: every case judged, whatever its outcome); 1 an AWS or
@@ -87,7 +95,7 @@ export interface CliDeps {
   reads?: LiveReads;
 }
 
-const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan', 'analyze', 'iam', 'dashboard'] as const;
+const COMMANDS = ['status', 'watch', 'promote', 'abort', 'approve', 'reject', 'history', 'plan', 'analyze', 'iam', 'dashboard', 'forwarder'] as const;
 type Command = (typeof COMMANDS)[number];
 const NEEDS_PAIR: Command[] = ['watch', 'promote', 'abort', 'approve', 'reject', 'history', 'analyze', 'iam', 'dashboard'];
 
@@ -317,6 +325,8 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
           green: { type: 'string' },
           trust: { type: 'string', multiple: true },
           account: { type: 'string' },
+          'stack-account': { type: 'string' },
+          'stack-region': { type: 'string' },
           verbose: { type: 'boolean', short: 'v', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -339,6 +349,8 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
     const traffic = values.traffic === undefined ? DEFAULT_TRAFFIC_RPS : Number(values.traffic);
     if (values.traffic !== undefined && (values.traffic.trim() === '' || !Number.isFinite(traffic) || traffic < 0))
       fail('UsageError', `--traffic must be a number of requests a second, at least 0, got ${values.traffic}`);
+    // forwarder: --region is the place it is for; the stack's is --stack-region, else AWS_REGION as set
+    const stackRegion = values['stack-region'] ?? process.env.AWS_REGION;
     if (values.region) process.env.AWS_REGION = values.region;
     if (values.profile) process.env.AWS_PROFILE = values.profile;
 
@@ -362,6 +374,14 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
         say(json ? JSON.stringify(output) : formatIam(pairs[0]!, roles, options).join('\n'));
         return 0;
       }
+      case 'forwarder': {
+        if (name) fail('UsageError', `forwarder takes no pair: npx ecs-dns-canary forwarder --region R [--account A]`);
+        const options = { stage: values.stage, region: values.region, account: values.account, stackAccount: values['stack-account'], stackRegion };
+        const { template, place, stack } = await forwarderOf(config, options);
+        say(json ? JSON.stringify(template) : JSON.stringify(template, null, 2));
+        if (!json) io.err.write(`${formatForwarder(place, stack, values.stage, template).join('\n')}\n`);
+        return 0;
+      }
       case 'analyze': {
         const pair = pairs[0]!;
         const live = values.from !== undefined || values.to !== undefined || values.green !== undefined;
@@ -380,8 +400,10 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
       }
       case 'status': {
         const statuses = await Promise.all(pairs.map((p) => cli.status(p)));
-        if (json) say(JSON.stringify(name ? statuses[0] : { pairs: statuses }));
-        else say(statuses.map((s) => formatStatus(s, color).join('\n')).join('\n\n'));
+        const forwarders = await forwarderChecks({ pairs }, values.stage, process.env.AWS_REGION);
+        const also = forwarders.length ? { forwarders } : {};
+        if (json) say(JSON.stringify(name ? { ...statuses[0], ...also } : { pairs: statuses, ...also }));
+        else say([...statuses.map((s) => formatStatus(s, color).join('\n')), ...(forwarders.length ? [formatForwarderChecks(forwarders).join('\n')] : [])].join('\n\n'));
         return 0;
       }
       case 'history': {

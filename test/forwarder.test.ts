@@ -1,0 +1,196 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { run } from '../cli/main.js';
+import { parseConfig, type CanaryConfigInput } from '../functions/lib/config.js';
+import { eventBusPolicyResources, forwarderRoleName, forwarderStackName, forwarderTemplate } from '../functions/lib/forwarder.js';
+import { alarmRulePattern, deploymentRulePattern, greenFailureRulePatterns } from '../functions/lib/stack.js';
+import example from '../local/example.config.js';
+
+// Sides in other regions and accounts: the forwarder of each place (its rules, its role), the
+// stack's bus policy, `npx ecs-dns-canary forwarder`.
+
+const STACK = { account: '123456789012', region: 'eu-west-1', stage: 'prod' };
+const OTHER = '333333333333';
+const SIDE_ROLE = `arn:aws:iam::${OTHER}:role/ecs-dns-canary-side`;
+const BUS = 'arn:aws:events:eu-west-1:123456789012:event-bus/default';
+const FRANKFURT = { account: OTHER, region: 'eu-central-1' };
+const VIRGINIA = { account: STACK.account, region: 'us-east-1' };
+
+type Pair = CanaryConfigInput['pairs'][number];
+const pair = (): Pair => structuredClone(example.pairs[0]!) as Pair;
+/** shop-web: blue here, green in eu-central-1 of another account (with its own alarm); shop-api: blue in us-east-1 of the stack's account, green here. */
+function input(): CanaryConfigInput {
+  const web = pair();
+  web.services[1] = { ...web.services[1]!, region: 'eu-central-1', roleArn: SIDE_ROLE, alarms: ['shop-web-b-5xx'] };
+  const api = pair();
+  Object.assign(api, { name: 'shop-api', hostedZoneId: 'Z0EXAMPLE99999', recordName: 'api.example.com', alarms: ['shop-api-5xx-rate'] });
+  api.services = [
+    { cluster: 'api', service: 'api-a', setIdentifier: 'api-a', region: 'us-east-1', alarms: ['api-a-5xx'] },
+    { cluster: 'api', service: 'api-b', setIdentifier: 'api-b', alarms: ['api-b-5xx'] },
+  ];
+  return { pairs: [web, api] };
+}
+const config = parseConfig(input());
+
+const rules = (t: ReturnType<typeof forwarderTemplate>) => Object.fromEntries(Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule'));
+
+describe('the forwarder of a place (functions/lib/forwarder.ts)', () => {
+  it("has a rule per kind of event the stack listens to, with the stack's patterns narrowed to that place's services and alarms", () => {
+    const t = forwarderTemplate(config, STACK, FRANKFURT);
+    const green = `arn:aws:ecs:eu-central-1:${OTHER}:service/shop/shop-web-b`;
+    const [failed, tasks] = greenFailureRulePatterns(config);
+    const patterns = Object.fromEntries(Object.entries(rules(t)).map(([id, r]) => [id, r.Properties.EventPattern]));
+    expect(patterns).toEqual({
+      DeploymentsRule: { ...deploymentRulePattern(config), resources: [green] },
+      DeploymentFailuresRule: { ...failed, resources: [green] },
+      TaskFailuresRule: { ...tasks, resources: [green] },
+      // only the side's own alarm: the pair's alarms and the other side's are in the stack's place
+      AlarmsRule: { ...alarmRulePattern(config), detail: { ...alarmRulePattern(config)!.detail, alarmName: ['shop-web-b-5xx'] } },
+    });
+    const virginia = rules(forwarderTemplate(config, STACK, VIRGINIA));
+    expect(virginia.DeploymentsRule!.Properties.EventPattern.resources).toEqual([`arn:aws:ecs:us-east-1:${STACK.account}:service/api/api-a`]);
+    expect(virginia.AlarmsRule!.Properties.EventPattern.detail.alarmName).toEqual(['api-a-5xx']);
+  });
+
+  it("sends each to the stack's default bus with a role that only EventBridge of the place's account assumes and that may put events on that bus only", () => {
+    const t = forwarderTemplate(config, STACK, FRANKFURT);
+    for (const [id, rule] of Object.entries(rules(t))) {
+      expect(rule.Properties.EventBusName, id).toBe('default');
+      expect(rule.Properties.State, id).toBe('ENABLED');
+      expect(rule.Properties.Targets, id).toEqual([{ Id: 'stack-bus', Arn: BUS, RoleArn: { 'Fn::GetAtt': ['ForwarderRole', 'Arn'] } }]);
+    }
+    const role = t.Resources.ForwarderRole!;
+    expect(role.Type).toBe('AWS::IAM::Role');
+    expect(role.Properties.RoleName).toBe('ecs-dns-canary-prod-forwarder-eu-central-1');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': OTHER } } },
+    ]);
+    expect(role.Properties.Policies).toEqual([{ PolicyName: 'put-events', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS }] } }]);
+    expect(Object.keys(t.Resources)).toEqual(['ForwarderRole', 'DeploymentsRule', 'DeploymentFailuresRule', 'TaskFailuresRule', 'AlarmsRule']);
+    expect(forwarderStackName('prod')).toBe('ecs-dns-canary-prod-forwarder');
+    expect(forwarderRoleName('staging', 'us-east-1')).toBe('ecs-dns-canary-staging-forwarder-us-east-1');
+  });
+
+  it('has no alarm rule when the sides of the place have no alarms of their own; the partition follows the stack', () => {
+    const i = input();
+    i.pairs[0]!.services[1]!.alarms = [];
+    const t = forwarderTemplate(parseConfig(i), { ...STACK, region: 'cn-north-1' }, FRANKFURT);
+    expect(Object.keys(rules(t))).toEqual(['DeploymentsRule', 'DeploymentFailuresRule', 'TaskFailuresRule']);
+    expect(t.Resources.DeploymentsRule!.Properties.Targets[0].Arn).toBe('arn:aws-cn:events:cn-north-1:123456789012:event-bus/default');
+  });
+
+  it('is refused, with a UsageError naming the places of the sides, for a place where no side runs and for the stack\'s own', () => {
+    expect(() => forwarderTemplate(config, STACK, { account: OTHER, region: 'us-east-1' })).toThrow(
+      /^no configured side runs in account 333333333333, region us-east-1: sides elsewhere run in 333333333333\/eu-central-1, 123456789012\/us-east-1$/,
+    );
+    expect(() => forwarderTemplate(config, STACK, { account: STACK.account, region: STACK.region })).toThrow(/is the stack's own place/);
+    expect(() => forwarderTemplate(parseConfig(example), STACK, FRANKFURT)).toThrow(/every side runs in the stack's own account and region/);
+  });
+});
+
+describe("the stack's bus policy (eventBusPolicyResources, packaged through serverless.vars.cjs)", () => {
+  it('lets in exactly the forwarder roles of each other account, one statement per account', () => {
+    const i = input();
+    // a second side in that account, in the stack's region (a role, no region of its own)
+    i.pairs[1]!.services[1] = { ...i.pairs[1]!.services[1]!, roleArn: SIDE_ROLE };
+    i.pairs[1]!.services[0] = { ...i.pairs[1]!.services[0]!, roleArn: 'arn:aws:iam::555555555555:role/api' };
+    expect(eventBusPolicyResources(parseConfig(i), 'prod')).toEqual({
+      ForwardersFrom333333333333BusPolicy: {
+        Type: 'AWS::Events::EventBusPolicy',
+        Properties: {
+          EventBusName: 'default',
+          StatementId: 'ecs-dns-canary-prod-forwarders-333333333333',
+          Statement: {
+            Effect: 'Allow',
+            Principal: {
+              AWS: [
+                { 'Fn::Sub': 'arn:${AWS::Partition}:iam::333333333333:role/ecs-dns-canary-prod-forwarder-eu-central-1' },
+                { 'Fn::Sub': 'arn:${AWS::Partition}:iam::333333333333:role/ecs-dns-canary-prod-forwarder-${AWS::Region}' },
+              ],
+            },
+            Action: 'events:PutEvents',
+            Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
+          },
+        },
+      },
+      ForwardersFrom555555555555BusPolicy: expect.objectContaining({
+        Properties: expect.objectContaining({
+          StatementId: 'ecs-dns-canary-prod-forwarders-555555555555',
+          Statement: expect.objectContaining({ Principal: { AWS: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::555555555555:role/ecs-dns-canary-prod-forwarder-us-east-1' }] } }),
+        }),
+      }),
+    });
+  });
+
+  it("is empty when every side is in the stack's account, in whatever region", () => {
+    expect(eventBusPolicyResources(parseConfig(example), 'prod')).toEqual({});
+    const i = input();
+    i.pairs[0]!.services[1] = { ...i.pairs[0]!.services[1]!, roleArn: undefined };
+    expect(eventBusPolicyResources(parseConfig(i), 'prod')).toEqual({});
+  });
+
+  it('is among the resources serverless.vars.cjs gives serverless.yml (the all-features fixture: green in another account)', async () => {
+    const before = process.env.CANARY_CONFIG;
+    // read when the module loads
+    process.env.CANARY_CONFIG = 'test/fixtures/all-features.config.ts';
+    try {
+      const vars = createRequire(import.meta.url)('../serverless.vars.cjs') as (x: { resolveVariable: (v: string) => Promise<string> }) => Promise<{ resources: { Resources: Record<string, any> } }>;
+      const out = await vars({ resolveVariable: async (v) => ({ 'self:service': 'ecs-dns-canary', 'sls:stage': 'staging' })[v]! });
+      const policies = Object.entries(out.resources.Resources).filter(([, r]) => r.Type === 'AWS::Events::EventBusPolicy');
+      expect(policies.map(([id, r]) => [id, r.Properties.StatementId, r.Properties.Statement.Principal.AWS])).toEqual([
+        ['ForwardersFrom444455556666BusPolicy', 'ecs-dns-canary-staging-forwarders-444455556666', [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::444455556666:role/ecs-dns-canary-staging-forwarder-eu-central-1' }]],
+      ]);
+    } finally {
+      if (before === undefined) delete process.env.CANARY_CONFIG;
+      else process.env.CANARY_CONFIG = before;
+    }
+  });
+});
+
+/** `npx ecs-dns-canary <argv>` with `config`: exit code, stdout, stderr. */
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const io = { out: { write: (s: string) => ((out += s), true) }, err: { write: (s: string) => ((err += s), true) } };
+  // the CLI sets AWS_REGION from --region, for the rest of the process
+  const region = process.env.AWS_REGION;
+  const code = await run(argv, io, { config }).finally(() => (region === undefined ? delete process.env.AWS_REGION : (process.env.AWS_REGION = region)));
+  return { code, out, err };
+}
+
+describe('npx ecs-dns-canary forwarder --region R [--account A]', () => {
+  const stack = ['--stack-account', STACK.account, '--stack-region', STACK.region];
+
+  it('prints the template on stdout, and on stderr how to deploy it there', async () => {
+    const { code, out, err } = await cli('forwarder', '--region', 'eu-central-1', '--account', OTHER, ...stack);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual(forwarderTemplate(config, STACK, FRANKFURT));
+    expect(err).toContain('with credentials of account 333333333333');
+    expect(err).toContain('npx ecs-dns-canary forwarder --region eu-central-1 --account 333333333333 > forwarder.json');
+    expect(err).toContain('aws cloudformation deploy --template-file forwarder.json --stack-name ecs-dns-canary-prod-forwarder --capabilities CAPABILITY_NAMED_IAM --region eu-central-1');
+  });
+
+  it('--json: the template alone, as one line; the account defaults to the stack\'s; the stage names the role', async () => {
+    const { code, out, err } = await cli('forwarder', '--region', 'us-east-1', '--json', '--stage', 'staging', ...stack);
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(out.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(out)).toEqual(forwarderTemplate(config, { ...STACK, stage: 'staging' }, VIRGINIA));
+  });
+
+  it('refuses a place where no side runs, a malformed region or account, and a missing region, with a UsageError (exit 2)', async () => {
+    for (const argv of [
+      ['--region', 'us-east-1', '--account', OTHER],
+      ['--region', 'eu-west-1'],
+      ['--region', 'Frankfurt'],
+      ['--region', 'eu-central-1', '--account', '3333'],
+      ['--region', 'eu-central-1', '--stack-account', 'me'],
+      [],
+    ]) {
+      const { code, out } = await cli('forwarder', '--json', ...stack, ...argv);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(JSON.parse(out).error, argv.join(' ')).toBe('UsageError');
+    }
+    expect(JSON.parse((await cli('forwarder', '--json', ...stack, '--region', 'Frankfurt')).out).message).toBe('--region takes an AWS region such as eu-central-1 (where the forwarder goes), got Frankfurt');
+  });
+});
