@@ -1,7 +1,7 @@
 import { parseConfig } from '../functions/lib/config.js';
 import { CANARY_NAMESPACE } from '../functions/lib/canary-metrics.js';
 import { dashboardName, declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
-import { dnsRolePolicies } from '../functions/lib/dns-role.js';
+import { rolePolicies } from '../functions/lib/roles.js';
 import example from './example.config.js';
 import { SIM_ACCOUNT, SIM_REGION } from './sim/constants.js';
 import { endpointOf } from './local-canary.js';
@@ -77,7 +77,7 @@ export function mutations({ full = false, crossAccount = false } = {}): Mutation
   }
   // The DNS role in the other account, as `iam` prints it: each function it trusts, and each call it allows.
   if (crossAccount)
-    for (const role of dnsRolePolicies(parseConfig(config), { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' })) {
+    for (const role of rolePolicies(parseConfig(config), { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' })) {
       role.functions.forEach((fn, k) => {
         const principal = role.trustPolicy.Statement[0]!.Principal!.AWS[k]!;
         out.push({ fn, removed: "the DNS role's trust in its role", apply: () => undefined, options: { dnsRole: (r) => ((r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => p !== principal)), r) } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configProblems, parseConfig } from '../functions/lib/config.js';
 import { sessionName } from '../functions/lib/access.js';
-import { dnsRolePolicies } from '../functions/lib/dns-role.js';
+import { rolePolicies } from '../functions/lib/roles.js';
 import { declareFunctions, functionRoleName, STATE_MACHINE_NAME, statementsOf } from '../functions/lib/stack.js';
 import example from '../local/example.config.js';
 import { SIM_ACCOUNT } from '../local/sim/account.js';
@@ -67,7 +67,7 @@ describe("the functions' grants", () => {
     const shift = statementsOf(declareFunctions(config, STATE_MACHINE_NAME).shiftTraffic!);
     expect(shift.find((s) => s.Action.includes('route53:ListResourceRecordSets'))!.Resource).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:route53:::hostedzone/Z0EXAMPLE12345' }]);
     expect(shift.find((s) => s.Action.includes('sts:AssumeRole'))!.Resource).toEqual([ROLE]);
-    const [role] = dnsRolePolicies(config, WHERE);
+    const [role] = rolePolicies(config, WHERE);
     expect(role!.pairs).toEqual(['shop-api']);
     expect(JSON.stringify(role!.permissionPolicy)).not.toContain('Z0EXAMPLE12345');
     expect(functionRoleName('waitForChange', 'prod', 'eu-west-1')).toBe('ecs-dns-canary-prod-waitForChange-eu-west-1-lambdaRole');
@@ -78,7 +78,7 @@ describe("the functions' grants", () => {
 
 describe("the DNS role's policies", () => {
   it('trust exactly the functions granted sts:AssumeRole on it, plus --trust, with the ExternalId as a condition', () => {
-    const [role] = dnsRolePolicies(crossAccount({ dnsExternalId: 'shop-web-canary' }), { ...WHERE, trust: ['arn:aws:iam::123456789012:role/platform-operators'] });
+    const [role] = rolePolicies(crossAccount({ dnsExternalId: 'shop-web-canary' }), { ...WHERE, trust: ['arn:aws:iam::123456789012:role/platform-operators'] });
     expect(role!.roleArn).toBe(ROLE);
     expect(role!.account).toBe('222222222222');
     expect(role!.functions).toEqual(ROUTE53_FUNCTIONS);
@@ -97,7 +97,7 @@ describe("the DNS role's policies", () => {
   });
 
   it("allow exactly the Route53 calls the stack's own grant would: list the zone, UPSERT only the record's normalized name and type, GetChange", () => {
-    const [role] = dnsRolePolicies(crossAccount({ recordName: '*.shop.example.com' }), WHERE);
+    const [role] = rolePolicies(crossAccount({ recordName: '*.shop.example.com' }), WHERE);
     expect(role!.trustPolicy.Statement[0]!.Condition).toBeUndefined();
     expect(role!.permissionPolicy).toEqual({
       Version: '2012-10-17',
@@ -122,12 +122,12 @@ describe("the DNS role's policies", () => {
 
   it("are the same statements the stack grants itself for a zone in its own account (said once)", () => {
     const own = statementsOf(declareFunctions(parseConfig(example), STATE_MACHINE_NAME).shiftTraffic!).filter((s) => s.Action.some((a) => a.startsWith('route53:')));
-    const [role] = dnsRolePolicies(crossAccount(), WHERE);
+    const [role] = rolePolicies(crossAccount(), WHERE);
     expect(JSON.stringify(role!.permissionPolicy.Statement)).toBe(JSON.stringify(own).replaceAll('{"Fn::Sub":"arn:${AWS::Partition}', '"arn:aws').replaceAll('"}', '"'));
   });
 
   it('in another partition, the resources are written for it', () => {
-    const [role] = dnsRolePolicies(parseConfig({ pairs: [{ ...example.pairs[0], dnsRoleArn: 'arn:aws-cn:iam::222222222222:role/dns' }] }), { ...WHERE, region: 'cn-north-1' });
+    const [role] = rolePolicies(parseConfig({ pairs: [{ ...example.pairs[0], dnsRoleArn: 'arn:aws-cn:iam::222222222222:role/dns' }] }), { ...WHERE, region: 'cn-north-1' });
     expect(role!.permissionPolicy.Statement[0]!.Resource).toEqual(['arn:aws-cn:route53:::hostedzone/Z0EXAMPLE12345']);
     expect(role!.trustPolicy.Statement[0]!.Principal!.AWS[0]).toBe('arn:aws-cn:iam::123456789012:role/ecs-dns-canary-prod-preflight-cn-north-1-lambdaRole');
   });
@@ -163,10 +163,10 @@ describe('npx ecs-dns-canary iam <pair>', () => {
     const w = world({ pair: { dnsRoleArn: ROLE, dnsExternalId: 'shop-web-canary' } });
     const { code, out } = await w.operator('iam', 'shop-web', '--account', '123456789012', ...options);
     expect(code).toBe(0);
-    expect(out).toContain(`shop-web: Route53 through ${ROLE}`);
+    expect(out).toContain(`shop-web: ${ROLE} for Route53 (zone Z0EXAMPLE12345 of shop-web)`);
     expect(out).toContain('in account 222222222222, assumed by preflight, shiftTraffic, waitForChange, promote, rollBack, safetyNet, sweep of ecs-dns-canary-prod (eu-west-1) with ExternalId shop-web-canary');
     expect(out).toContain('aws iam create-role --role-name ecs-dns-canary-dns --assume-role-policy-document file://trust.json');
-    expect(out).toContain('aws iam put-role-policy --role-name ecs-dns-canary-dns --policy-name ecs-dns-canary-route53 --policy-document file://permissions.json');
+    expect(out).toContain('aws iam put-role-policy --role-name ecs-dns-canary-dns --policy-name ecs-dns-canary --policy-document file://permissions.json');
     const [trust, permissions] = [...out.matchAll(/^\{[\s\S]*?^\}/gm)].map((m) => JSON.parse(m[0]));
     expect(trust.Statement[0].Principal.AWS.slice(-2)).toEqual(['arn:aws:iam::123456789012:role/platform-operators', '123456789012']);
     expect(permissions.Statement.map((s: { Action: string[] }) => s.Action[0])).toEqual(['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange']);
@@ -175,7 +175,7 @@ describe('npx ecs-dns-canary iam <pair>', () => {
   it('a pair in the stack account has no role to create; bad input is refused with a named error', async () => {
     const w = world();
     expect((await w.operator('iam', 'shop-web', '--json', '--region', 'eu-west-1')).json).toEqual({ roles: [] });
-    expect((await w.operator('iam', 'shop-web', '--region', 'eu-west-1')).out).toContain("no dnsRoleArn): no role to create in another account");
+    expect((await w.operator('iam', 'shop-web', '--region', 'eu-west-1')).out).toContain("no dnsRoleArn, no service roleArn): no role to create in another account");
     const bad = await w.operator('iam', 'shop-web', '--json', '--trust', 'alice');
     expect(bad.code).toBe(2);
     expect(bad.json.error).toBe('UsageError');

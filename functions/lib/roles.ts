@@ -2,21 +2,24 @@ import type { CanaryConfig } from './config.js';
 import { declareFunctions, functionRoleName, stateMachineName, statementsOf, type CfnValue, type Statement } from './stack.js';
 
 /**
- * The role a pair's Route53 calls assume in the zone's account (`dnsRoleArn`): what it must trust
- * and what it must allow, read from the stack's own declarations (functions/lib/stack.ts), so the
- * functions' `sts:AssumeRole` grants and the role's policies are said once. The CLI prints them
- * (`npx ecs-dns-canary iam <pair>`); the simulated organization creates the role from them.
+ * The roles a pair's calls assume in other accounts (a pair's `dnsRoleArn` in the zone's account,
+ * a service's `roleArn` in the account where it runs): what each must trust and what it must
+ * allow, read from the stack's own declarations (functions/lib/stack.ts), so the functions'
+ * `sts:AssumeRole` grants and the roles' policies are said once. The CLI prints them
+ * (`npx ecs-dns-canary iam <pair>`); the simulated organization creates the roles from them.
  */
-export interface DnsRolePolicies {
+export interface RolePolicies {
   roleArn: string;
-  /** The account that owns the role (and the zones). */
+  /** The account that owns the role (and the zone or the service). */
   account: string;
   /** For `aws iam create-role --assume-role-policy-document`. */
   trustPolicy: PolicyDocument;
   /** For `aws iam put-role-policy --policy-document`. */
   permissionPolicy: PolicyDocument;
-  /** The pairs whose zones the role serves (a role may serve several pairs). */
+  /** The pairs whose zones or services the role serves (a role may serve several). */
   pairs: string[];
+  /** What the role is used for: `Route53 (zone Z…)`, `ECS, ELBv2 and CloudWatch of shop/shop-web-b in eu-central-1`. */
+  uses: string[];
   /** The stack's functions that assume it. */
   functions: string[];
 }
@@ -46,29 +49,50 @@ export interface StackLocation {
 
 const ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\//;
 
-/** `${AWS::Partition}` in the stack's Route53 statements, for a role of that partition (a role is assumed within its partition). */
-function resolvePartition(value: CfnValue, partition: string): string {
+/**
+ * `${AWS::Partition}` and `${AWS::Region}` in the stack's statements for a role, as they are where
+ * the stack runs (a role is assumed within its partition; a side that names no region runs in the
+ * stack's). Nothing else of the stack can be written into another account's policy.
+ */
+function resolveStackValue(value: CfnValue, partition: string, region: string): string {
   if (typeof value === 'string') return value;
-  if ('Fn::Sub' in value && !/\$\{(?!AWS::Partition\})/.test(value['Fn::Sub'])) return value['Fn::Sub'].replaceAll('${AWS::Partition}', partition);
-  throw new Error(`a Route53 grant for a DNS role names a stack value (${JSON.stringify(value)}): it cannot be written into another account's policy`);
+  if ('Fn::Sub' in value && !/\$\{(?!AWS::Partition\}|AWS::Region\})/.test(value['Fn::Sub'])) return value['Fn::Sub'].replaceAll('${AWS::Partition}', partition).replaceAll('${AWS::Region}', region);
+  throw new Error(`a grant for a role in another account names a stack value (${JSON.stringify(value)}): it cannot be written into another account's policy`);
+}
+
+/** Every role in another account that `pairs` name, with what it is used for. */
+function rolesOf(config: CanaryConfig, pairs: string[], region: string): Map<string, { externalId?: string; pairs: Set<string>; uses: string[] }> {
+  const roles = new Map<string, { externalId?: string; pairs: Set<string>; uses: string[] }>();
+  const use = (roleArn: string, externalId: string | undefined, pair: string, what: string) => {
+    const role = roles.get(roleArn) ?? { pairs: new Set<string>(), uses: [] };
+    if (externalId) role.externalId = externalId;
+    role.pairs.add(pair);
+    role.uses.push(what);
+    roles.set(roleArn, role);
+  };
+  for (const p of config.pairs.filter((p) => pairs.includes(p.name))) {
+    if (p.dnsRoleArn) use(p.dnsRoleArn, p.dnsExternalId, p.name, `Route53 (zone ${p.hostedZoneId} of ${p.name})`);
+    for (const s of p.services) if (s.roleArn) use(s.roleArn, s.externalId, p.name, `ECS, ELBv2 and CloudWatch of ${s.cluster}/${s.service} in ${s.region ?? region}`);
+  }
+  return roles;
 }
 
 /**
- * The policies of each DNS role of `pairs` (default: every pair that names one). The trust policy
- * trusts exactly the stack's function roles granted sts:AssumeRole on it (their names as the
- * packaged template gives them), plus `trust`, with the pairs' ExternalId as a condition; the
- * permission policy is the Route53 statements those functions would have had for the role's
- * zones in their own account, with the same condition keys.
+ * The policies of each role of `pairs` in another account (default: every pair). The trust
+ * policy trusts exactly the stack's function roles granted sts:AssumeRole on it (their names as
+ * the packaged template gives them), plus `trust`, with the ExternalId as a condition; the
+ * permission policy is what those functions call through it (their `inRole` statements), with
+ * the same resources and condition keys they would have had in their own account. A role that
+ * serves several pairs or sides gets what all of them need.
  */
-export function dnsRolePolicies(config: CanaryConfig, where: StackLocation, pairs: string[] = config.pairs.map((p) => p.name)): DnsRolePolicies[] {
+export function rolePolicies(config: CanaryConfig, where: StackLocation, pairs: string[] = config.pairs.map((p) => p.name)): RolePolicies[] {
   const declarations = declareFunctions(config, stateMachineName(where.stage));
-  const roles = [...new Set(config.pairs.filter((p) => pairs.includes(p.name) && p.dnsRoleArn).map((p) => p.dnsRoleArn!))];
-  return roles.map((roleArn) => {
+  return [...rolesOf(config, pairs, where.region)].map(([roleArn, role]) => {
     const [, partition, account] = ARN.exec(roleArn)!;
-    const served = config.pairs.filter((p) => p.dnsRoleArn === roleArn);
-    const externalId = served.find((p) => p.dnsExternalId)?.dnsExternalId;
+    // Every pair that names the role shapes its policies, not only those asked about.
+    const all = rolesOf(config, config.pairs.map((p) => p.name), where.region).get(roleArn)!;
     const functions = Object.entries(declarations).filter(([, fn]) => statementsOf(fn).some((s) => s.Action.includes('sts:AssumeRole') && s.Resource.includes(roleArn)));
-    const statements: Statement[] = functions.flatMap(([, fn]) => fn.access.flatMap((a) => a.inDnsAccount?.[roleArn] ?? []));
+    const statements: Statement[] = functions.flatMap(([, fn]) => fn.access.flatMap((a) => a.inRole?.[roleArn] ?? []));
     const unique = statements.filter((s, i) => statements.findIndex((t) => JSON.stringify(t) === JSON.stringify(s)) === i);
     const principals = [
       ...functions.map(([name]) => `arn:${partition}:iam::${where.account}:role/${functionRoleName(name, where.stage, where.region)}`),
@@ -85,7 +109,7 @@ export function dnsRolePolicies(config: CanaryConfig, where: StackLocation, pair
             Effect: 'Allow',
             Principal: { AWS: [...new Set(principals)] },
             Action: ['sts:AssumeRole'],
-            ...(externalId ? { Condition: { StringEquals: { 'sts:ExternalId': [externalId] } } } : {}),
+            ...(role.externalId ? { Condition: { StringEquals: { 'sts:ExternalId': [role.externalId] } } } : {}),
           },
         ],
       },
@@ -94,11 +118,12 @@ export function dnsRolePolicies(config: CanaryConfig, where: StackLocation, pair
         Statement: unique.map((s) => ({
           Effect: 'Allow',
           Action: s.Action,
-          Resource: s.Resource.map((r) => resolvePartition(r, partition!)),
+          Resource: s.Resource.map((r) => resolveStackValue(r, partition!, where.region)),
           ...(s.Condition ? { Condition: s.Condition } : {}),
         })),
       },
-      pairs: served.map((p) => p.name),
+      pairs: [...all.pairs],
+      uses: all.uses,
       functions: functions.map(([name]) => name),
     };
   });

@@ -1,4 +1,4 @@
-import type { CanaryConfig, PairConfig } from './config.js';
+import { accountOfRole, analysisOf, type CanaryConfig, type PairConfig, type ServiceConfig } from './config.js';
 
 /**
  * The stack, declared once. Each function states its handler, its timeout and what it may
@@ -28,10 +28,11 @@ export interface Access {
   /** Actions granted only when a pair configures what they are for; none are granted now. */
   whenConfigured?: string[];
   /**
-   * Route53 calls for pairs whose zone is in another account, by the DNS role they go through:
-   * granted to that role there (functions/lib/dns-role.ts), while `statements` grant sts:AssumeRole on it.
+   * Calls made in another account, by the role they go through there (a pair's dnsRoleArn, a
+   * service's roleArn): granted to that role (functions/lib/dns-role.ts), while `statements`
+   * grant sts:AssumeRole on it.
    */
-  inDnsAccount?: Record<string, Statement[]>;
+  inRole?: Record<string, Statement[]>;
   /** Actions in `statements` that another service calls with the function's credentials (DynamoDB uses the stack's KMS key for its caller), not its code. */
   viaService?: string[];
 }
@@ -109,8 +110,34 @@ export function normalizedRecordName(name: string): string {
   return plain.replace(/[^a-z0-9\-_.]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
-const serviceArn = (cluster: string, service: string) => sub(`arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:service/${cluster}/${service}`);
-const serviceArns = (config: CanaryConfig) => config.pairs.flatMap((p) => p.services.map((s) => serviceArn(s.cluster, s.service)));
+/** A side's service ARN: in its own region and account when it names them, else the stack's. */
+const serviceArn = (s: Pick<ServiceConfig, 'cluster' | 'service' | 'region' | 'roleArn'>) =>
+  sub(`arn:\${AWS::Partition}:ecs:${s.region ?? '${AWS::Region}'}:${s.roleArn ? accountOfRole(s.roleArn) : '${AWS::AccountId}'}:service/${s.cluster}/${s.service}`);
+const serviceArns = (config: CanaryConfig) => config.pairs.flatMap((p) => p.services.map(serviceArn));
+
+/**
+ * Calls that go through a role where a unit (a pair's zone, a side) is in another account: the
+ * units in the stack's account are granted `grants` in the function's own policy; for the others
+ * the function may assume exactly their roles, and `grants` goes to each role (inRole). What
+ * nothing configured needs is `whenConfigured`.
+ */
+function throughRoles<T>(units: T[], roleOf: (unit: T) => string | undefined, actions: string[], grants: (units: T[]) => Statement[]): Access {
+  const own = units.filter((u) => !roleOf(u));
+  const statements = own.length ? grants(own) : [];
+  const roles = [...new Set(units.flatMap((u) => roleOf(u) ?? []))].map((r) => [r, grants(units.filter((u) => roleOf(u) === r))] as const).filter(([, s]) => s.length);
+  return {
+    statements: [...statements, ...(roles.length ? [allow(['sts:AssumeRole'], roles.map(([r]) => r))] : [])],
+    whenConfigured: [...(statements.length ? [] : actions), ...(roles.length ? [] : ['sts:AssumeRole'])],
+    ...(roles.length ? { inRole: Object.fromEntries(roles) } : {}),
+  };
+}
+
+/** What a function may do in the stack's own account whatever is configured, plus `elsewhere`: the same calls in the sides' other accounts. */
+const alsoOwn = (own: Statement, elsewhere: Access): Access => ({
+  ...elsewhere,
+  statements: [own, ...elsewhere.statements.filter((s) => JSON.stringify(s) !== JSON.stringify(own))],
+  whenConfigured: (elsewhere.whenConfigured ?? []).filter((a) => !own.Action.includes(a)),
+});
 const zoneArn = (zoneId: string) => sub(`arn:\${AWS::Partition}:route53:::hostedzone/${zoneId}`);
 
 /** SERVICE_DEPLOYMENT_COMPLETED of any configured service (either side of a pair: roles swap). */
@@ -156,16 +183,14 @@ export function executionStatusRulePattern() {
 function accessFor(config: CanaryConfig, stateMachineName: string) {
   // A pair whose zone is in another account (dnsRoleArn) is reached through that role: each
   // Route53 grant becomes sts:AssumeRole on exactly the configured roles, and the calls themselves
-  // are granted to the role, in its account (inDnsAccount; `npx ecs-dns-canary iam <pair>`).
-  const route53 = (actions: string[], grants: (pairs: PairConfig[]) => Statement[]): Access => {
-    const own = config.pairs.filter((p) => !p.dnsRoleArn);
-    const roles = [...new Set(config.pairs.flatMap((p) => (p.dnsRoleArn ? [p.dnsRoleArn] : [])))];
-    return {
-      statements: [...(own.length ? grants(own) : []), ...(roles.length ? [allow(['sts:AssumeRole'], roles)] : [])],
-      whenConfigured: [...(own.length ? [] : actions), ...(roles.length ? [] : ['sts:AssumeRole'])],
-      ...(roles.length ? { inDnsAccount: Object.fromEntries(roles.map((r) => [r, grants(config.pairs.filter((p) => p.dnsRoleArn === r))])) } : {}),
-    };
-  };
+  // are granted to the role, in its account (inRole; `npx ecs-dns-canary iam <pair>`).
+  const route53 = (actions: string[], grants: (pairs: PairConfig[]) => Statement[]): Access => throughRoles(config.pairs, (p) => p.dnsRoleArn, actions, grants);
+  // Each side, as either may be green: a side in another account (roleArn) is reached through its
+  // role, one in another region of this account with the function's own role.
+  type Side = { pair: PairConfig; service: ServiceConfig };
+  const sides: Side[] = config.pairs.flatMap((pair) => pair.services.map((service) => ({ pair, service })));
+  const onSides = (units: Side[], actions: string[], grants: (sides: Side[]) => Statement[]) => throughRoles(units, (s) => s.service.roleArn, actions, grants);
+  const anywhere = (action: string) => (): Statement[] => [allow([action], ['*'])];
   const zonesOf = (pairs: PairConfig[]) => [...new Set(pairs.map((p) => p.hostedZoneId))];
   // With `hardening.kms` the table is encrypted with the stack's key: DynamoDB uses it with its
   // caller's credentials, so each caller may use the key, through DynamoDB only.
@@ -194,10 +219,14 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
     ),
     // Change ids belong to the zone's account: GetChange goes through the same role as the change.
     getChange: route53(['route53:GetChange'], () => [allow(['route53:GetChange'], [sub('arn:${AWS::Partition}:route53:::change/*')])]),
-    describeServices: { statements: [allow(['ecs:DescribeServices'], serviceArns(config))] } as Access,
+    describeServices: onSides(sides, ['ecs:DescribeServices'], (of) => [allow(['ecs:DescribeServices'], of.map((s) => serviceArn(s.service)))]),
     // Composite alarms come back from DescribeAlarms only when the permission is scoped to *
-    // (DescribeAlarms API reference); the action has no condition key to narrow it.
-    describeAlarms: { statements: [allow(['cloudwatch:DescribeAlarms'], ['*'])] } as Access,
+    // (DescribeAlarms API reference); the action has no condition key to narrow it. The pair's
+    // alarms are in the stack's account; a side's own alarms where it runs.
+    describeAlarms: alsoOwn(
+      allow(['cloudwatch:DescribeAlarms'], ['*']),
+      onSides(sides.filter((s) => s.service.alarms.length), ['cloudwatch:DescribeAlarms'], anywhere('cloudwatch:DescribeAlarms')),
+    ),
     putEvents: { statements: [allow(['events:PutEvents'], [sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default')])] } as Access,
     claims,
     // Functions the state machine invokes must not reference the state machine resource (a
@@ -217,10 +246,20 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
       byLambda: true,
     } as Access,
     // DescribeTargetHealth has no resource-level permissions (Service Authorization Reference).
-    describeTargetHealth: { statements: [allow(['elasticloadbalancing:DescribeTargetHealth'], ['*'])] } as Access,
+    describeTargetHealth: alsoOwn(
+      allow(['elasticloadbalancing:DescribeTargetHealth'], ['*']),
+      onSides(sides, ['elasticloadbalancing:DescribeTargetHealth'], anywhere('elasticloadbalancing:DescribeTargetHealth')),
+    ),
     // Neither has DescribeTargetGroups nor GetMetricData (Service Authorization Reference): `*` only.
-    describeTargetGroups: { statements: [allow(['elasticloadbalancing:DescribeTargetGroups'], ['*'])] } as Access,
-    getMetricData: { statements: [allow(['cloudwatch:GetMetricData'], ['*'])] } as Access,
+    describeTargetGroups: alsoOwn(
+      allow(['elasticloadbalancing:DescribeTargetGroups'], ['*']),
+      onSides(sides, ['elasticloadbalancing:DescribeTargetGroups'], anywhere('elasticloadbalancing:DescribeTargetGroups')),
+    ),
+    // Metrics are read where each side runs, for the pairs whose green is judged against blue.
+    getMetricData: alsoOwn(
+      allow(['cloudwatch:GetMetricData'], ['*']),
+      onSides(sides.filter((s) => analysisOf(s.pair) !== false), ['cloudwatch:GetMetricData'], anywhere('cloudwatch:GetMetricData')),
+    ),
     // The canary's own metrics are EMF log lines (no API call): the stage is their `stage` dimension.
     metrics: { statements: [], environment: { CANARY_STAGE: stageOf(stateMachineName) } } as Access,
     // Exactly the dashboards of the pairs that keep one (a dashboard's ARN has no region: dashboards are global).
@@ -232,9 +271,10 @@ function accessFor(config: CanaryConfig, stateMachineName: string) {
       environment: { CANARY_STAGE: stageOf(stateMachineName) },
     } as Access,
     // Only the services of pairs that scale their idle side.
-    scaleServices: whenConfigured(
+    scaleServices: onSides(
+      sides.filter((s) => s.pair.idleAfterPromotion),
       ['ecs:UpdateService', 'ecs:DescribeServices'],
-      config.pairs.filter((p) => p.idleAfterPromotion).flatMap((p) => p.services.map((s) => serviceArn(s.cluster, s.service))),
+      (of) => [allow(['ecs:UpdateService', 'ecs:DescribeServices'], of.map((s) => serviceArn(s.service)))],
     ),
     // Exactly the configured hook functions.
     invokeHooks: whenConfigured(
@@ -378,10 +418,16 @@ export function environmentOf(fn: FunctionDeclaration): Record<string, CfnValue>
   return Object.assign({}, ...fn.access.map((x) => x.environment ?? {}));
 }
 
-/** A function's IAM statements, in declaration order. */
-export const statementsOf = (fn: FunctionDeclaration): Statement[] =>
-  // once each: a function that reads, writes and waits for Route53 changes assumes a pair's DNS role once
-  fn.access.flatMap((x) => x.statements).filter((s, i, all) => all.findIndex((t) => JSON.stringify(t) === JSON.stringify(s)) === i);
+/**
+ * A function's IAM statements, in declaration order, each once; its sts:AssumeRole grants as one
+ * statement (a function that reads Route53 and a side's ECS through roles assumes each role once).
+ */
+export function statementsOf(fn: FunctionDeclaration): Statement[] {
+  const all = fn.access.flatMap((x) => x.statements);
+  const roles = [...new Set(all.filter((s) => s.Action.includes('sts:AssumeRole')).flatMap((s) => s.Resource))];
+  const merged = all.map((s) => (s.Action.length === 1 && s.Action[0] === 'sts:AssumeRole' ? allow(['sts:AssumeRole'], roles) : s));
+  return merged.filter((s, i) => merged.findIndex((t) => JSON.stringify(t) === JSON.stringify(s)) === i);
+}
 
 /** serverless.yml's `functions:` block. */
 export function serverlessFunctions(config: CanaryConfig, stateMachineName: string): Record<string, object> {

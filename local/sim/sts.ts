@@ -1,4 +1,4 @@
-import type { PolicyDocument } from '../../functions/lib/dns-role.js';
+import type { PolicyDocument } from '../../functions/lib/roles.js';
 import type { LocalFunction, PolicyStatement } from '../stack.js';
 import { SIM_ACCOUNT } from './constants.js';
 import { awsError } from './errors.js';
