@@ -8,8 +8,8 @@ import { SOURCE_HANDLERS } from './handlers.js';
 import type { Handler } from './lambda.js';
 import { LocalCanary, seedPair, taskDefinitionArn, type LocalCanaryOptions, type SeedOptions } from './local-canary.js';
 import { SimulatedAccount, SIM_ACCOUNT, SIM_REGION } from './sim/account.js';
-import { dnsRolePolicies } from '../functions/lib/dns-role.js';
-import { forgetAssumedRoles } from '../functions/lib/aws/route53.js';
+import { rolePolicies } from '../functions/lib/roles.js';
+import { forgetAssumedRoles } from '../functions/lib/aws/sts.js';
 import type { SimRole } from './sim/sts.js';
 import { LatencyModel } from './sim/latency.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
@@ -140,7 +140,7 @@ export function createWorld(options: WorldOptions = {}): World {
   const sim = new SimulatedAccount({ seed: options.faultSeed, throttling: options.throttling });
   for (const p of parsed.pairs) seedPair(sim, p, options.seed);
   forgetAssumedRoles();
-  for (const r of dnsRolePolicies(parsed, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod', trust: options.dnsTrust })) {
+  for (const r of rolePolicies(parsed, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod', trust: options.dnsTrust })) {
     const role = (options.dnsRole ?? ((x) => x))({ arn: r.roleArn, trustPolicy: r.trustPolicy, permissionPolicy: r.permissionPolicy });
     if (role) sim.addAccount(r.account).createRole(role);
   }
