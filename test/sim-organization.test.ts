@@ -13,6 +13,7 @@ import { loadBalancerDimension, targetGroupDimension } from '../local/sim/traffi
 import type { LocalFunction, PolicyStatement } from '../local/stack.js';
 import { VirtualClock } from '../local/virtual-time.js';
 import { examplePair } from '../local/world.js';
+import { world } from './helpers.js';
 
 // The simulated organization: places (account, region), each with its own ECS, ELBv2 and
 // CloudWatch; a request goes to the place of the credentials that signed it and of the region its
@@ -311,5 +312,14 @@ describe('seeding a pair whose green runs in another region and account', () => 
     expect(blueHome).toBeGreaterThan(0);
     // every request green served is published there, once
     expect(greenThere).toBeLessThanOrEqual(sim.traffic.requests(targetGroupArn('shop-web-b', elsewhere)));
+  });
+
+  it("world.deployGreen deploys green where it runs: its place's ECS, a task definition of that place", () => {
+    const [blue, green] = examplePair().services;
+    const w = world({ pair: { services: [blue, { ...green, region: OTHER_REGION, roleArn: GREEN_ROLE }] } });
+    const id = w.deployGreen(2);
+    const there = w.sim.place(OTHER_ACCOUNT, OTHER_REGION).ecs.service('shop', 'shop-web-b');
+    expect(there.deployments[0]).toMatchObject({ id, status: 'PRIMARY', rolloutState: 'IN_PROGRESS', taskDefinition: taskDefinitionArn('shop-web-b', 2, elsewhere) });
+    expect(() => w.sim.ecs.service('shop', 'shop-web-b')).toThrow(/no service/);
   });
 });
