@@ -7,7 +7,7 @@
  */
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { Plan } from './canary-state.js';
-import { analysisOf } from './config.js';
+import { accountOfRole, analysisOf } from './config.js';
 import { CANARY_NAMESPACE, type CanaryMetric } from './canary-metrics.js';
 import { metricQueries, metricsPlanOf, type MetricsPlan, type SideTargets } from './metrics.js';
 import { dashboardName, stateMachineName } from './stack.js';
@@ -89,6 +89,11 @@ export function dashboardBody({ stage, region, plan, startedAt }: DashboardInput
     type: 'metric' as const,
     properties: { title, region, view: 'timeSeries', stacked: false, metrics: lines, annotations: started, ...more },
   });
+  // A side elsewhere: its metrics are drawn from its region and account (cross-account observability for another account).
+  const placed = (q: MetricDataQuery, extra: Record<string, unknown> = {}) => {
+    const side = plan[q.Id!.startsWith(`${SIDES.green}_`) ? 'green' : 'blue'];
+    return lineOf(q, { ...(side.region ? { region: side.region } : {}), ...(side.roleArn ? { accountId: accountOfRole(side.roleArn) } : {}), ...extra });
+  };
   const ofKind = (side: 'blue' | 'green', kind: string) => queries.filter((q) => q.Id!.startsWith(`${SIDES[side]}_${kind}_`));
   const panels: { type: Widget['type']; properties: Record<string, unknown> }[] = [];
 
@@ -102,13 +107,13 @@ export function dashboardBody({ stage, region, plan, startedAt }: DashboardInput
   );
 
   if (metrics?.builtIn) {
-    panels.push(graph('Requests per side (judge: RequestCount, Sum)', queries.filter((q) => /^[bg]_req_/.test(q.Id!)).map((q) => lineOf(q))));
+    panels.push(graph('Requests per side (judge: RequestCount, Sum)', queries.filter((q) => /^[bg]_req_/.test(q.Id!)).map((q) => placed(q))));
     // The judge's error count: target 5xx, plus each side's own load balancer's 5xx when it has one; no datapoint is 0 errors.
     const rateLines: MetricLine[] = [];
     for (const side of ['blue', 'green'] as const) {
       const errors = [...ofKind(side, 'err'), ...ofKind(side, 'elb')];
       const requests = ofKind(side, 'req');
-      for (const q of [...errors, ...requests]) rateLines.push(lineOf(q, { visible: false, label: q.Label! }));
+      for (const q of [...errors, ...requests]) rateLines.push(placed(q, { visible: false, label: q.Label! }));
       rateLines.push([{ expression: `100 * ${sum(errors.map((q) => `FILL(${q.Id}, 0)`))} / ${sum(requests.map((q) => q.Id!))}`, label: `${side} ${sides[side].service} 5xx %`, id: `${SIDES[side]}_rate` }]);
     }
     panels.push(graph('5xx rate per side (%)', rateLines));
@@ -116,13 +121,13 @@ export function dashboardBody({ stage, region, plan, startedAt }: DashboardInput
     const p99Lines: MetricLine[] = [];
     for (const side of ['blue', 'green'] as const) {
       const p99 = ofKind(side, 'p99');
-      for (const q of p99) p99Lines.push(lineOf(q, { visible: false }));
+      for (const q of p99) p99Lines.push(placed(q, { visible: false }));
       p99Lines.push([{ expression: p99.length === 1 ? `1000 * ${p99[0]!.Id}` : `1000 * MAX([${p99.map((q) => q.Id).join(', ')}])`, label: `${side} ${sides[side].service} p99 (ms)`, id: `${SIDES[side]}_p99` }]);
     }
     panels.push(graph('p99 response time per side (ms)', p99Lines));
   }
   const custom = queries.filter((q) => /^[bg]_m\d+_/.test(q.Id!));
-  if (custom.length) panels.push(graph("The pair's own metrics per side (analysis.metrics)", custom.map((q) => lineOf(q))));
+  if (custom.length) panels.push(graph("The pair's own metrics per side (analysis.metrics)", custom.map((q) => placed(q))));
 
   panels.push(
     graph('Canaries per hour: started and outcomes', [

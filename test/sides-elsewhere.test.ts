@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../functions/lib/config.js';
+import { rolePolicies } from '../functions/lib/roles.js';
+import { declareFunctions, statementsOf, STATE_MACHINE_NAME, type Statement } from '../functions/lib/stack.js';
+import { SIM_ACCOUNT, SIM_REGION } from '../local/sim/account.js';
+import type { EcsDeploymentEvent } from '../local/sim/ecs.js';
+import { createWorld, examplePair, weightsOf, type World, type WorldOptions } from '../local/world.js';
+
+/** Green runs in another account and region, reached through its role there; blue in the stack's place. */
+const GREEN_ROLE = 'arn:aws:iam::444455556666:role/ecs-dns-canary-green';
+const GREEN_AT = { region: 'eu-central-1', roleArn: GREEN_ROLE, externalId: 'shop-web-green' };
+const elsewhere = (green: object = GREEN_AT) => ({ services: examplePair().services.map((s, i) => (i === 1 ? { ...s, ...green } : s)) as never });
+
+let worlds: World[] = [];
+afterEach(() => {
+  for (const w of worlds.splice(0)) w.dispose();
+});
+const world = (options: WorldOptions = {}) => {
+  const w = createWorld({ latency: false, ...options });
+  worlds.push(w);
+  return w;
+};
+
+/** Green's rollout where green runs, and the COMPLETED event its place's ECS sends (no forwarder here: the test hands it to the state machine). */
+async function greenCompleted(w: World): Promise<EcsDeploymentEvent> {
+  const place = w.sim.place('444455556666', 'eu-central-1');
+  const events: EcsDeploymentEvent[] = [];
+  place.ecs.onDeploymentEvent((e) => events.push(e));
+  w.canary.trigger = false;
+  w.deployGreen();
+  await w.clock.run(new Promise((resolve) => setTimeout(resolve, w.sim.ecs.rolloutMs + 1)));
+  return events.find((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED')!;
+}
+
+describe('a green in another account and region', () => {
+  it('is judged where it runs: ECS, ELBv2 and CloudWatch of its place, through its role, and promotes', async () => {
+    const w = world({ pair: elsewhere() });
+    const event = await greenCompleted(w);
+    expect(event).toMatchObject({ account: '444455556666', region: 'eu-central-1' });
+    const result = await w.runExecution(event, 'shop-web--green-elsewhere');
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 0, green: 100 });
+    const there = w.sim.calls.filter((c) => c.account === '444455556666');
+    expect(new Set(there.map((c) => `${c.service}:${c.command}`))).toEqual(new Set(['ecs:DescribeServices', 'elbv2:DescribeTargetGroups', 'elbv2:DescribeTargetHealth', 'cloudwatch:GetMetricData']));
+    expect(there.every((c) => c.region === 'eu-central-1' && !c.error)).toBe(true);
+    expect(w.sim.sts.assumed.filter((a) => a.roleArn === GREEN_ROLE).every((a) => a.outcome === 'Allowed' && a.externalId === 'shop-web-green')).toBe(true);
+  });
+});
+
+describe('bad configuration of a side elsewhere is refused before any traffic moves, DNS untouched', () => {
+  const refused = async (options: WorldOptions, green: object = GREEN_AT) => {
+    const w = world({ pair: elsewhere(green), ...options });
+    const result = await w.runExecution(await greenCompleted(w), 'shop-web--refused');
+    expect(result.status).toBe('FAILED');
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
+    expect(w.route53Writes()).toBe(0);
+    expect(w.claim()).toBeUndefined();
+    return result;
+  };
+
+  it('a service role that does not exist: ServiceRoleNotAssumable', async () => {
+    const result = await refused({ dnsRole: (r) => (r.arn === GREEN_ROLE ? undefined : r) });
+    expect(result.error).toBe('ServiceRoleNotAssumable');
+    expect(result.cause).toContain(GREEN_ROLE);
+    expect(result.cause).toContain('npx ecs-dns-canary iam');
+  });
+
+  it("a trust policy that lacks the stack's role: ServiceRoleNotTrusted, naming that role", async () => {
+    const result = await refused({
+      dnsRole: (r) => ((r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => !p.includes('-preflight-'))), r),
+    });
+    expect(result.error).toBe('ServiceRoleNotTrusted');
+    expect(result.cause).toContain('ecs-dns-canary-prod-preflight-eu-west-1-lambdaRole');
+  });
+
+  it('a wrong externalId fails the trust policy: ServiceRoleNotTrusted naming externalId', async () => {
+    const result = await refused({ dnsRole: (r) => ((r.trustPolicy.Statement[0]!.Condition = { StringEquals: { 'sts:ExternalId': ['another-id'] } }), r) });
+    expect(result.error).toBe('ServiceRoleNotTrusted');
+    expect(result.cause).toContain('with the configured externalId');
+  });
+
+  it('a permission policy without a call the function makes: AccessDenied through the role, named', async () => {
+    const result = await refused({ dnsRole: (r) => ((r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes('elasticloadbalancing:DescribeTargetGroups'))), r) });
+    expect(result.cause).toMatch(/assumed-role\/ecs-dns-canary-green\/shop-web--.* is not authorized to perform: elasticloadbalancing:DescribeTargetGroups/);
+  });
+});
+
+describe('an event from where the pair does not run the service', () => {
+  it('is refused as ForeignEvent, naming where the service runs', async () => {
+    const w = world({ pair: elsewhere() });
+    const event = await greenCompleted(w);
+    const home = { ...event, account: SIM_ACCOUNT, region: SIM_REGION, resources: [event.resources[0]!.replace('eu-central-1:444455556666', `${SIM_REGION}:${SIM_ACCOUNT}`)] };
+    const result = await w.runExecution(home, 'shop-web--foreign');
+    expect(result.error).toBe('ForeignEvent');
+    expect(result.cause).toContain('pair shop-web runs shop/shop-web-b in account 444455556666, eu-central-1');
+    expect(w.route53Writes()).toBe(0);
+  });
+});
+
+describe('a blue in another region of the stack account', () => {
+  it("is read there with the functions' own role (no role to assume), and the canary promotes", async () => {
+    const w = world({ pair: { services: examplePair().services.map((s, i) => (i === 0 ? { ...s, region: 'us-east-1' } : s)) as never } });
+    const result = await w.runCanary();
+    expect(result.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    const there = w.sim.calls.filter((c) => c.region === 'us-east-1');
+    expect(new Set(there.map((c) => `${c.service}:${c.command}`))).toEqual(new Set(['ecs:DescribeServices', 'elbv2:DescribeTargetGroups', 'cloudwatch:GetMetricData']));
+    expect(there.every((c) => c.account === undefined && c.caller && !c.error)).toBe(true);
+    expect(w.sim.sts.assumed).toEqual([]);
+  });
+});
+
+describe('least privilege across accounts', () => {
+  const config = parseConfig({ pairs: [{ ...examplePair(), ...elsewhere({ ...GREEN_AT, alarms: ['shop-web-b-5xx'] }) }] });
+  const declarations = declareFunctions(config, STATE_MACHINE_NAME);
+  const assumes = (fn: string) => statementsOf(declarations[fn]!).filter((s) => s.Action.includes('sts:AssumeRole'));
+
+  it('exactly the functions that read a side assume its role, each in one statement', () => {
+    const assuming = Object.keys(declarations).filter((fn) => assumes(fn).length);
+    expect(assuming.sort()).toEqual(['judgeGreen', 'preflight', 'startCanary']);
+    for (const fn of assuming) expect(assumes(fn)).toEqual([{ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [GREEN_ROLE] }]);
+  });
+
+  it("the functions' own ECS grant names only the side in the stack's account; the role's names green's ARN where it runs", () => {
+    const own = statementsOf(declarations.preflight!).filter((s: Statement) => s.Action.includes('ecs:DescribeServices'));
+    expect(own.flatMap((s) => s.Resource)).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/shop/shop-web-a' }]);
+    const [role] = rolePolicies(config, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' });
+    expect(role!.account).toBe('444455556666');
+    expect(role!.functions.sort()).toEqual(['judgeGreen', 'preflight', 'startCanary']);
+    expect(role!.trustPolicy.Statement[0]!.Condition).toEqual({ StringEquals: { 'sts:ExternalId': ['shop-web-green'] } });
+    expect(role!.permissionPolicy.Statement).toEqual([
+      { Effect: 'Allow', Action: ['ecs:DescribeServices'], Resource: ['arn:aws:ecs:eu-central-1:444455556666:service/shop/shop-web-b'] },
+      { Effect: 'Allow', Action: ['elasticloadbalancing:DescribeTargetGroups'], Resource: ['*'] },
+      { Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: ['*'] },
+      { Effect: 'Allow', Action: ['elasticloadbalancing:DescribeTargetHealth'], Resource: ['*'] },
+      { Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: ['*'] },
+    ]);
+  });
+
+  it('green without alarms of its own, or without analysis, is not granted DescribeAlarms or GetMetricData there', () => {
+    const bare = parseConfig({ pairs: [{ ...examplePair(), analysis: false, ...elsewhere() }] });
+    const actions = rolePolicies(bare, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' })[0]!.permissionPolicy.Statement.flatMap((s) => s.Action);
+    expect(actions.sort()).toEqual(['ecs:DescribeServices', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth']);
+  });
+
+  it('idleAfterPromotion adds scaleService, granted UpdateService on exactly green there', () => {
+    const idle = parseConfig({ pairs: [{ ...examplePair(), idleAfterPromotion: { desiredCount: 0, afterSeconds: 120 }, ...elsewhere() }] });
+    const role = rolePolicies(idle, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' })[0]!;
+    expect(role.functions).toContain('scaleService');
+    expect(role.permissionPolicy.Statement).toContainEqual({ Effect: 'Allow', Action: ['ecs:UpdateService', 'ecs:DescribeServices'], Resource: ['arn:aws:ecs:eu-central-1:444455556666:service/shop/shop-web-b'] });
+  });
+});
