@@ -6,6 +6,9 @@ import { SIM_ACCOUNT, SIM_REGION, SimulatedAccount } from './sim/account.js';
 import type { CloudWatchModel } from './sim/cloudwatch.js';
 import type { EcsDeploymentEvent } from './sim/ecs.js';
 import type { LatencyModel } from './sim/latency.js';
+import type { CfnResource } from '../functions/lib/forwarder.js';
+import { busPolicyStatements, forwards } from './forwarders.js';
+import type { Place as SimPlace } from './sim/place.js';
 import { LOCAL_RESOURCES, resolve, type LocalStack } from './stack.js';
 import { STATE_MACHINE_ARN, startExecution, type ExecutionResult, type RunningExecution, type StartOptions, type TaskHandler } from './step-functions.js';
 
@@ -147,6 +150,11 @@ export interface LocalCanaryOptions extends Omit<StartOptions, 'name' | 'executi
    * EVENT_DELIVERY_MS for the signal function's events.
    */
   latency?: LatencyModel;
+  /**
+   * The stack's bus policy as packaged (functions/lib/forwarder.ts eventBusPolicyResources, or a
+   * packaged template's resources): which other accounts' forwarders may put events on its bus.
+   */
+  busPolicy?: Record<string, CfnResource>;
 }
 
 /**
@@ -188,19 +196,26 @@ export class LocalCanary {
     this.rules = Object.entries(declarations)
       .filter(([fn]) => fn !== 'startCanary' && fn !== 'safetyNet')
       .flatMap(([fn, d]) => (d.rules ?? []).map((r) => ({ fn, pattern: resolve(r.pattern, fn) as Record<string, unknown> })));
-    sim.cloudwatch.onStateChange((event) => this.publish(event as unknown as Record<string, unknown>));
+    sim.cloudwatch.onStateChange((event) => this.onDefaultBus(event as unknown as Record<string, unknown>));
     sim.dynamodb.createTable({ TableName: LOCAL_RESOURCES.claimsTable, KeySchema: [{ AttributeName: 'pair', KeyType: 'HASH' }] });
     sim.createQueue(LOCAL_RESOURCES.failuresQueue);
     sim.stateMachines.add(LOCAL_RESOURCES.stateMachineArn);
-    sim.ecs.onDeploymentEvent((event) => {
-      this.deploymentEvents.push(event);
-      if (this.trigger && matches(this.deploymentPattern, event as unknown as Record<string, unknown>)) {
-        const delivery = this.deliver(event);
-        // With EventBridge's latency the execution starts later: settled() waits for the delivery.
-        if (this.options.latency) this.deliveries.push(delivery);
-      }
-      this.publish(event as unknown as Record<string, unknown>);
-    });
+    sim.ecs.onDeploymentEvent((event) => this.onDefaultBus(event as unknown as Record<string, unknown>));
+    // Another place's events reach the stack's bus only through the forwarder deployed there (local/forwarders.ts).
+    const busPolicy = busPolicyStatements(options.busPolicy ?? {});
+    const listen = (place: SimPlace) => {
+      if (place === sim.home) return;
+      const forward = (event: Record<string, unknown>) => {
+        if (!forwards(place, event, busPolicy)) return;
+        // one more EventBridge delivery, from the place's bus to the stack's; settled() waits for what it starts
+        const delivery = this.options.latency ? this.options.latency.draw('eventDelivery') : EVENT_DELIVERY_MS;
+        this.deliveries.push(new Promise((r) => setTimeout(r, delivery)).then(() => this.onDefaultBus(event)));
+      };
+      place.ecs.onDeploymentEvent((event) => forward(event as unknown as Record<string, unknown>));
+      place.cloudwatch.onStateChange((event) => forward(event as unknown as Record<string, unknown>));
+    };
+    sim.places().forEach(listen);
+    sim.onPlace(listen);
     sim.onStartExecution((x) => {
       const { latency, loseStatusEvents: _, loseSignalEvents: __, sweep: ___, ...startOptions } = this.options;
       const running = startExecution(JSON.parse(x.input), {
@@ -266,6 +281,25 @@ export class LocalCanary {
   private afterDelivery<T>(invoke: () => Promise<T>): Promise<T> {
     const latency = this.options.latency;
     return latency ? new Promise((resolve) => setTimeout(resolve, latency.draw('eventDelivery'))).then(invoke) : invoke();
+  }
+
+  /**
+   * An event on the stack's default bus (the stack's own place's ECS and CloudWatch events, and
+   * what forwarders bring from elsewhere): a deployment event is recorded, and goes to startCanary
+   * when it matches its rule (what that delivery ends with); every other rule gets it too.
+   */
+  onDefaultBus(event: Record<string, unknown>): Promise<AsyncOutcome> | undefined {
+    let delivery: Promise<AsyncOutcome> | undefined;
+    if (event['detail-type'] === 'ECS Deployment State Change') {
+      this.deploymentEvents.push(event as unknown as EcsDeploymentEvent);
+      if (this.trigger && matches(this.deploymentPattern, event)) {
+        delivery = this.deliver(event as unknown as EcsDeploymentEvent);
+        // With EventBridge's latency the execution starts later: settled() waits for the delivery.
+        if (this.options.latency) this.deliveries.push(delivery);
+      }
+    }
+    this.publish(event);
+    return delivery;
   }
 
   /** What EventBridge does with a matching deployment event: invoke startCanary, asynchronously. */

@@ -1,5 +1,7 @@
 /** A simulated account seeded with one pair or many (blue live), virtual time, and the stack wired in process: for tests, the demo, the fault matrix and the benchmark. */
-import { parseConfig, placeOfService, type CanaryConfigInput, type PairConfig } from '../functions/lib/config.js';
+import { parseConfig, placeOfService, servicePlaces, type CanaryConfigInput, type PairConfig, type Place } from '../functions/lib/config.js';
+import { eventBusPolicyResources, forwarderTemplate, type CfnResource, type ForwarderTemplate } from '../functions/lib/forwarder.js';
+import { deployForwarder } from './forwarders.js';
 import { claimFor, claimItem, claimOf, type PairClaim } from '../functions/lib/pair-lock.js';
 import { useConfig } from '../functions/lib/pairs.js';
 import { declareFunctions, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
@@ -121,6 +123,13 @@ export interface WorldOptions {
    */
   dnsRole?: (role: SimRole) => SimRole | undefined;
   dnsTrust?: string[];
+  /**
+   * Sides elsewhere: the forwarder of each of their places is deployed there from `npx
+   * ecs-dns-canary forwarder`'s template, changed first by `forwarder` (undefined: none there).
+   */
+  forwarder?: (template: ForwarderTemplate, place: Place) => ForwarderTemplate | undefined;
+  /** Changes the stack's bus policy (eventBusPolicyResources, as packaged) before it is deployed. */
+  busPolicy?: (resources: Record<string, CfnResource>) => Record<string, CfnResource>;
 }
 
 /** A simulated account seeded with its pairs (blue live), virtual time, and the stack wired in process. */
@@ -148,7 +157,12 @@ export function createWorld(options: WorldOptions = {}): World {
   const latency = options.latency === false ? undefined : new LatencyModel(options.latencySeed ?? options.faultSeed ?? 1);
   if (latency) sim.route53.insyncDelay = () => latency.draw('route53Insync');
   if (latency) for (const other of sim.accounts.values()) other.route53.insyncDelay = () => latency.draw('route53Insync');
-  const canary = new LocalCanary(sim, stack, options.handlers ?? SOURCE_HANDLERS, declarations, { ...(latency ? { latency } : {}), ...options.start });
+  for (const place of servicePlaces(parsed, sim.home)) {
+    const template = (options.forwarder ?? ((t) => t))(forwarderTemplate(parsed, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' }, place), place);
+    if (template) deployForwarder(sim, template, place);
+  }
+  const busPolicy = (options.busPolicy ?? ((r) => r))(eventBusPolicyResources(parsed, 'prod'));
+  const canary = new LocalCanary(sim, stack, options.handlers ?? SOURCE_HANDLERS, declarations, { ...(latency ? { latency } : {}), busPolicy, ...options.start });
   cleanups.push(() => canary.stop());
   const live = options.seed?.live ?? 0;
   const green = pair.services[1 - live]!;

@@ -2,9 +2,12 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { run } from '../cli/main.js';
 import { parseConfig, type CanaryConfigInput } from '../functions/lib/config.js';
-import { eventBusPolicyResources, forwarderRoleName, forwarderStackName, forwarderTemplate } from '../functions/lib/forwarder.js';
+import { eventBusPolicyResources, forwarderRoleName, forwarderStackName, forwarderTemplate, type CfnResource, type ForwarderTemplate } from '../functions/lib/forwarder.js';
 import { alarmRulePattern, deploymentRulePattern, greenFailureRulePatterns } from '../functions/lib/stack.js';
 import example from '../local/example.config.js';
+import { EVENT_DELIVERY_MS } from '../local/local-canary.js';
+import { world } from './helpers.js';
+import type { WorldOptions } from '../local/world.js';
 
 // Sides in other regions and accounts: the forwarder of each place (its rules, its role), the
 // stack's bus policy, `npx ecs-dns-canary forwarder`.
@@ -192,5 +195,112 @@ describe('npx ecs-dns-canary forwarder --region R [--account A]', () => {
       expect(JSON.parse(out).error, argv.join(' ')).toBe('UsageError');
     }
     expect(JSON.parse((await cli('forwarder', '--json', ...stack, '--region', 'Frankfurt')).out).message).toBe('--region takes an AWS region such as eu-central-1 (where the forwarder goes), got Frankfurt');
+  });
+});
+
+// In the simulated organization: the world deploys each place's forwarder from the template the CLI
+// prints (local/forwarders.ts reads its rules, targets and role from it) and the stack's bus policy
+// as packaged; `forwarder` and `busPolicy` change them first.
+
+/** The example pair with green elsewhere: in eu-central-1 of another account (through a role), or in us-east-1 of the stack's. */
+const greenIn = (where: 'account' | 'region') => {
+  const p = pair();
+  p.services[1] = { ...p.services[1]!, alarms: ['shop-web-b-5xx'], ...(where === 'account' ? { region: 'eu-central-1', roleArn: SIDE_ROLE } : { region: 'us-east-1' }) };
+  return p;
+};
+const placeOf = (where: 'account' | 'region') => (where === 'account' ? FRANKFURT : VIRGINIA);
+
+/** In a world made with `options`, green's rollout completes and its alarm fires, in its place: which of the two events reached the stack's bus. */
+async function eventsOfGreen(options: WorldOptions, where: 'account' | 'region') {
+  const w = world({ pair: greenIn(where), latency: false, ...options });
+  w.canary.trigger = false;
+  const place = w.sim.place(placeOf(where).account, placeOf(where).region);
+  w.deployGreen();
+  await w.clock.run(new Promise((resolve) => setTimeout(resolve, w.sim.ecs.rolloutMs)));
+  place.cloudwatch.setState('shop-web-b-5xx', 'ALARM', 'Threshold crossed');
+  await w.clock.run(new Promise((resolve) => setTimeout(resolve, 2 * EVENT_DELIVERY_MS + 1)));
+  const fromThere = (e: any) => e.account === place.account && e.region === place.region;
+  const reached = {
+    deployment: w.canary.deploymentEvents.some((e) => fromThere(e) && e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED'),
+    alarm: w.canary.signals.some((s: any) => fromThere(s.event) && s.event.detail.alarmName === 'shop-web-b-5xx'),
+  };
+  w.dispose();
+  return reached;
+}
+
+describe('events of sides elsewhere, in the simulated organization', () => {
+  for (const where of ['account', 'region'] as const)
+    it(`reach the stack's bus from a place with a forwarder (another ${where}), and nothing does from one without`, async () => {
+      expect(await eventsOfGreen({}, where)).toEqual({ deployment: true, alarm: true });
+      expect(await eventsOfGreen({ forwarder: () => undefined }, where)).toEqual({ deployment: false, alarm: false });
+    });
+
+  it("from another account, only when the stack's bus policy names the forwarder's role; within the stack's account, without one", async () => {
+    expect(await eventsOfGreen({ busPolicy: () => ({}) }, 'account')).toEqual({ deployment: false, alarm: false });
+    const otherRole = (resources: Record<string, CfnResource>) => {
+      const out = structuredClone(resources);
+      for (const r of Object.values(out)) r.Properties.Statement.Principal.AWS = [`arn:aws:iam::${OTHER}:role/someone-else`];
+      return out;
+    };
+    expect(await eventsOfGreen({ busPolicy: otherRole }, 'account')).toEqual({ deployment: false, alarm: false });
+    expect(await eventsOfGreen({ busPolicy: () => ({}) }, 'region')).toEqual({ deployment: true, alarm: true });
+  });
+
+  it("are refused when the forwarder's role may not put events on the stack's bus, or EventBridge of that account may not assume it, or the rule sends elsewhere", async () => {
+    const changed = (change: (t: ForwarderTemplate) => void) => (t: ForwarderTemplate) => (change(t), t);
+    for (const change of [
+      changed((t) => (t.Resources.ForwarderRole!.Properties.Policies[0].PolicyDocument.Statement[0].Resource = 'arn:aws:events:eu-west-1:123456789012:event-bus/other')),
+      changed((t) => (t.Resources.ForwarderRole!.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['aws:SourceAccount'] = '999999999999')),
+      changed((t) => {
+        for (const r of Object.values(t.Resources)) if (r.Type === 'AWS::Events::Rule') r.Properties.Targets[0].Arn = `arn:aws:events:eu-central-1:${OTHER}:event-bus/default`;
+      }),
+    ])
+      expect(await eventsOfGreen({ forwarder: change }, 'account')).toEqual({ deployment: false, alarm: false });
+  });
+
+  it('npx ecs-dns-canary status names each place without a forwarder stack, and how to check a place in another account', async () => {
+    const both = greenIn('region');
+    const w = world({ pair: both, latency: false, forwarder: () => undefined });
+    const { code, json } = await w.operator('status', '--json');
+    expect(code).toBe(0);
+    expect(json.forwarders).toEqual([
+      {
+        account: STACK.account,
+        region: 'us-east-1',
+        stackName: 'ecs-dns-canary-prod-forwarder',
+        state: 'MISSING',
+        stackStatus: null,
+        next: 'npx ecs-dns-canary forwarder --region us-east-1 > forwarder.json && aws cloudformation deploy --template-file forwarder.json --stack-name ecs-dns-canary-prod-forwarder --capabilities CAPABILITY_NAMED_IAM --region us-east-1',
+      },
+    ]);
+    expect((await w.operator('status')).out).toMatch(/123456789012\/us-east-1 {2}NO FORWARDER STACK: no event of its sides reaches the stack, so no canary of them starts; deploy it: npx ecs-dns-canary forwarder --region us-east-1/);
+    const cfn = w.sim.calls.filter((c) => c.service === 'cloudformation');
+    expect(cfn.map((c) => [c.command, c.region])).toContainEqual(['DescribeStacks', 'us-east-1']);
+
+    w.dispose();
+    const deployed = world({ pair: both, latency: false });
+    expect((await deployed.operator('status', 'shop-web', '--json')).json.forwarders).toMatchObject([{ region: 'us-east-1', state: 'DEPLOYED', stackStatus: 'CREATE_COMPLETE', next: null }]);
+    deployed.sim.place(STACK.account, 'us-east-1').cloudformation.putStack('ecs-dns-canary-prod-forwarder', { Resources: {} }, 'ROLLBACK_COMPLETE');
+    expect((await deployed.operator('status', '--json')).json.forwarders).toMatchObject([{ state: 'MISSING', stackStatus: 'ROLLBACK_COMPLETE' }]);
+
+    deployed.dispose();
+    const elsewhere = world({ pair: greenIn('account'), latency: false });
+    const unseen = (await elsewhere.operator('status', '--json')).json.forwarders;
+    expect(unseen).toEqual([
+      {
+        account: OTHER,
+        region: 'eu-central-1',
+        stackName: 'ecs-dns-canary-prod-forwarder',
+        state: 'UNSEEN',
+        stackStatus: null,
+        next: 'aws cloudformation describe-stacks --stack-name ecs-dns-canary-prod-forwarder --region eu-central-1 (with credentials of account 333333333333)',
+      },
+    ]);
+    expect((await elsewhere.operator('status')).out).toContain('333333333333/eu-central-1  another account: your credentials cannot see its stacks; check there: aws cloudformation describe-stacks');
+    // every side here: no forwarder to look for, and no call to look
+    elsewhere.dispose();
+    const here = world({ latency: false });
+    expect((await here.operator('status', '--json')).json.forwarders).toBeUndefined();
+    expect(here.sim.calls.filter((c) => c.service === 'cloudformation' || c.command === 'GetCallerIdentity')).toEqual([]);
   });
 });

@@ -30,10 +30,16 @@ export const partitionOf = (region: string) => (region.startsWith('cn-') ? 'aws-
 /** The stack's default bus, where the forwarders send and the stack's rules listen. */
 export const stackBusArn = (stack: StackPlace) => `arn:${stack.partition ?? partitionOf(stack.region)}:events:${stack.region}:${stack.account}:event-bus/default`;
 
+/** A resource of a template, as CloudFormation reads it. */
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, any>;
+}
+
 export interface ForwarderTemplate {
   AWSTemplateFormatVersion: '2010-09-09';
   Description: string;
-  Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  Resources: Record<string, CfnResource>;
 }
 
 /** The logical id of the forwarder's role in its template. */
@@ -130,7 +136,7 @@ export function forwarderTemplate(config: CanaryConfig, stack: StackPlace, place
  * account (`sls package` needs no credentials): a side's account is its role's (roleArn), its
  * region `${AWS::Region}` when it names none. None when no side names a role.
  */
-export function eventBusPolicyResources(config: CanaryConfig, stage: string): Record<string, object> {
+export function eventBusPolicyResources(config: CanaryConfig, stage: string): Record<string, CfnResource> {
   const stack = { account: '${AWS::AccountId}', region: '${AWS::Region}' };
   const byAccount = new Map<string, string[]>();
   for (const place of servicePlaces(config, stack)) {

@@ -16,7 +16,7 @@ import { realWork } from '../virtual-time.js';
 
 export { SIM_ACCOUNT, SIM_REGION, Place };
 
-export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs' | 'elbv2' | 'lambda' | 'secretsmanager' | 'sts';
+export type ServiceName = 'route53' | 'ecs' | 'cloudwatch' | 'eventbridge' | 'sfn' | 'dynamodb' | 'sqs' | 'elbv2' | 'lambda' | 'secretsmanager' | 'sts' | 'cloudformation';
 
 /** The SDK client class names, as middleware sees them, of the services the account models. */
 const SERVICES: Record<string, ServiceName> = {
@@ -31,10 +31,11 @@ const SERVICES: Record<string, ServiceName> = {
   LambdaClient: 'lambda',
   SecretsManagerClient: 'secretsmanager',
   STSClient: 'sts',
+  CloudFormationClient: 'cloudformation',
 };
 
 /** The services whose state is per place (account and region); the rest is the stack's own place's, but for the global ones. */
-const PLACED = new Set<ServiceName>(['ecs', 'cloudwatch', 'elbv2']);
+const PLACED = new Set<ServiceName>(['ecs', 'cloudwatch', 'elbv2', 'cloudformation']);
 const GLOBAL = new Set<ServiceName>(['route53', 'sts']);
 
 /**
@@ -467,6 +468,8 @@ export class SimulatedAccount {
         return elbv2.createTargetGroup(input);
       case 'elbv2:CreateListenerCommand':
         return elbv2.createListener(input);
+      case 'cloudformation:DescribeStacksCommand':
+        return place.cloudformation.describeStacks(input);
       default:
         return awsError('UnsupportedOperation', `the simulated ${service} does not implement ${command}`);
     }

@@ -1,3 +1,4 @@
+import { CloudFormationModel } from './cloudformation.js';
 import { CloudWatchModel } from './cloudwatch.js';
 import { EcsModel } from './ecs.js';
 import { Elbv2Model } from './more.js';
@@ -11,6 +12,8 @@ export class Place {
   readonly ecs: EcsModel;
   readonly cloudwatch: CloudWatchModel;
   readonly elbv2: Elbv2Model;
+  /** Its stacks (the forwarders deployed there). */
+  readonly cloudformation: CloudFormationModel;
 
   constructor(
     readonly account: string,
@@ -19,6 +22,7 @@ export class Place {
     this.ecs = new EcsModel(account, region);
     this.cloudwatch = new CloudWatchModel(account, region);
     this.elbv2 = new Elbv2Model(this.ecs, account, region);
+    this.cloudformation = new CloudFormationModel(account, region);
   }
 }
 
