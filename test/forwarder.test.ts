@@ -6,7 +6,7 @@ import { eventBusPolicyResources, forwarderRoleName, forwarderStackName, forward
 import { alarmRulePattern, deploymentRulePattern, greenFailureRulePatterns } from '../functions/lib/stack.js';
 import example from '../local/example.config.js';
 import { EVENT_DELIVERY_MS } from '../local/local-canary.js';
-import { world } from './helpers.js';
+import { weightsOf, world } from './helpers.js';
 import type { WorldOptions } from '../local/world.js';
 
 // Sides in other regions and accounts: the forwarder of each place (its rules, its role), the
@@ -302,5 +302,34 @@ describe('events of sides elsewhere, in the simulated organization', () => {
     const here = world({ latency: false });
     expect((await here.operator('status', '--json')).json.forwarders).toBeUndefined();
     expect(here.sim.calls.filter((c) => c.service === 'cloudformation' || c.command === 'GetCallerIdentity')).toEqual([]);
+  });
+});
+
+describe('a canary of a green in eu-central-1 of another account', () => {
+  it('starts only when the forwarder is deployed there, and promotes; without it nothing starts and nothing moves', async () => {
+    const w = world({ pair: greenIn('account'), latency: false });
+    const [result, ...more] = await w.runCanary();
+    expect(more).toEqual([]);
+    expect(result!.status, `${result!.error}: ${result!.cause}`).toBe('SUCCEEDED');
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 0, green: 100 });
+    // the deployment event that started it is green's place's, forwarded
+    expect(w.canary.deploymentEvents.filter((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED').map((e) => [e.account, e.region])).toEqual([[OTHER, 'eu-central-1']]);
+    w.dispose();
+
+    const without = world({ pair: greenIn('account'), latency: false, forwarder: () => undefined });
+    expect(await without.runCanary()).toEqual([]);
+    expect(without.canary.deploymentEvents).toEqual([]);
+    expect(weightsOf(without.sim, without.pair)).toEqual({ blue: 100, green: 0 });
+    expect(without.route53Writes()).toBe(0);
+  });
+
+  it("rolls back at once when green's own alarm fires there: the alarm crosses through the forwarder", async () => {
+    const w = world({ pair: greenIn('account'), latency: false });
+    w.whenGreenReaches(50, () => w.sim.place(OTHER, 'eu-central-1').cloudwatch.setState('shop-web-b-5xx', 'ALARM', 'Threshold crossed'));
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('CanaryRolledBack');
+    expect(result!.cause).toContain('shop-web-b-5xx');
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
+    expect(w.canary.signals.map((s: any) => [s.event.account, s.event.region, s.event.detail.alarmName])).toContainEqual([OTHER, 'eu-central-1', 'shop-web-b-5xx']);
   });
 });
