@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { clockText, LiveScreen, paint, statusLine, timeline, wrapWords, type CanaryView } from '../cli/render.js';
 import userConfig from '../canary.config.js';
-import { configProblems, parseConfig } from '../functions/lib/config.js';
-import example from './example.config.js';
+import { accountOfRole, configProblems, parseConfig, placeOfService, type Place } from '../functions/lib/config.js';
+import example, { CROSS_ACCOUNT } from './example.config.js';
 import type { EventLog, ExecutionResult } from './step-functions.js';
 import { endpointOf, targetGroupArn } from './local-canary.js';
 import { createWorld, type World } from './world.js';
@@ -33,6 +33,10 @@ options:
   --observe               analysis in observe mode: verdicts recorded, WouldRollBack sent, nothing acted on
   --alarms-only           no comparison of green with blue (analysis: false): the alarms alone judge
                           (the example's 5xx-rate alarm follows the pair-wide 5xx rate, > 2 % over a minute)
+  --cross-account         the example across a simulated organization: its zone in account 222222222222
+                          (through a DNS role), green in eu-central-1 of account 444455556666 (through
+                          its role, its events through the forwarder there); with --fail-at, green's own
+                          alarm fires there and its event crosses through the forwarder
   --no-latency            without AWS's latencies (Lambda cold starts, state transitions, EventBridge
                           delivery, Route53 INSYNC as a distribution: local/sim/latency.ts), which are on
   --json                  print one JSON summary as the last line
@@ -60,6 +64,9 @@ export interface DemoSummary {
   greenFailedRequests: number | null;
   /** From green's first failed request to the rollback's change batch, virtual seconds; null without both. */
   detectionSeconds: number | null;
+  /** Where each part ran: the stack, the zone (its Route53), blue and green. */
+  accounts: { stack: string; zone: string; blue: string; green: string };
+  regions: { stack: string; blue: string; green: string };
 }
 
 class UsageError extends Error {}
@@ -79,6 +86,7 @@ interface Options {
   traffic?: number;
   observe: boolean;
   alarmsOnly: boolean;
+  crossAccount: boolean;
   noLatency: boolean;
   json: boolean;
   speed?: number;
@@ -107,6 +115,7 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
         traffic: { type: 'string' },
         observe: { type: 'boolean', default: false },
         'alarms-only': { type: 'boolean', default: false },
+        'cross-account': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         'no-latency': { type: 'boolean', default: false },
         speed: { type: 'string' },
@@ -151,6 +160,7 @@ function parseOptions(argv: string[], steps: number[], tty: boolean): Options | 
     traffic: number('traffic', values.traffic, 0.01, 100_000),
     observe: values.observe,
     alarmsOnly: values['alarms-only'],
+    crossAccount: values['cross-account'],
     noLatency: values['no-latency'],
     failAt: percent('fail-at', values['fail-at']),
     unhealthyAt: percent('unhealthy-at', values['unhealthy-at']),
@@ -253,6 +263,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     ...(opts.idleAfterPromotion ? { idleAfterPromotion: { desiredCount: 0, afterSeconds: 120 } } : {}),
     ...(opts.approveAt !== undefined || opts.rejectAt !== undefined ? { approval: { atPercent: [(opts.approveAt ?? opts.rejectAt)!], timeoutSeconds: 600, onTimeout: 'rollback' as const } } : {}),
     ...(opts.alarmsOnly ? { analysis: false as const } : opts.observe ? { analysis: { mode: 'observe' as const } } : {}),
+    ...(opts.crossAccount ? CROSS_ACCOUNT : {}),
   };
   let awaiting = false;
   let wouldRollBackSaid = false;
@@ -261,6 +272,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   // The clock ticks during bakes and waits: redraw every virtual 5 s (a virtual timer: the world's clock is installed).
   const ticking = live ? setInterval(refresh, 5_000) : undefined;
   const [blue, green] = world.pair.services;
+  const [bluePlace, greenPlace] = [blue, green].map((s) => placeOfService(s, sim.home)) as [Place, Place];
+  const route53 = sim.route53Of(pair.hostedZoneId);
   if (opts.smokeFail) sim.http.serve(endpointOf(green.service), { status: 503, body: 'no healthy upstream' });
   if (opts.hookFail)
     sim.lambda.define(hookArn(opts.hookFail), () => {
@@ -269,7 +282,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     });
 
   // Traffic: the rate, and how green answers (blue keeps the model's 0.1 % and its latency).
-  const greenTargetGroup = targetGroupArn(green.service);
+  const greenTargetGroup = targetGroupArn(green.service, greenPlace);
   if (opts.traffic !== undefined) sim.traffic.setRate(pair.hostedZoneId, pair.recordName, pair.recordType, opts.traffic);
   if (opts.greenErrors !== undefined) sim.traffic.setBehaviour(greenTargetGroup, { errorRate: opts.greenErrors / 100 });
   if (opts.greenLatency !== undefined) sim.traffic.setBehaviour(greenTargetGroup, { latencyMs: { median: opts.greenLatency / 3, p99: opts.greenLatency } });
@@ -280,7 +293,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   const watchRate = rateAlarm
     ? setInterval(() => {
         const now = Date.now();
-        const sides = [greenTargetGroup, targetGroupArn(blue.service)];
+        const sides = [greenTargetGroup, targetGroupArn(blue.service, bluePlace)];
         const requests = sides.reduce((n, tg) => n + sim.traffic.requests(tg, now - 60_000, now), 0);
         const errors = sides.reduce((n, tg) => n + sim.traffic.errors(tg, now - 60_000, now), 0);
         if (requests > 0 && errors / requests > 0.02 && rateAlarmAt === undefined && opts.failAt === undefined) {
@@ -293,12 +306,18 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
 
   // Failures scripted by the flags: they start a little after the shift that reaches the step.
   const greenId = green.setIdentifier;
-  const alarm = pair.alarms[0];
+  // Across accounts, green's own alarm fires where green runs: its event reaches the stack through the forwarder there.
+  const alarm = opts.crossAccount ? green.alarms[0] : pair.alarms[0];
+  const alarms = sim.place(greenPlace.account, opts.crossAccount ? greenPlace.region : sim.home.region).cloudwatch;
   let alarmAt: number | undefined;
   if (opts.failAt !== undefined && alarm)
     world.whenGreenReaches(
       opts.failAt,
-      () => ((alarmAt = Date.now()), sim.cloudwatch.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'), say(paint(`  (scripted) alarm ${alarm} → ALARM`, 'unhealthy', color))),
+      () => (
+        (alarmAt = Date.now()),
+        alarms.setState(alarm, 'ALARM', 'Threshold Crossed: 5xx rate 7.9 % > 2 % for 2 datapoints'),
+        say(paint(`  (scripted) alarm ${alarm} → ALARM${opts.crossAccount ? ` in ${greenPlace.region} of account ${greenPlace.account}` : ''}`, 'unhealthy', color))
+      ),
       90_000,
     );
   // The scripted operator answers the gate a minute after AwaitingApproval, with the CLI.
@@ -314,9 +333,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     }, 1_000);
   }
   if (opts.unhealthyAt !== undefined)
-    world.whenGreenReaches(opts.unhealthyAt, () => (sim.ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
+    world.whenGreenReaches(opts.unhealthyAt, () => (sim.place(greenPlace.account, greenPlace.region).ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
   if (opts.targetsUnhealthyAt !== undefined)
-    world.whenGreenReaches(opts.targetsUnhealthyAt, () => (sim.elbv2.setUnhealthy(targetGroupArn(green.service), 1), say(`  (scripted) a target of ${green.service}'s target group fails its health checks`)), 90_000);
+    world.whenGreenReaches(opts.targetsUnhealthyAt, () => (sim.place(greenPlace.account, greenPlace.region).elbv2.setUnhealthy(greenTargetGroup, 1), say(`  (scripted) a target of ${green.service}'s target group fails its health checks`)), 90_000);
 
   let result: ExecutionResult;
   try {
@@ -324,7 +343,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     world.deployGreen(revision);
     say(`Pushed task definition ${green.service}:${revision} to the idle service ${green.cluster}/${green.service} (live: ${blue.service})`);
     refresh();
-    const started = new Promise<void>((resolve) => sim.onStartExecution((x) => (say(`ECS deployment COMPLETED → EventBridge rule → startCanary → execution ${x.name}`), resolve())));
+    const via = opts.crossAccount ? ` in ${greenPlace.region} of account ${greenPlace.account} → its forwarder → the stack's bus` : '';
+    const started = new Promise<void>((resolve) => sim.onStartExecution((x) => (say(`ECS deployment COMPLETED${via} → EventBridge rule → startCanary → execution ${x.name}`), resolve())));
     await clock.run(started, { speed: opts.speed });
     const canaryStart = clock.elapsedMs();
     const results = await clock.run(canary.settled(), { speed: opts.speed });
@@ -333,9 +353,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     clearInterval(watchRate);
     display.done();
 
-    const weights = sim.route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
+    const weights = route53.weights(pair.hostedZoneId, pair.recordName, pair.recordType);
     const final = { blue: weights[blue.setIdentifier]!, green: weights[greenId]! };
-    const changes = sim.route53.applied.slice(1).map((c) => ({
+    const changes = route53.applied.slice(1).map((c) => ({
       atMs: c.at - clock.startedAt,
       green: c.changes.find((x) => x.ResourceRecordSet?.SetIdentifier === greenId)?.ResourceRecordSet?.Weight ?? 0,
     }));
@@ -349,13 +369,15 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
       route53Changes: sim.count('route53', 'ChangeResourceRecordSets'),
       transitions: result.transitions,
-      idleDesiredCount: sim.ecs.service(blue.cluster, blue.service).desiredCount,
+      idleDesiredCount: sim.place(bluePlace.account, bluePlace.region).ecs.service(blue.cluster, blue.service).desiredCount,
       alarmToRollbackSeconds: null,
       greenRequests: null,
       greenFailedRequests: null,
       detectionSeconds: null,
+      accounts: { stack: sim.home.account, zone: world.pair.dnsRoleArn ? accountOfRole(world.pair.dnsRoleArn) : sim.home.account, blue: bluePlace.account, green: greenPlace.account },
+      regions: { stack: sim.home.region, blue: bluePlace.region, green: greenPlace.region },
     };
-    const firstShiftAt = sim.route53.applied[1]?.at;
+    const firstShiftAt = route53.applied[1]?.at;
     const rollbackChange = summary.outcome === 'ROLLED_BACK' ? changes.filter((c) => c.green === 0).at(-1) : undefined;
     const movedBackAt = rollbackChange ? rollbackChange.atMs + clock.startedAt : Date.now();
     if (firstShiftAt !== undefined) {

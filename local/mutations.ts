@@ -2,11 +2,12 @@ import { parseConfig } from '../functions/lib/config.js';
 import { CANARY_NAMESPACE } from '../functions/lib/canary-metrics.js';
 import { dashboardName, declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import { rolePolicies } from '../functions/lib/roles.js';
-import example from './example.config.js';
+import example, { CROSS_ACCOUNT } from './example.config.js';
 import { SIM_ACCOUNT, SIM_REGION } from './sim/constants.js';
 import { endpointOf } from './local-canary.js';
 import type { LocalStack } from './stack.js';
 import type { Fault } from './sim/account.js';
+import type { SimRole } from './sim/sts.js';
 import { loseFirstResponse, type ExecutionResult, type TaskHandler } from './step-functions.js';
 import { createWorld, weightsOf, type World, type WorldOptions } from './world.js';
 
@@ -28,10 +29,10 @@ export interface Mutation {
   options?: Pick<WorldOptions, 'dnsRole'>;
 }
 
-/** The example pair with its zone in another account of the simulated organization, reached through this role. */
-export const CROSS_ACCOUNT_PAIR = { dnsRoleArn: 'arn:aws:iam::222222222222:role/ecs-dns-canary-dns', dnsExternalId: 'shop-web-canary' };
+/** The example pair across the simulated organization (local/example.config.ts). */
+export const CROSS_ACCOUNT_PAIR = CROSS_ACCOUNT;
 
-/** The scenarios that, between them, have every function that calls Route53 call it through the DNS role. */
+/** The scenarios that, between them, have every function that calls Route53 or reads green call it through its role. */
 export const CROSS_ACCOUNT_SCENARIOS = [
   'a canary promotes green, notifying every step',
   'an alarm rolls the canary back',
@@ -75,15 +76,17 @@ export function mutations({ full = false, crossAccount = false } = {}): Mutation
         },
       });
   }
-  // The DNS role in the other account, as `iam` prints it: each function it trusts, and each call it allows.
+  // Each role in another account, as `iam` prints it: each function it trusts, and each call it allows.
   if (crossAccount)
     for (const role of rolePolicies(parseConfig(config), { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' })) {
+      const name = role.roleArn.split('/').at(-1)!;
+      const only = (change: (r: SimRole) => void) => (r: SimRole) => (r.arn === role.roleArn && change(r), r);
       role.functions.forEach((fn, k) => {
         const principal = role.trustPolicy.Statement[0]!.Principal!.AWS[k]!;
-        out.push({ fn, removed: "the DNS role's trust in its role", apply: () => undefined, options: { dnsRole: (r) => ((r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => p !== principal)), r) } });
+        out.push({ fn, removed: `${name}'s trust in its role`, apply: () => undefined, options: { dnsRole: only((r) => (r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => p !== principal))) } });
       });
       for (const action of role.permissionPolicy.Statement.flatMap((s) => s.Action))
-        out.push({ fn: 'dnsRole', removed: action, apply: () => undefined, options: { dnsRole: (r) => ((r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes(action))), r) } });
+        out.push({ fn: name, removed: action, apply: () => undefined, options: { dnsRole: only((r) => (r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes(action)))) } });
     }
   return out.filter((m) => !base.has(`${m.fn} ${m.removed}`)).map((m) => (full ? { ...m, full } : crossAccount ? { ...m, crossAccount } : m));
 }
