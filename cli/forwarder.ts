@@ -53,7 +53,9 @@ export function formatForwarder(place: Place, stack: Place, stage: string, templ
   const rules = Object.keys(template.Resources).filter((id) => template.Resources[id]!.Type === 'AWS::Events::Rule');
   return [
     `The forwarder of account ${place.account}, region ${place.region} (rules ${rules.join(', ')}) to the stack's bus in ${stack.account}/${stack.region} (stage ${stage}).`,
-    `Save it and deploy it with credentials of account ${place.account}, before \`sls deploy\` of the stack (whose bus policy names its role):`,
+    place.account === stack.account
+      ? `Save it and deploy it with credentials of account ${place.account}:`
+      : `Save it and deploy it with credentials of account ${place.account}, before \`sls deploy\` of the stack (whose bus policy names its role):`,
     `  ${printCommand(place, stack)} > forwarder.json`,
     `  ${deployCommand(stage, place)}`,
   ];

@@ -43,7 +43,7 @@ export interface ForwarderTemplate {
 }
 
 /** The logical id of the forwarder's role in its template. */
-export const FORWARDER_ROLE = 'ForwarderRole';
+const FORWARDER_ROLE = 'ForwarderRole';
 
 const samePlace = (a: Place, b: Place) => a.account === b.account && a.region === b.region;
 
@@ -51,7 +51,7 @@ const samePlace = (a: Place, b: Place) => a.account === b.account && a.region ==
  * The stack's patterns of a place's own events (deployments, green failures, its sides' alarms),
  * with the stack's pseudo parameters read as that place's: they name only its services and alarms.
  */
-export function forwardedPatterns(config: CanaryConfig, stack: StackPlace, place: Place): { name: string; description: string; pattern: object }[] {
+function forwardedPatterns(config: CanaryConfig, stack: StackPlace, place: Place): { name: string; description: string; pattern: object }[] {
   const pairs = config.pairs
     .map((p) => ({ ...p, alarms: [], services: p.services.filter((s) => samePlace(placeOfService(s, stack), place)) }))
     .filter((p) => p.services.length > 0);
