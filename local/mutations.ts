@@ -2,6 +2,7 @@ import { parseConfig } from '../functions/lib/config.js';
 import { CANARY_NAMESPACE } from '../functions/lib/canary-metrics.js';
 import { dashboardName, declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import { rolePolicies } from '../functions/lib/roles.js';
+import { eventBusPolicyResources } from '../functions/lib/forwarder.js';
 import example, { CROSS_ACCOUNT } from './example.config.js';
 import { SIM_ACCOUNT, SIM_REGION } from './sim/constants.js';
 import { endpointOf } from './local-canary.js';
@@ -26,7 +27,7 @@ export interface Mutation {
   /** Run against CROSS_ACCOUNT_SCENARIOS, with the example's zone in another account. */
   crossAccount?: boolean;
   /** What the mutation changes outside the stack (the DNS role in the other account). */
-  options?: Pick<WorldOptions, 'dnsRole'>;
+  options?: Pick<WorldOptions, 'dnsRole' | 'busPolicy'>;
 }
 
 /** The example pair across the simulated organization (local/example.config.ts). */
@@ -88,6 +89,18 @@ export function mutations({ full = false, crossAccount = false } = {}): Mutation
       for (const action of role.permissionPolicy.Statement.flatMap((s) => s.Action))
         out.push({ fn: name, removed: action, apply: () => undefined, options: { dnsRole: only((r) => (r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes(action)))) } });
     }
+  // The stack's bus policy, as packaged: each forwarder role of another account it lets in.
+  if (crossAccount)
+    for (const [id, policy] of Object.entries(eventBusPolicyResources(parseConfig(config), 'prod')))
+      for (const principal of policy.Properties.Statement.Principal.AWS as { 'Fn::Sub': string }[]) {
+        const without = (resources: ReturnType<typeof eventBusPolicyResources>) => {
+          const changed = structuredClone(resources);
+          const statement = changed[id]!.Properties.Statement;
+          statement.Principal.AWS = statement.Principal.AWS.filter((p: { 'Fn::Sub': string }) => p['Fn::Sub'] !== principal['Fn::Sub']);
+          return changed;
+        };
+        out.push({ fn: 'busPolicy', removed: `${policy.Properties.StatementId} ${principal['Fn::Sub'].split('/').at(-1)}`, apply: () => undefined, options: { busPolicy: without } });
+      }
   return out.filter((m) => !base.has(`${m.fn} ${m.removed}`)).map((m) => (full ? { ...m, full } : crossAccount ? { ...m, crossAccount } : m));
 }
 

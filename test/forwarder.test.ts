@@ -6,6 +6,7 @@ import { eventBusPolicyResources, forwarderRoleName, forwarderStackName, forward
 import { alarmRulePattern, deploymentRulePattern, greenFailureRulePatterns } from '../functions/lib/stack.js';
 import example from '../local/example.config.js';
 import { EVENT_DELIVERY_MS } from '../local/local-canary.js';
+import { mutations } from '../local/mutations.js';
 import { weightsOf, world } from './helpers.js';
 import type { WorldOptions } from '../local/world.js';
 
@@ -331,5 +332,11 @@ describe('a canary of a green in eu-central-1 of another account', () => {
     expect(result!.cause).toContain('shop-web-b-5xx');
     expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
     expect(w.canary.signals.map((s: any) => [s.event.account, s.event.region, s.event.detail.alarmName])).toContainEqual([OTHER, 'eu-central-1', 'shop-web-b-5xx']);
+  });
+});
+
+describe('the mutation proof (local/mutations.ts)', () => {
+  it("removes each forwarder role the stack's bus policy lets in, one at a time (test/mutations.test.ts runs each against the cross-account scenarios)", () => {
+    expect(mutations({ crossAccount: true }).filter((m) => m.fn === 'busPolicy').map((m) => m.removed)).toEqual(['ecs-dns-canary-prod-forwarders-444455556666 ecs-dns-canary-prod-forwarder-eu-central-1']);
   });
 });
