@@ -9,24 +9,28 @@ describe('the mutation scenarios', () => {
   it.each(Object.keys(SCENARIOS))('%s, on the stack as packaged', async (name) => {
     await SCENARIOS[name]!({});
   });
-  it.each(CROSS_ACCOUNT_SCENARIOS)('%s, with the zone in another account', async (name) => {
+  it.each(CROSS_ACCOUNT_SCENARIOS)('%s, with the zone and green in other accounts', async (name) => {
     await SCENARIOS[name]!({ pair: CROSS_ACCOUNT_PAIR });
   });
 });
 
 describe('the cross-account grants', () => {
-  it("are sts:AssumeRole on the DNS role for exactly the functions that call Route53, the role's trust in each, and each call it allows", () => {
-    const fns = ['preflight', 'shiftTraffic', 'waitForChange', 'promote', 'rollBack', 'safetyNet', 'sweep'];
+  it("are sts:AssumeRole on each role for exactly the functions that call through it, each role's trust in each, each call it allows, and the bus policy's forwarder roles", () => {
+    const dns = ['preflight', 'shiftTraffic', 'waitForChange', 'promote', 'rollBack', 'safetyNet', 'sweep'];
+    const green = ['startCanary', 'preflight', 'judgeGreen'];
     expect(mutations({ crossAccount: true }).map((m) => `${m.fn} ${m.removed}`)).toEqual([
-      ...fns.map((fn) => `${fn} sts:AssumeRole`),
-      ...fns.map((fn) => `${fn} the DNS role's trust in its role`),
-      ...['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange'].map((a) => `dnsRole ${a}`),
+      ...['startCanary', 'preflight', 'shiftTraffic', 'waitForChange', 'judgeGreen', 'promote', 'rollBack', 'safetyNet', 'sweep'].map((fn) => `${fn} sts:AssumeRole`),
+      ...dns.map((fn) => `${fn} ecs-dns-canary-dns's trust in its role`),
+      ...['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange'].map((a) => `ecs-dns-canary-dns ${a}`),
+      ...green.map((fn) => `${fn} ecs-dns-canary-shop-web-b's trust in its role`),
+      ...['ecs:DescribeServices', 'elasticloadbalancing:DescribeTargetGroups', 'cloudwatch:DescribeAlarms', 'elasticloadbalancing:DescribeTargetHealth', 'cloudwatch:GetMetricData'].map((a) => `ecs-dns-canary-shop-web-b ${a}`),
+      'busPolicy ecs-dns-canary-prod-forwarders-444455556666 ecs-dns-canary-prod-forwarder-eu-central-1',
     ]);
   });
 });
 
 describe('every environment variable and IAM action a function is given is needed', () => {
-  it.each([...mutations(), ...mutations({ full: true }), ...mutations({ crossAccount: true })].map((m) => [m.fn, m.removed, m.crossAccount ? ' (zone in another account)' : '', m] as const))('%s without %s%s: a scenario fails', async (_, __, ___, m) => {
+  it.each([...mutations(), ...mutations({ full: true }), ...mutations({ crossAccount: true })].map((m) => [m.fn, m.removed, m.crossAccount ? ' (zone and green in other accounts)' : '', m] as const))('%s without %s%s: a scenario fails', async (_, __, ___, m) => {
     const result = await runMutation(m);
     expect(result.caughtBy, `removing ${m.removed} from ${m.fn} went unnoticed by every scenario`).toBeDefined();
   });
