@@ -43,7 +43,9 @@ describe('npm run demo', () => {
     const { code, text, summary } = await demo('--json');
     expect(code).toBe(0);
     expect(summary).toMatchObject({ outcome: 'PROMOTED', reason: null, weights: { blue: 0, green: 100 }, steps: [10, 25, 50, 100], route53Changes: 4 });
-    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions', 'idleDesiredCount', 'alarmToRollbackSeconds', 'greenRequests', 'greenFailedRequests', 'detectionSeconds']);
+    expect(Object.keys(summary!)).toEqual(['outcome', 'reason', 'weights', 'steps', 'virtualSeconds', 'wallSeconds', 'route53Changes', 'transitions', 'idleDesiredCount', 'alarmToRollbackSeconds', 'greenRequests', 'greenFailedRequests', 'detectionSeconds', 'accounts', 'regions']);
+    expect(summary!.accounts).toEqual({ stack: '123456789012', zone: '123456789012', blue: '123456789012', green: '123456789012' });
+    expect(summary!.regions).toEqual({ stack: 'eu-west-1', blue: 'eu-west-1', green: 'eu-west-1' });
     expect(summary!.alarmToRollbackSeconds).toBeNull();
     expect(summary!.greenRequests).toBeGreaterThan(1000);
     expect(summary!.detectionSeconds).toBeNull();
@@ -61,6 +63,25 @@ describe('npm run demo', () => {
     expect(summary!.alarmToRollbackSeconds).toBeLessThanOrEqual(5);
     // AWS's latencies are on in the demo: EventBridge, two cold starts (signal, Roll back), a transition
     expect(summary!.alarmToRollbackSeconds).toBeGreaterThan(1);
+  });
+
+  it('--cross-account: the zone in a second account, green in eu-central-1 of a third, and the canary promotes', async () => {
+    const { code, text, summary } = await demo('--cross-account', '--json');
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ outcome: 'PROMOTED', weights: { blue: 0, green: 100 }, steps: [10, 25, 50, 100], route53Changes: 4 });
+    expect(summary!.accounts).toEqual({ stack: '123456789012', zone: '222222222222', blue: '123456789012', green: '444455556666' });
+    expect(summary!.regions).toEqual({ stack: 'eu-west-1', blue: 'eu-west-1', green: 'eu-central-1' });
+    expect(summary!.greenRequests).toBeGreaterThan(1000);
+    expect(text).toContain('Step 3/4: shift traffic → blue 50 / green 50');
+  });
+
+  it("--cross-account --fail-at 50: green's own alarm fires in its account and region, its event crosses through the forwarder, and the canary rolls back", async () => {
+    const { summary, text } = await demo('--cross-account', '--fail-at', '50', '--json');
+    expect(summary).toMatchObject({ outcome: 'ROLLED_BACK', weights: { blue: 100, green: 0 }, steps: [10, 25, 50] });
+    expect(summary!.reason).toContain('step 3 of 4 (green 50 %): AlarmFired: alarm shop-web-b-5xx went to ALARM');
+    expect(text).toMatch(/alarm shop-web-b-5xx → ALARM in eu-central-1 of account\s+444455556666/);
+    // The event's path (forwarder, then the stack's rule), not the judge's next poll 30 s later.
+    expect(summary!.alarmToRollbackSeconds).toBeLessThanOrEqual(6);
   });
 
   it('--fail-at 50 --no-latency: without AWS\'s latencies, the rollback follows the alarm by EventBridge\'s fixed 0.5 s', async () => {
