@@ -29,7 +29,7 @@ export interface Access {
   whenConfigured?: string[];
   /**
    * Calls made in another account, by the role they go through there (a pair's dnsRoleArn, a
-   * service's roleArn): granted to that role (functions/lib/dns-role.ts), while `statements`
+   * service's roleArn): granted to that role (functions/lib/roles.ts), while `statements`
    * grant sts:AssumeRole on it.
    */
   inRole?: Record<string, Statement[]>;
