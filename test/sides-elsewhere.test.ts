@@ -149,3 +149,17 @@ describe('least privilege across accounts', () => {
     expect(role.permissionPolicy.Statement).toContainEqual({ Effect: 'Allow', Action: ['ecs:UpdateService', 'ecs:DescribeServices'], Resource: ['arn:aws:ecs:eu-central-1:444455556666:service/shop/shop-web-b'] });
   });
 });
+
+describe('a blue in another account, scaled down after the promotion', () => {
+  it("scaleService scales it through its role, where it runs (ECS UpdateService there)", async () => {
+    const BLUE_ROLE = 'arn:aws:iam::444455556666:role/ecs-dns-canary-blue';
+    const services = examplePair().services.map((s, i) => (i === 0 ? { ...s, region: 'eu-central-1', roleArn: BLUE_ROLE } : s)) as never;
+    const w = world({ pair: { services, idleAfterPromotion: { desiredCount: 0, afterSeconds: 120 } } });
+    const result = await w.runCanary();
+    expect(result.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    expect(w.sim.place('444455556666', 'eu-central-1').ecs.service('shop', 'shop-web-a').desiredCount).toBe(0);
+    const scaled = w.sim.calls.filter((c) => c.command === 'UpdateService');
+    expect(scaled).toEqual([expect.objectContaining({ caller: 'scaleService', account: '444455556666', region: 'eu-central-1' })]);
+    expect(scaled[0]!.error).toBeUndefined();
+  });
+});
