@@ -85,9 +85,14 @@ export class VirtualClock {
     return tracked;
   }
 
-  /** Lets virtual time pass (for scripted scenarios between runs). */
+  /**
+   * Lets virtual time pass (for scripted scenarios). Inside a run, the run's driver moves time
+   * (it waits for real work in flight, such as an IAM evaluation, before the next timer): a
+   * second driver jumping ahead on its own would let timers fire before that work is done.
+   */
   async advance(ms: number): Promise<void> {
-    await this.clock.tickAsync(ms);
+    if (this.running) await new Promise((resolve) => setTimeout(resolve, ms));
+    else await this.clock.tickAsync(ms);
   }
 
   uninstall(): void {

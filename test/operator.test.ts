@@ -87,11 +87,14 @@ describe('an alarm stops the canary at once (the signal function fails the liste
 
 const GATE = { approval: { atPercent: [50], timeoutSeconds: 600, onTimeout: 'rollback' as const } };
 
-/** Resolves when the run sends AwaitingApproval. */
+/**
+ * Resolves when the run has sent AwaitingApproval and its gate's task token is parked with the
+ * claim (what `approve` wakes), checked every virtual second.
+ */
 const awaitingApproval = (w: World) =>
   new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      if (w.sim.events.some((e) => e.detailType === 'AwaitingApproval')) (clearInterval(timer), resolve());
+      if (w.sim.events.some((e) => e.detailType === 'AwaitingApproval') && w.claim()?.gateToken) (clearInterval(timer), resolve());
     }, 1_000);
   });
 
