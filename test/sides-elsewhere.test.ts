@@ -43,7 +43,10 @@ describe('a green in another account and region', () => {
     const there = w.sim.calls.filter((c) => c.account === '444455556666');
     expect(new Set(there.map((c) => `${c.service}:${c.command}`))).toEqual(new Set(['ecs:DescribeServices', 'elbv2:DescribeTargetGroups', 'elbv2:DescribeTargetHealth', 'cloudwatch:GetMetricData']));
     expect(there.every((c) => c.region === 'eu-central-1' && !c.error)).toBe(true);
-    expect(w.sim.sts.assumed.filter((a) => a.roleArn === GREEN_ROLE).every((a) => a.outcome === 'Allowed' && a.externalId === 'shop-web-green')).toBe(true);
+    const assumed = w.sim.sts.assumed.filter((a) => a.roleArn === GREEN_ROLE);
+    expect(assumed.every((a) => a.outcome === 'Allowed' && a.externalId === 'shop-web-green')).toBe(true);
+    // One AssumeRole per function and execution: its ECS, ELBv2 and CloudWatch clients share the session's credentials.
+    expect(assumed.map((a) => a.caller.split('/').at(-1)).sort()).toEqual(['ecs-dns-canary-prod-judgeGreen', 'ecs-dns-canary-prod-preflight']);
   });
 });
 
@@ -161,5 +164,22 @@ describe('a blue in another account, scaled down after the promotion', () => {
     const scaled = w.sim.calls.filter((c) => c.command === 'UpdateService');
     expect(scaled).toEqual([expect.objectContaining({ caller: 'scaleService', account: '444455556666', region: 'eu-central-1' })]);
     expect(scaled[0]!.error).toBeUndefined();
+  });
+});
+
+describe("the operator's analyze of a pair with green elsewhere", () => {
+  it('reads green where it runs, through its role in an operator session, and replays the canary HEALTHY', async () => {
+    const w = world({ pair: elsewhere(), dnsTrust: [`arn:aws:iam::${SIM_ACCOUNT}:role/operator`] });
+    const start = Date.now();
+    const result = await w.runExecution(await greenCompleted(w), 'shop-web--analyzed');
+    expect(result.status).toBe('SUCCEEDED');
+    await w.clock.advance(300_000);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const r = await w.operator('analyze', 'shop-web', '--from', iso(start - 10 * 60_000), '--to', iso(Date.now()), '--green', 'shop-web-b', '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.json).toMatchObject({ outcome: 'HEALTHY' });
+    const operatorThere = w.sim.calls.filter((c) => !c.caller && c.account === '444455556666');
+    expect(new Set(operatorThere.map((c) => `${c.service}:${c.command}`))).toEqual(new Set(['ecs:DescribeServices', 'elbv2:DescribeTargetGroups', 'cloudwatch:GetMetricData']));
+    expect(w.sim.sts.assumed.filter((a) => a.roleArn === GREEN_ROLE && /assumed-role\/operator\//.test(a.caller)).map((a) => a.sessionName)).toEqual([expect.stringMatching(/^shop-web--cli@/)]);
   });
 });

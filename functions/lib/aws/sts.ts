@@ -27,7 +27,7 @@ const clients = new Map<string, unknown>();
 const MAX_CLIENTS = 32;
 
 /** As a new Lambda container starts: no client, no credentials kept (each local world is a fresh deployment). */
-export const forgetAssumedRoles = (): void => clients.clear();
+export const forgetAssumedRoles = (): void => (clients.clear(), providers.clear());
 
 /**
  * STS refusing AssumeRole, by name. IAM says which side refused when it can ("because no
@@ -45,18 +45,34 @@ function refusal(e: Error, role: AssumedRole, use: RoleUse): Error {
   );
 }
 
-/** Credentials of `role` for `session`; a refusal is a named error (RoleUse). */
-function assumedCredentials(role: AssumedRole, session: string, use: RoleUse): AwsCredentialIdentityProvider {
+/** Credentials are renewed this long before they expire. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+const providers = new Map<string, AwsCredentialIdentityProvider>();
+
+/**
+ * Credentials of `role` for `session`, shared by every client of the session (ECS, ELBv2 and
+ * CloudWatch of one side: one AssumeRole, not one per service); a refusal is a named error (RoleUse).
+ */
+function assumedCredentials(key: string, role: AssumedRole, session: string, use: RoleUse): AwsCredentialIdentityProvider {
+  let shared = providers.get(key);
+  if (shared) return shared;
   const provider = fromTemporaryCredentials({
     params: { RoleArn: role.roleArn, RoleSessionName: session, ...(role.externalId ? { ExternalId: role.externalId } : {}), DurationSeconds: 3600 },
   });
-  return async (properties): Promise<AwsCredentialIdentity> => {
-    try {
-      return await provider(properties);
-    } catch (e) {
-      throw refusal(e as Error, role, use);
-    }
+  let current: AwsCredentialIdentity | undefined;
+  let pending: Promise<AwsCredentialIdentity> | undefined;
+  shared = async (properties) => {
+    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > RENEW_BEFORE_MS)) return current;
+    pending ??= provider(properties)
+      .then((credentials) => (current = credentials))
+      .catch((e: Error) => {
+        throw refusal(e, role, use);
+      })
+      .finally(() => (pending = undefined));
+    return pending;
   };
+  providers.set(key, shared);
+  return shared;
 }
 
 /**
@@ -67,12 +83,14 @@ export function clientFor<C>(service: string, access: (SideAccess & { region?: s
   if (!access || (!access.region && !access.role)) return home;
   const role = access.role;
   // The function name keeps each function's credentials its own where functions share a process (the local runner); on Lambda it is constant.
-  const key = JSON.stringify([process.env.AWS_LAMBDA_FUNCTION_NAME ?? '', service, access.region ?? '', role?.roleArn ?? '', role?.externalId ?? '', role ? access.session : '']);
+  const session = JSON.stringify([process.env.AWS_LAMBDA_FUNCTION_NAME ?? '', role?.roleArn ?? '', role?.externalId ?? '', role ? access.session : '']);
+  const key = JSON.stringify([session, service, access.region ?? '']);
   let client = clients.get(key) as C | undefined;
   if (!client) {
-    client = make({ ...(access.region ? { region: access.region } : {}), ...(role ? { credentials: assumedCredentials(role, access.session, use) } : {}) });
+    client = make({ ...(access.region ? { region: access.region } : {}), ...(role ? { credentials: assumedCredentials(session, role, access.session, use) } : {}) });
     clients.set(key, client);
     if (clients.size > MAX_CLIENTS) clients.delete(clients.keys().next().value!);
+    if (providers.size > MAX_CLIENTS) providers.delete(providers.keys().next().value!);
   }
   return client;
 }
