@@ -27,7 +27,7 @@ export interface Mutation {
   /** Run against CROSS_ACCOUNT_SCENARIOS, with the example's zone in another account. */
   crossAccount?: boolean;
   /** What the mutation changes outside the stack (the DNS role in the other account). */
-  options?: Pick<WorldOptions, 'dnsRole' | 'busPolicy'>;
+  options?: Pick<WorldOptions, 'role' | 'busPolicy'>;
 }
 
 /** The example pair across the simulated organization (local/example.config.ts). */
@@ -84,10 +84,10 @@ export function mutations({ full = false, crossAccount = false } = {}): Mutation
       const only = (change: (r: SimRole) => void) => (r: SimRole) => (r.arn === role.roleArn && change(r), r);
       role.functions.forEach((fn, k) => {
         const principal = role.trustPolicy.Statement[0]!.Principal!.AWS[k]!;
-        out.push({ fn, removed: `${name}'s trust in its role`, apply: () => undefined, options: { dnsRole: only((r) => (r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => p !== principal))) } });
+        out.push({ fn, removed: `${name}'s trust in its role`, apply: () => undefined, options: { role: only((r) => (r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => p !== principal))) } });
       });
       for (const action of role.permissionPolicy.Statement.flatMap((s) => s.Action))
-        out.push({ fn: name, removed: action, apply: () => undefined, options: { dnsRole: only((r) => (r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes(action)))) } });
+        out.push({ fn: name, removed: action, apply: () => undefined, options: { role: only((r) => (r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes(action)))) } });
     }
   // The stack's bus policy, as packaged: each forwarder role of another account it lets in.
   if (crossAccount)

@@ -118,11 +118,12 @@ export interface WorldOptions {
   /** The handlers; default: the TypeScript sources. */
   handlers?: Record<string, Handler>;
   /**
-   * A pair's zone in another account: its DNS role is created there from `npx ecs-dns-canary iam`'s
-   * policies (trusting `dnsTrust` too), changed first by `dnsRole` (undefined: no role at all).
+   * Each role in another account (a zone's dnsRoleArn, a side's roleArn) is created there from
+   * `npx ecs-dns-canary iam`'s policies, changed first by `role` (undefined: no such role).
    */
-  dnsRole?: (role: SimRole) => SimRole | undefined;
-  dnsTrust?: string[];
+  role?: (role: SimRole) => SimRole | undefined;
+  /** More principals those roles trust (`iam --trust`): the operator, for the CLI's reads through them. */
+  operatorTrust?: string[];
   /**
    * Sides elsewhere: the forwarder of each of their places is deployed there from `npx
    * ecs-dns-canary forwarder`'s template, changed first by `forwarder` (undefined: none there).
@@ -149,8 +150,8 @@ export function createWorld(options: WorldOptions = {}): World {
   const sim = new SimulatedAccount({ seed: options.faultSeed, throttling: options.throttling });
   for (const p of parsed.pairs) seedPair(sim, p, options.seed);
   forgetAssumedRoles();
-  for (const r of rolePolicies(parsed, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod', trust: options.dnsTrust })) {
-    const role = (options.dnsRole ?? ((x) => x))({ arn: r.roleArn, trustPolicy: r.trustPolicy, permissionPolicy: r.permissionPolicy });
+  for (const r of rolePolicies(parsed, { account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod', trust: options.operatorTrust })) {
+    const role = (options.role ?? ((x) => x))({ arn: r.roleArn, trustPolicy: r.trustPolicy, permissionPolicy: r.permissionPolicy });
     if (role) sim.addAccount(r.account).createRole(role);
   }
   cleanups.push(sim.install());

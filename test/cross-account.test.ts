@@ -83,7 +83,7 @@ describe('bad cross-account configuration is refused before any traffic moves', 
   };
 
   it('a role that does not exist: DnsRoleNotAssumable from Preflight', async () => {
-    const result = await refused({ dnsRole: () => undefined });
+    const result = await refused({ role: () => undefined });
     expect(result.error).toBe('DnsRoleNotAssumable');
     expect(result.cause).toContain(ROLE);
     expect(result.cause).toContain('npx ecs-dns-canary iam');
@@ -91,7 +91,7 @@ describe('bad cross-account configuration is refused before any traffic moves', 
 
   it("a trust policy that lacks the stack's role: DnsRoleNotTrusted from Preflight", async () => {
     const result = await refused({
-      dnsRole: (role: any) => {
+      role: (role: any) => {
         role.trustPolicy.Statement[0].Principal.AWS = role.trustPolicy.Statement[0].Principal.AWS.filter((p: string) => !p.includes('-preflight-'));
         return role;
       },
@@ -102,7 +102,7 @@ describe('bad cross-account configuration is refused before any traffic moves', 
 
   it('a wrong ExternalId fails the trust policy: DnsRoleNotTrusted', async () => {
     const result = await refused({
-      dnsRole: (role: any) => {
+      role: (role: any) => {
         role.trustPolicy.Statement[0].Condition.StringEquals['sts:ExternalId'] = ['something-else'];
         return role;
       },
@@ -132,7 +132,7 @@ describe('bad cross-account configuration is refused before any traffic moves', 
 });
 
 it('the operator reads the pair through the role too (status), when the trust policy names them', async () => {
-  const w = world({ ...crossAccount(), dnsTrust: [`arn:aws:iam::${SIM_ACCOUNT}:role/operator`] });
+  const w = world({ ...crossAccount(), operatorTrust: [`arn:aws:iam::${SIM_ACCOUNT}:role/operator`] });
   const { code, json } = await w.operator('status', 'shop-web', '--json');
   expect(code).toBe(0);
   expect(json.weights).toEqual(ALL_BLUE);
@@ -147,7 +147,7 @@ it('an operator the trust policy does not name is refused with DnsRoleNotTrusted
 });
 
 it("the DNS account's Route53 throttles with its own buckets, not the stack account's", async () => {
-  const w = world({ ...crossAccount(), dnsTrust: [OPERATOR_ROLE_ARN] });
+  const w = world({ ...crossAccount(), operatorTrust: [OPERATOR_ROLE_ARN] });
   const access = { role: { roleArn: ROLE, externalId: EXTERNAL_ID }, session: 'shop-web--burst' };
   const list = (client: Route53Client) => client.send(new ListResourceRecordSetsCommand({ HostedZoneId: w.pair.hostedZoneId })).catch((e: Error) => e.name);
   await w.clock.run(Promise.all(Array.from({ length: 80 }, () => list(route53For(access)))));

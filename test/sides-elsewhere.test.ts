@@ -62,7 +62,7 @@ describe('bad configuration of a side elsewhere is refused before any traffic mo
   };
 
   it('a service role that does not exist: ServiceRoleNotAssumable', async () => {
-    const result = await refused({ dnsRole: (r) => (r.arn === GREEN_ROLE ? undefined : r) });
+    const result = await refused({ role: (r) => (r.arn === GREEN_ROLE ? undefined : r) });
     expect(result.error).toBe('ServiceRoleNotAssumable');
     expect(result.cause).toContain(GREEN_ROLE);
     expect(result.cause).toContain('npx ecs-dns-canary iam');
@@ -70,20 +70,20 @@ describe('bad configuration of a side elsewhere is refused before any traffic mo
 
   it("a trust policy that lacks the stack's role: ServiceRoleNotTrusted, naming that role", async () => {
     const result = await refused({
-      dnsRole: (r) => ((r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => !p.includes('-preflight-'))), r),
+      role: (r) => ((r.trustPolicy.Statement[0]!.Principal!.AWS = r.trustPolicy.Statement[0]!.Principal!.AWS.filter((p) => !p.includes('-preflight-'))), r),
     });
     expect(result.error).toBe('ServiceRoleNotTrusted');
     expect(result.cause).toContain('ecs-dns-canary-prod-preflight-eu-west-1-lambdaRole');
   });
 
   it('a wrong externalId fails the trust policy: ServiceRoleNotTrusted naming externalId', async () => {
-    const result = await refused({ dnsRole: (r) => ((r.trustPolicy.Statement[0]!.Condition = { StringEquals: { 'sts:ExternalId': ['another-id'] } }), r) });
+    const result = await refused({ role: (r) => ((r.trustPolicy.Statement[0]!.Condition = { StringEquals: { 'sts:ExternalId': ['another-id'] } }), r) });
     expect(result.error).toBe('ServiceRoleNotTrusted');
     expect(result.cause).toContain('with the configured externalId');
   });
 
   it('a permission policy without a call the function makes: AccessDenied through the role, named', async () => {
-    const result = await refused({ dnsRole: (r) => ((r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes('elasticloadbalancing:DescribeTargetGroups'))), r) });
+    const result = await refused({ role: (r) => ((r.permissionPolicy.Statement = r.permissionPolicy.Statement.filter((s) => !s.Action.includes('elasticloadbalancing:DescribeTargetGroups'))), r) });
     expect(result.cause).toMatch(/assumed-role\/ecs-dns-canary-green\/shop-web--.* is not authorized to perform: elasticloadbalancing:DescribeTargetGroups/);
   });
 });
@@ -169,7 +169,7 @@ describe('a blue in another account, scaled down after the promotion', () => {
 
 describe("the operator's analyze of a pair with green elsewhere", () => {
   it('reads green where it runs, through its role in an operator session, and replays the canary HEALTHY', async () => {
-    const w = world({ pair: elsewhere(), dnsTrust: [`arn:aws:iam::${SIM_ACCOUNT}:role/operator`] });
+    const w = world({ pair: elsewhere(), operatorTrust: [`arn:aws:iam::${SIM_ACCOUNT}:role/operator`] });
     const start = Date.now();
     const result = await w.runExecution(await greenCompleted(w), 'shop-web--analyzed');
     expect(result.status).toBe('SUCCEEDED');
