@@ -5,9 +5,13 @@ import { isCanaryError } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { canaryClaims, lockTable, readClaim } from './lib/pair-lock.js';
 import { pairsConfig } from './lib/pairs.js';
+import { fromSide, sameService, type ServiceConfig } from './lib/config.js';
 
 const AlarmEvent = z.object({
   source: z.literal('aws.cloudwatch'),
+  /** Where the alarm is: the stack's place, or a side's (through its forwarder). */
+  account: z.optional(z.string()),
+  region: z.optional(z.string()),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   time: z.optional(z.string()),
   detail: z.object({
@@ -16,7 +20,7 @@ const AlarmEvent = z.object({
   }),
 });
 
-const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/([^/]+)\/([^/]+)$/;
+const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):service\/([^/]+)\/([^/]+)$/;
 const EcsEvent = z.object({
   source: z.literal('aws.ecs'),
   'detail-type': z.enum(['ECS Deployment State Change', 'ECS Service Action']),
@@ -41,28 +45,33 @@ export const handler = handled('Signal', async (event: unknown): Promise<SignalR
   const alarm = AlarmEvent.safeParse(event);
   const ecs = EcsEvent.safeParse(event);
   const config = pairsConfig();
-  const targets: { pair: string; onlyIfGreen?: { cluster: string; service: string }; error: string; cause: string }[] = [];
+  // The stack's region: where the pairs' own alarms are, and the sides that name no region run.
+  const homeRegion = process.env.AWS_REGION;
+  const targets: { pair: string; onlyIfGreen?: ServiceConfig; error: string; cause: string }[] = [];
   if (alarm.success) {
     const { alarmName, state } = alarm.data.detail;
     if (state.value !== 'ALARM') return { pairs: [] };
+    const at = { account: alarm.data.account, region: alarm.data.region };
     const cause = `alarm ${alarmName} went to ALARM${state.timestamp ? ` at ${state.timestamp}` : ''}${state.reason ? `: ${state.reason}` : ''}`;
     for (const pair of config.pairs) {
-      if (pair.alarms.includes(alarmName)) targets.push({ pair: pair.name, error: 'AlarmFired', cause });
-      // A service's own alarm stops a canary only while that service is green.
-      for (const s of pair.services.filter((s) => s.alarms.includes(alarmName)))
-        targets.push({ pair: pair.name, onlyIfGreen: { cluster: s.cluster, service: s.service }, error: 'AlarmFired', cause: `${cause} (an alarm of ${s.service})` });
+      if (pair.alarms.includes(alarmName) && fromSide({}, at, homeRegion)) targets.push({ pair: pair.name, error: 'AlarmFired', cause });
+      // A service's own alarm (where that service runs) stops a canary only while that service is green.
+      for (const s of pair.services.filter((s) => s.alarms.includes(alarmName) && fromSide(s, at, homeRegion)))
+        targets.push({ pair: pair.name, onlyIfGreen: s, error: 'AlarmFired', cause: `${cause} (an alarm of ${s.service})` });
     }
   } else if (ecs.success) {
     const m = SERVICE_ARN.exec(ecs.data.resources[0]!);
-    const pair = m && config.pairs.find((p) => p.services.some((s) => s.cluster === m[1] && s.service === m[2]));
-    if (m && pair) {
+    // The side the ARN names: its names, where it runs; a side of that account before one of the stack's.
+    const sides = m ? config.pairs.flatMap((pair) => pair.services.filter((s) => s.cluster === m[3] && s.service === m[4] && fromSide(s, { region: m[1], account: m[2] }, homeRegion)).map((s) => ({ pair, s }))) : [];
+    const side = sides.find(({ s }) => s.roleArn) ?? sides[0];
+    if (m && side) {
       const { eventName, reason, deploymentId } = ecs.data.detail;
       const failed = eventName === 'SERVICE_DEPLOYMENT_FAILED';
       targets.push({
-        pair: pair.name,
-        onlyIfGreen: { cluster: m[1]!, service: m[2]! },
+        pair: side.pair.name,
+        onlyIfGreen: side.s,
         error: failed ? 'GreenDeploymentFailed' : 'GreenTasksFailing',
-        cause: `${m[1]}/${m[2]}: ${eventName}${deploymentId ? ` (${deploymentId})` : ''}${reason ? `: ${reason}` : ''}`,
+        cause: `${m[3]}/${m[4]}: ${eventName}${deploymentId ? ` (${deploymentId})` : ''}${reason ? `: ${reason}` : ''}`,
       });
     }
   } else {
@@ -80,7 +89,7 @@ export const handler = handled('Signal', async (event: unknown): Promise<SignalR
       pairs.push({ pair: t.pair, outcome: 'NO_CANARY', detail: 'no canary is running on this pair' });
       continue;
     }
-    if (t.onlyIfGreen && (claim.green.cluster !== t.onlyIfGreen.cluster || claim.green.service !== t.onlyIfGreen.service)) {
+    if (t.onlyIfGreen && !sameService(claim.green, t.onlyIfGreen)) {
       const what = alarm.success ? `alarm ${alarm.data.detail.alarmName} belongs to ${t.onlyIfGreen.cluster}/${t.onlyIfGreen.service}, which` : `${t.onlyIfGreen.cluster}/${t.onlyIfGreen.service}`;
       logger.info('the event is about blue, not green: the canary goes on', { cause: t.cause });
       pairs.push({ pair: t.pair, outcome: 'NOT_GREEN', detail: `${what} is not the green side of the running canary (it is blue): the canary goes on` });

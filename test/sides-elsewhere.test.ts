@@ -183,3 +183,40 @@ describe("the operator's analyze of a pair with green elsewhere", () => {
     expect(w.sim.sts.assumed.filter((a) => a.roleArn === GREEN_ROLE && /assumed-role\/operator\//.test(a.caller)).map((a) => a.sessionName)).toEqual([expect.stringMatching(/^shop-web--cli@/)]);
   });
 });
+
+describe('the same cluster and service names in two regions', () => {
+  // The usual cross-region pair: shop/shop-web in the stack's region (blue) and in eu-central-1 (green).
+  const SAME_NAMES = {
+    services: [
+      { cluster: 'shop', service: 'shop-web', setIdentifier: 'shop-web-euw1' },
+      { cluster: 'shop', service: 'shop-web', setIdentifier: 'shop-web-euc1', region: 'eu-central-1', alarms: ['shop-web-5xx-euc1'] },
+    ] as never,
+  };
+
+  it('are two services: the pair is valid; the same service in one place twice is not', () => {
+    expect(parseConfig({ pairs: [{ ...examplePair(), ...SAME_NAMES }] }).pairs[0]!.services[1].region).toBe('eu-central-1');
+    const twice = { services: examplePair().services.map((s) => ({ ...s, service: 'shop-web', region: 'eu-central-1' })) as never };
+    expect(() => parseConfig({ pairs: [{ ...examplePair(), ...twice }] })).toThrow(/the two services must differ \(by cluster, service, region or account\)/);
+  });
+
+  it("promotes: blue's failing tasks in its own region (same names as green's) do not stop the canary", async () => {
+    const w = world({ pair: SAME_NAMES });
+    // Blue's tasks fail to start (the stack's region): blue's event, as the stack's bus receives it, not green's.
+    const event = { source: 'aws.ecs', 'detail-type': 'ECS Service Action', account: SIM_ACCOUNT, region: SIM_REGION, resources: [`arn:aws:ecs:${SIM_REGION}:${SIM_ACCOUNT}:service/shop/shop-web`], detail: { eventName: 'SERVICE_TASK_START_IMPAIRED' } };
+    w.whenGreenReaches(25, () => w.canary.publish(event), 30_000);
+    const [result] = await w.runCanary();
+    expect(result!.status, result!.cause).toBe('SUCCEEDED');
+    const blueSignal = await w.canary.signals.find((s) => (s.event as { region?: string }).region === SIM_REGION)!.outcome;
+    expect(blueSignal).toEqual({ pairs: [{ pair: 'shop-web', outcome: 'NOT_GREEN', detail: expect.stringContaining('shop/shop-web is not the green side') }] });
+  });
+
+  it("green's own failing tasks in eu-central-1 stop the canary (its event, as the stack's bus receives it from the forwarder)", async () => {
+    const w = world({ pair: SAME_NAMES });
+    const event = { source: 'aws.ecs', 'detail-type': 'ECS Service Action', account: SIM_ACCOUNT, region: 'eu-central-1', resources: [`arn:aws:ecs:eu-central-1:${SIM_ACCOUNT}:service/shop/shop-web`], detail: { eventName: 'SERVICE_TASK_START_IMPAIRED' } };
+    w.whenGreenReaches(25, () => w.canary.publish(event), 30_000);
+    const [result] = await w.runCanary();
+    expect(result!.error).toBe('CanaryRolledBack');
+    expect(result!.cause).toContain('GreenTasksFailing: shop/shop-web: SERVICE_TASK_START_IMPAIRED');
+    expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
+  });
+});

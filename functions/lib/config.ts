@@ -173,7 +173,8 @@ const Pair = z
     z.superRefine((pair, ctx) => {
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: pair });
       const [a, b] = pair.services;
-      if (a.cluster === b.cluster && a.service === b.service) issue('services', 'the two services must differ');
+      // The same cluster and service names in two places (regions, accounts) are two services.
+      if (sameService(a, b)) issue('services', 'the two services must differ (by cluster, service, region or account)');
       if (a.setIdentifier === b.setIdentifier) issue('services', 'the two setIdentifiers must differ');
       if (new Set(pair.alarms).size !== pair.alarms.length) issue('alarms', 'alarm names must be unique');
       pair.services.forEach((s, i) => {
@@ -302,7 +303,7 @@ const Config = z.strictObject({
       claim(`name:${pair.name}`, pair.name, ['pairs', i, 'name'], `name ${pair.name}`);
       claim(`record:${pair.hostedZoneId}:${pair.recordName}:${pair.recordType}`, pair.name, ['pairs', i, 'recordName'], `record ${pair.recordName} ${pair.recordType}`);
       pair.services.forEach((s, j) =>
-        claim(`service:${s.roleArn ? accountOfRole(s.roleArn) : ''}:${s.region ?? ''}:${s.cluster}/${s.service}`, pair.name, ['pairs', i, 'services', j], `service ${s.cluster}/${s.service}`),
+        claim(`service:${placeKey(s)}:${s.cluster}/${s.service}`, pair.name, ['pairs', i, 'services', j], `service ${s.cluster}/${s.service}`),
       );
     });
     // One role has one trust policy: every use of a role (a pair's dnsRoleArn, a service's roleArn) names the same ExternalId.
@@ -387,11 +388,21 @@ export const placeOfService = (s: Pick<ServiceConfig, 'region' | 'roleArn'>, hom
   region: s.region ?? home.region,
 });
 
-/** True when a side runs in the stack's own account and region (it names neither, or names them as they are). */
-export const isHome = (s: Pick<ServiceConfig, 'region' | 'roleArn'>, home: Place): boolean => {
-  const place = placeOfService(s, home);
-  return place.account === home.account && place.region === home.region;
-};
+/** Where a service runs as configured: its role's account and its region, '' for the stack's. */
+const placeKey = (s: Pick<ServiceConfig, 'region' | 'roleArn'>) => `${s.roleArn ? accountOfRole(s.roleArn) : ''}:${s.region ?? ''}`;
+
+/** The same service: its cluster, its name and where it runs. */
+export const sameService = (a: Pick<ServiceConfig, 'cluster' | 'service' | 'region' | 'roleArn'>, b: Pick<ServiceConfig, 'cluster' | 'service' | 'region' | 'roleArn'>) =>
+  a.cluster === b.cluster && a.service === b.service && placeKey(a) === placeKey(b);
+
+/**
+ * Whether something of side `s` (an event of its service, one of its alarms) comes from where the
+ * side runs: its region (the stack's, `homeRegion`, when it names none) and, for a side in another
+ * account, that account. (A side of the stack's account is not told apart by account: the stack's
+ * rules and the bus policy let in only the configured places.)
+ */
+export const fromSide = (s: Pick<ServiceConfig, 'region' | 'roleArn'>, at: Partial<Place>, homeRegion: string | undefined): boolean =>
+  (at.region === undefined || homeRegion === undefined || (s.region ?? homeRegion) === at.region) && (!s.roleArn || at.account === undefined || accountOfRole(s.roleArn) === at.account);
 
 /** The places other than `home` where the configured sides run, each once. */
 export function servicePlaces(config: Pick<CanaryConfig, 'pairs'>, home: Place): Place[] {
