@@ -31,7 +31,14 @@ export async function handler(event: EventBridgeEvent<string, unknown>) {
       // Events arrive late and out of order: one for a deployment that is no longer the
       // service's primary is history, not a reason to move traffic.
       const access = sideAccess(owner.pair.name, owner.pair.services[owner.index], name);
-      const primary = primaryOf(await describeService(deployment.cluster, deployment.service, access));
+      const service = await describeService(deployment.cluster, deployment.service, access).catch((e: Error) => {
+        // The service cannot be read (its role refused, say): the pair's canary starts anyway, and
+        // Preflight refuses it with that named error, where the operator looks.
+        if (!isCanaryError(e)) throw e;
+        logger.warn('cannot tell whether the deployment is still the primary; Preflight decides', { error: e.message });
+        return undefined;
+      });
+      const primary = service && primaryOf(service);
       if (primary && primary.id !== deployment.deploymentId) {
         logger.info('ignoring an out-of-date deployment event', { deploymentId: deployment.deploymentId, primary: primary.id, service: deployment.serviceArn });
         return { ignored: true, reason: `deployment ${deployment.deploymentId} is not the primary of ${deployment.cluster}/${deployment.service} (${primary.id} is)` };

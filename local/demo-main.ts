@@ -308,7 +308,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   const greenId = green.setIdentifier;
   // Across accounts, green's own alarm fires where green runs: its event reaches the stack through the forwarder there.
   const alarm = opts.crossAccount ? green.alarms[0] : pair.alarms[0];
-  const alarms = sim.place(greenPlace.account, opts.crossAccount ? greenPlace.region : sim.home.region).cloudwatch;
+  const alarms = opts.crossAccount ? sim.place(greenPlace.account, greenPlace.region).cloudwatch : sim.cloudwatch;
   let alarmAt: number | undefined;
   if (opts.failAt !== undefined && alarm)
     world.whenGreenReaches(

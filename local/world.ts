@@ -64,9 +64,9 @@ export interface World {
   canary: LocalCanary;
   live: 0 | 1;
   green: PairConfig['services'][number];
-  /** Push a new task definition to the idle service; the rollout completes after sim.ecs.rolloutMs. */
+  /** Push a new task definition to the idle service, where it runs; the rollout completes after its place's ecs.rolloutMs. */
   deployGreen(revision?: number): string;
-  /** Deploy green and let the rollout finish, without starting a canary: the COMPLETED event. */
+  /** Deploy green and let the rollout finish, without starting a canary: the COMPLETED event, as green's place sent it. */
   completedDeployment(): Promise<EcsDeploymentEvent>;
   /** Deploy and run until every canary it started has ended. */
   runCanary(): Promise<Awaited<ReturnType<LocalCanary['settled']>>>;
@@ -169,7 +169,11 @@ export function createWorld(options: WorldOptions = {}): World {
   const green = pair.services[1 - live]!;
   // Green is deployed where it runs: its place's ECS, a task definition of that place.
   const greenPlace = placeOfService(green, sim.home);
-  const deployGreen = (revision = 2) => sim.place(greenPlace.account, greenPlace.region).ecs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision, greenPlace));
+  const greenEcs = sim.place(greenPlace.account, greenPlace.region).ecs;
+  const deployGreen = (revision = 2) => greenEcs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision, greenPlace));
+  // Green's COMPLETED events, where green runs (whether or not a forwarder brings them to the stack).
+  const completed: EcsDeploymentEvent[] = [];
+  greenEcs.onDeploymentEvent((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED' && completed.push(e));
   return {
     sim,
     pair,
@@ -210,14 +214,14 @@ export function createWorld(options: WorldOptions = {}): World {
     deployGreen,
     async runCanary() {
       deployGreen();
-      await clock.run(new Promise((resolve) => setTimeout(resolve, sim.ecs.rolloutMs + 1)));
+      await clock.run(new Promise((resolve) => setTimeout(resolve, greenEcs.rolloutMs + 1)));
       return clock.run(canary.settled());
     },
     async completedDeployment() {
       canary.trigger = false;
       deployGreen();
-      await clock.run(new Promise((resolve) => setTimeout(resolve, sim.ecs.rolloutMs + 1)));
-      return canary.deploymentEvents.at(-1)!;
+      await clock.run(new Promise((resolve) => setTimeout(resolve, greenEcs.rolloutMs + 1)));
+      return completed.at(-1)!;
     },
     runExecution(input, name = 'test-execution') {
       sim.startExecution({ stateMachineArn: LOCAL_RESOURCES.stateMachineArn, name, input: JSON.stringify(input) });

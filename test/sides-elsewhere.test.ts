@@ -3,7 +3,6 @@ import { parseConfig } from '../functions/lib/config.js';
 import { rolePolicies } from '../functions/lib/roles.js';
 import { declareFunctions, statementsOf, STATE_MACHINE_NAME, type Statement } from '../functions/lib/stack.js';
 import { SIM_ACCOUNT, SIM_REGION } from '../local/sim/account.js';
-import type { EcsDeploymentEvent } from '../local/sim/ecs.js';
 import { createWorld, examplePair, weightsOf, type World, type WorldOptions } from '../local/world.js';
 
 /** Green runs in another account and region, reached through its role there; blue in the stack's place. */
@@ -21,21 +20,10 @@ const world = (options: WorldOptions = {}) => {
   return w;
 };
 
-/** Green's rollout where green runs, and the COMPLETED event its place's ECS sends (no forwarder here: the test hands it to the state machine). */
-async function greenCompleted(w: World): Promise<EcsDeploymentEvent> {
-  const place = w.sim.place('444455556666', 'eu-central-1');
-  const events: EcsDeploymentEvent[] = [];
-  place.ecs.onDeploymentEvent((e) => events.push(e));
-  w.canary.trigger = false;
-  w.deployGreen();
-  await w.clock.run(new Promise((resolve) => setTimeout(resolve, w.sim.ecs.rolloutMs + 1)));
-  return events.find((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED')!;
-}
-
 describe('a green in another account and region', () => {
   it('is judged where it runs: ECS, ELBv2 and CloudWatch of its place, through its role, and promotes', async () => {
     const w = world({ pair: elsewhere() });
-    const event = await greenCompleted(w);
+    const event = await w.completedDeployment();
     expect(event).toMatchObject({ account: '444455556666', region: 'eu-central-1' });
     const result = await w.runExecution(event, 'shop-web--green-elsewhere');
     expect(result.status, result.cause).toBe('SUCCEEDED');
@@ -53,7 +41,7 @@ describe('a green in another account and region', () => {
 describe('bad configuration of a side elsewhere is refused before any traffic moves, DNS untouched', () => {
   const refused = async (options: WorldOptions, green: object = GREEN_AT) => {
     const w = world({ pair: elsewhere(green), ...options });
-    const result = await w.runExecution(await greenCompleted(w), 'shop-web--refused');
+    const result = await w.runExecution(await w.completedDeployment(), 'shop-web--refused');
     expect(result.status).toBe('FAILED');
     expect(weightsOf(w.sim, w.pair)).toEqual({ blue: 100, green: 0 });
     expect(w.route53Writes()).toBe(0);
@@ -91,7 +79,7 @@ describe('bad configuration of a side elsewhere is refused before any traffic mo
 describe('an event from where the pair does not run the service', () => {
   it('is refused as ForeignEvent, naming where the service runs', async () => {
     const w = world({ pair: elsewhere() });
-    const event = await greenCompleted(w);
+    const event = await w.completedDeployment();
     const home = { ...event, account: SIM_ACCOUNT, region: SIM_REGION, resources: [event.resources[0]!.replace('eu-central-1:444455556666', `${SIM_REGION}:${SIM_ACCOUNT}`)] };
     const result = await w.runExecution(home, 'shop-web--foreign');
     expect(result.error).toBe('ForeignEvent');
@@ -171,7 +159,7 @@ describe("the operator's analyze of a pair with green elsewhere", () => {
   it('reads green where it runs, through its role in an operator session, and replays the canary HEALTHY', async () => {
     const w = world({ pair: elsewhere(), operatorTrust: [`arn:aws:iam::${SIM_ACCOUNT}:role/operator`] });
     const start = Date.now();
-    const result = await w.runExecution(await greenCompleted(w), 'shop-web--analyzed');
+    const result = await w.runExecution(await w.completedDeployment(), 'shop-web--analyzed');
     expect(result.status).toBe('SUCCEEDED');
     await w.clock.advance(300_000);
     const iso = (ms: number) => new Date(ms).toISOString();

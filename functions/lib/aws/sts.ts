@@ -6,8 +6,8 @@ import { CanaryError, type ErrorName } from '../errors.js';
 /**
  * The one place credentials for another account are made: STS AssumeRole into the role (with its
  * ExternalId when it asks for one), for a session named after the pair and the run. Clients made
- * here are kept per function, role, region and session; the SDK renews their credentials before
- * they expire.
+ * here are kept per function, role, session, service and region; the credentials of a session
+ * are shared by its clients and renewed RENEW_BEFORE_MS before they expire.
  */
 
 /** What a refused AssumeRole is called, by what the role is for (config field, error names). */
@@ -23,7 +23,7 @@ export const DNS_ROLE: RoleUse = { field: 'dnsRoleArn', externalIdField: 'dnsExt
 export const SERVICE_ROLE: RoleUse = { field: 'roleArn', externalIdField: 'externalId', notTrusted: 'ServiceRoleNotTrusted', notAssumable: 'ServiceRoleNotAssumable' };
 
 const clients = new Map<string, unknown>();
-/** A warm container serves few executions at a time: beyond this many sessions the oldest client goes. */
+/** A warm container serves few executions at a time: beyond this many clients (or sessions) the oldest goes. */
 const MAX_CLIENTS = 32;
 
 /** As a new Lambda container starts: no client, no credentials kept (each local world is a fresh deployment). */
@@ -83,7 +83,7 @@ export function clientFor<C>(service: string, access: (SideAccess & { region?: s
   if (!access || (!access.region && !access.role)) return home;
   const role = access.role;
   // The function name keeps each function's credentials its own where functions share a process (the local runner); on Lambda it is constant.
-  const session = JSON.stringify([process.env.AWS_LAMBDA_FUNCTION_NAME ?? '', role?.roleArn ?? '', role?.externalId ?? '', role ? access.session : '']);
+  const session = JSON.stringify([process.env.AWS_LAMBDA_FUNCTION_NAME ?? '', role?.roleArn ?? '', role?.externalId ?? '', role ? access.session : '', use.field]);
   const key = JSON.stringify([session, service, access.region ?? '']);
   let client = clients.get(key) as C | undefined;
   if (!client) {
