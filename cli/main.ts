@@ -18,6 +18,9 @@ import { formatIam, iamPolicies } from './iam.js';
 import { DEFAULT_TRAFFIC_RPS, formatPlan, planOf } from './plan.js';
 import { bar, clockText, LiveScreen, paint, statusLine, type CanaryView, type ScreenStream } from './render.js';
 
+/** The region the SDK would use without AWS_REGION: the profile's (~/.aws/config), if it names one. */
+const profileRegion = (): Promise<string | undefined> => cloudwatch.config.region().catch(() => undefined);
+
 export const USAGE = `usage: npx ecs-dns-canary <command> [pair] [options]
 
 Operates the canaries of the pairs in canary.config.ts (or the file CANARY_CONFIG names), on the
@@ -49,9 +52,10 @@ commands:
                       now (after a promotion that is the old blue: name green); each minute's
                       green % is inferred: the smallest configured step at or above green's
                       measured share of requests ÷ ${SHARE_NOISE} (noise; 0 when green served nothing)
-  iam <pair>        for a zone in another account (dnsRoleArn): the role's trust policy (the
-                    stack's function roles that assume it, --trust ARN more) and its permission
-                    policy, as JSON for aws iam create-role / put-role-policy
+  iam <pair>        for each role of the pair in another account (the zone's dnsRoleArn, a
+                    service's roleArn): its trust policy (the stack's function roles that assume
+                    it, --trust ARN more) and its permission policy, as JSON for aws iam
+                    create-role / put-role-policy
   forwarder         for sides in another region or account (--region R [--account A]): the
                     CloudFormation template that forwards their events to the stack's bus, on
                     stdout, for aws cloudformation deploy there (the command on stderr)
@@ -72,7 +76,8 @@ options:
   --account ID      iam: the stack's account (default: the caller's, STS GetCallerIdentity);
                     forwarder: the account it is for (default: the stack's)
   --stack-account ID, --stack-region NAME
-                    forwarder: the stack's account (default: the caller's) and region (default: AWS_REGION)
+                    forwarder: the stack's account (default: the caller's) and region (default: AWS_REGION,
+                    else the profile's)
   -h, --help        this text
 
 Exit codes: 0 done (analyze: every case judged, whatever its outcome); 1 an AWS or
@@ -376,7 +381,7 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
       }
       case 'forwarder': {
         if (name) fail('UsageError', `forwarder takes no pair: npx ecs-dns-canary forwarder --region R [--account A]`);
-        const options = { stage: values.stage, region: values.region, account: values.account, stackAccount: values['stack-account'], stackRegion };
+        const options = { stage: values.stage, region: values.region, account: values.account, stackAccount: values['stack-account'], stackRegion: stackRegion ?? (await profileRegion()) };
         const { template, place, stack } = await forwarderOf(config, options);
         say(json ? JSON.stringify(template) : JSON.stringify(template, null, 2));
         if (!json) io.err.write(`${formatForwarder(place, stack, values.stage, template).join('\n')}\n`);
@@ -400,7 +405,7 @@ export async function run(argv: string[], io: Io = { out: process.stdout, err: p
       }
       case 'status': {
         const statuses = await Promise.all(pairs.map((p) => cli.status(p)));
-        const forwarders = await forwarderChecks({ pairs }, values.stage, process.env.AWS_REGION);
+        const forwarders = await forwarderChecks({ pairs }, values.stage, process.env.AWS_REGION ?? (await profileRegion()));
         const also = forwarders.length ? { forwarders } : {};
         if (json) say(JSON.stringify(name ? { ...statuses[0], ...also } : { pairs: statuses, ...also }));
         else say([...statuses.map((s) => formatStatus(s, color).join('\n')), ...(forwarders.length ? [formatForwarderChecks(forwarders).join('\n')] : [])].join('\n\n'));
