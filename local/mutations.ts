@@ -1,4 +1,4 @@
-import { parseConfig } from '../functions/lib/config.js';
+import { parseConfig, placeOfService, type PairConfig } from '../functions/lib/config.js';
 import { CANARY_NAMESPACE } from '../functions/lib/canary-metrics.js';
 import { dashboardName, declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import { rolePolicies } from '../functions/lib/roles.js';
@@ -39,6 +39,8 @@ export const CROSS_ACCOUNT_SCENARIOS = [
   'an alarm rolls the canary back',
   'the safety net restores a stopped run',
   'the sweep restores a stopped run whose status event was lost',
+  // green scaled up through its role
+  'with every option, green is scaled up, smoke-tested, hooked, promoted and the old side scaled down',
 ];
 
 /**
@@ -55,18 +57,29 @@ const FULL_SCENARIO = 'with every option, green is scaled up, smoke-tested, hook
 
 /**
  * `full`: the removals of what only FULL_PAIR's options are granted (the hooks, the secret, the scaling);
- * `crossAccount`: of what only a zone in another account is granted (sts:AssumeRole on its role).
+ * `crossAccount`: of what only the pair across accounts is granted (with FULL_PAIR's options):
+ * sts:AssumeRole on each role, one role at a time, each role's trust and calls, the bus policy.
  */
 export function mutations({ full = false, crossAccount = false } = {}): Mutation[] {
-  const config = full ? { pairs: [{ ...example.pairs[0], ...FULL_PAIR }] } : crossAccount ? { pairs: [{ ...example.pairs[0], ...CROSS_ACCOUNT_PAIR }] } : example;
+  const config = full ? { pairs: [{ ...example.pairs[0], ...FULL_PAIR }] } : crossAccount ? { pairs: [{ ...example.pairs[0], ...FULL_PAIR, ...CROSS_ACCOUNT_PAIR }] } : example;
   const declarations = declareFunctions(parseConfig(config), STATE_MACHINE_NAME);
-  const base = full || crossAccount ? new Set(mutations().map((m) => `${m.fn} ${m.removed}`)) : new Set<string>();
+  const base = full || crossAccount ? new Set([...mutations(), ...(crossAccount ? mutations({ full: true }) : [])].map((m) => `${m.fn} ${m.removed}`)) : new Set<string>();
   const out: Mutation[] = [];
   for (const [fn, declaration] of Object.entries(declarations)) {
     for (const name of Object.keys(environmentOf(declaration)))
       out.push({ fn, removed: `env ${name}`, apply: (stack) => void delete stack[fn]!.environment[name] });
     const actions = [...new Set(declaration.access.flatMap((a) => a.statements.flatMap((s) => s.Action)))];
-    for (const action of actions)
+    // Each role a function may assume, on its own: a grant on one role must not stand for another's.
+    for (const role of [...new Set(declaration.access.flatMap((a) => a.statements.filter((s) => s.Action.includes('sts:AssumeRole')).flatMap((s) => s.Resource)))] as string[])
+      out.push({
+        fn,
+        removed: `sts:AssumeRole on ${role.split('/').at(-1)}`,
+        apply: (stack) => {
+          for (const s of stack[fn]!.policies) if (s.Action.includes('sts:AssumeRole')) s.Resource = s.Resource.filter((r) => r !== role);
+          stack[fn]!.policies = stack[fn]!.policies.filter((s) => s.Resource.length > 0);
+        },
+      });
+    for (const action of actions.filter((a) => a !== 'sts:AssumeRole'))
       out.push({
         fn,
         removed: action,
@@ -272,14 +285,16 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       w.sim.secrets.put('shop/smoke-token', 'Bearer s3cr3t');
       w.sim.lambda.define(FULL_PAIR.hooks.preTraffic, () => ({ ok: true }));
       w.sim.lambda.define(FULL_PAIR.hooks.postTraffic, () => ({ ok: true }));
-      w.sim.ecs.updateService({ cluster: w.green.cluster, service: w.green.service, desiredCount: 0 });
+      // Each side where it runs (green elsewhere when the pair is across accounts).
+      const ecsOf = (s: PairConfig['services'][number]) => { const p = placeOfService(s, w.sim.home); return w.sim.place(p.account, p.region).ecs; };
+      ecsOf(w.green).updateService({ cluster: w.green.cluster, service: w.green.service, desiredCount: 0 });
       await w.clock.advance(60_000);
       const [result] = await w.runCanary();
       check(result?.status === 'SUCCEEDED', settled(result));
-      check(w.sim.ecs.service(w.green.cluster, w.green.service).runningCount === 3, 'green was not scaled up');
+      check(ecsOf(w.green).service(w.green.cluster, w.green.service).runningCount === 3, 'green was not scaled up');
       check(w.sim.http.requests.length >= 2 && w.sim.http.requests.every((r) => r.headers.authorization === 'Bearer s3cr3t'), 'the smoke test did not run with the secret');
       check(w.sim.lambda.invocations.length === 2, `hooks invoked ${w.sim.lambda.invocations.length} times`);
-      check(w.sim.ecs.service(w.pair.services[0].cluster, w.pair.services[0].service).desiredCount === 0, 'the old side was not scaled down');
+      check(ecsOf(w.pair.services[0]).service(w.pair.services[0].cluster, w.pair.services[0].service).desiredCount === 0, 'the old side was not scaled down');
     }),
 
   'what the trigger, the signal function, the safety net and the sweep cannot do reaches the failures queue': (options) =>

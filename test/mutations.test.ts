@@ -15,15 +15,16 @@ describe('the mutation scenarios', () => {
 });
 
 describe('the cross-account grants', () => {
-  it("are sts:AssumeRole on each role for exactly the functions that call through it, each role's trust in each, each call it allows, and the bus policy's forwarder roles", () => {
+  it("are sts:AssumeRole on each role, one role at a time, for exactly the functions that call through it; each role's trust in each; each call it allows; and the bus policy's forwarder roles", () => {
     const dns = ['preflight', 'shiftTraffic', 'waitForChange', 'promote', 'rollBack', 'safetyNet', 'sweep'];
-    const green = ['startCanary', 'preflight', 'judgeGreen'];
+    const green = ['startCanary', 'preflight', 'judgeGreen', 'scaleService'];
+    const assume = Object.entries({ startCanary: ['shop-web-b'], preflight: ['dns', 'shop-web-b'], shiftTraffic: ['dns'], waitForChange: ['dns'], judgeGreen: ['shop-web-b'], scaleService: ['shop-web-b'], promote: ['dns'], rollBack: ['dns'], safetyNet: ['dns'], sweep: ['dns'] });
     expect(mutations({ crossAccount: true }).map((m) => `${m.fn} ${m.removed}`)).toEqual([
-      ...['startCanary', 'preflight', 'shiftTraffic', 'waitForChange', 'judgeGreen', 'promote', 'rollBack', 'safetyNet', 'sweep'].map((fn) => `${fn} sts:AssumeRole`),
+      ...assume.flatMap(([fn, roles]) => roles.map((r) => `${fn} sts:AssumeRole on ecs-dns-canary-${r}`)),
       ...dns.map((fn) => `${fn} ecs-dns-canary-dns's trust in its role`),
       ...['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange'].map((a) => `ecs-dns-canary-dns ${a}`),
       ...green.map((fn) => `${fn} ecs-dns-canary-shop-web-b's trust in its role`),
-      ...['ecs:DescribeServices', 'elasticloadbalancing:DescribeTargetGroups', 'cloudwatch:DescribeAlarms', 'elasticloadbalancing:DescribeTargetHealth', 'cloudwatch:GetMetricData'].map((a) => `ecs-dns-canary-shop-web-b ${a}`),
+      ...['ecs:DescribeServices', 'elasticloadbalancing:DescribeTargetGroups', 'cloudwatch:DescribeAlarms', 'elasticloadbalancing:DescribeTargetHealth', 'cloudwatch:GetMetricData', 'ecs:UpdateService'].map((a) => `ecs-dns-canary-shop-web-b ${a}`),
       'busPolicy ecs-dns-canary-prod-forwarders-444455556666 ecs-dns-canary-prod-forwarder-eu-central-1',
     ]);
   });

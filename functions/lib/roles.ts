@@ -93,7 +93,14 @@ export function rolePolicies(config: CanaryConfig, where: StackLocation, pairs: 
     const all = rolesOf(config, config.pairs.map((p) => p.name), where.region).get(roleArn)!;
     const functions = Object.entries(declarations).filter(([, fn]) => statementsOf(fn).some((s) => s.Action.includes('sts:AssumeRole') && s.Resource.includes(roleArn)));
     const statements: Statement[] = functions.flatMap(([, fn]) => fn.access.flatMap((a) => a.inRole?.[roleArn] ?? []));
-    const unique = statements.filter((s, i) => statements.findIndex((t) => JSON.stringify(t) === JSON.stringify(s)) === i);
+    // Each action on each resource once (scaleService's DescribeServices is the readers' too).
+    const granted = new Set<string>();
+    const unique = statements.flatMap((s) => {
+      const key = (action: string, resource: CfnValue) => JSON.stringify([action, resource, s.Condition ?? null]);
+      const Action = s.Action.filter((a) => !s.Resource.every((r) => granted.has(key(a, r))));
+      for (const a of Action) for (const r of s.Resource) granted.add(key(a, r));
+      return Action.length ? [{ ...s, Action }] : [];
+    });
     const principals = [
       ...functions.map(([name]) => `arn:${partition}:iam::${where.account}:role/${functionRoleName(name, where.stage, where.region)}`),
       ...(where.trust ?? []),
