@@ -5,7 +5,7 @@
  * nothing, so no canary of its sides ever starts, and nothing else says so.
  */
 import { stackStatus } from '../functions/lib/aws/cloudformation.js';
-import { servicePlaces, type CanaryConfig, type Place } from '../functions/lib/config.js';
+import { AWS_REGION, servicePlaces, type CanaryConfig, type Place } from '../functions/lib/config.js';
 import { fail } from '../functions/lib/errors.js';
 import { forwarderStackName, forwarderTemplate, type ForwarderTemplate } from '../functions/lib/forwarder.js';
 import { callerAccount } from './iam.js';
@@ -20,7 +20,6 @@ export interface ForwarderOptions {
   stackRegion: string | undefined;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT = /^\d{12}$/;
 
 const checked = (option: string, value: string | undefined, pattern: RegExp, what: string) => {
@@ -35,17 +34,17 @@ export const deployCommand = (stage: string, place: Place) =>
 /** The command that prints the forwarder of `place`. */
 const printCommand = (place: Place, stack: Place) => `npx ecs-dns-canary forwarder --region ${place.region}${place.account !== stack.account ? ` --account ${place.account}` : ''}`;
 
-export async function forwarderOf(config: CanaryConfig, options: ForwarderOptions): Promise<{ template: ForwarderTemplate; place: Place; stack: Place; deploy: string }> {
-  const region = checked('--region', options.region, REGION, 'an AWS region such as eu-central-1 (where the forwarder goes)');
+export async function forwarderOf(config: CanaryConfig, options: ForwarderOptions): Promise<{ template: ForwarderTemplate; place: Place; stack: Place }> {
+  const region = checked('--region', options.region, AWS_REGION, 'an AWS region such as eu-central-1 (where the forwarder goes)');
   const account = checked('--account', options.account, ACCOUNT, 'a 12-digit account id (where the forwarder goes)');
-  const stackRegion = checked('--stack-region', options.stackRegion, REGION, 'an AWS region such as eu-west-1');
+  const stackRegion = checked('--stack-region', options.stackRegion, AWS_REGION, 'an AWS region such as eu-west-1');
   checked('--stack-account', options.stackAccount, ACCOUNT, 'a 12-digit account id');
   if (!region) return fail('UsageError', 'forwarder needs the region it is for: npx ecs-dns-canary forwarder --region eu-central-1 [--account 111122223333]');
   if (!stackRegion) return fail('UsageError', "forwarder needs the stack's region (the bus it sends to): --stack-region or AWS_REGION");
   const stack = { account: options.stackAccount ?? (await callerAccount()), region: stackRegion };
   const place = { account: account ?? stack.account, region };
   const template = forwarderTemplate(config, { ...stack, stage: options.stage }, place);
-  return { template, place, stack, deploy: deployCommand(options.stage, place) };
+  return { template, place, stack };
 }
 
 /** What the operator is told with the template (on stderr: stdout is the template). */

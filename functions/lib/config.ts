@@ -16,6 +16,9 @@ const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximu
 
 const AlarmNames = z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100));
 
+/** An AWS region's name: eu-central-1, us-gov-west-1, cn-north-1. */
+export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
 /** An IAM role (IAM: a name of at most 64 characters of letters, digits and +=,.@_-, behind an optional path). */
 const roleArn = (field: string) =>
   z.string({ error: `${field} must be a string` }).check(
@@ -32,7 +35,7 @@ const Service = z.strictObject({
   /** This service's own alarms: judged and listened to while it is green; while it is blue they are only shown. */
   alarms: z._default(AlarmNames, []),
   /** The service runs in another region (default: the stack's): its ECS, load balancer, CloudWatch and alarms are read there. */
-  region: z.optional(z.string({ error: 'region must be a string' }).check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'region must be an AWS region such as eu-central-1'))),
+  region: z.optional(z.string({ error: 'region must be a string' }).check(z.regex(AWS_REGION, 'region must be an AWS region such as eu-central-1'))),
   /** The service runs in another account: its calls assume this role there (`npx ecs-dns-canary iam <pair>` prints its policies). */
   roleArn: z.optional(roleArn('roleArn')),
   /** The ExternalId the service role's trust policy asks for, if any. */

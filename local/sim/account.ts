@@ -13,6 +13,7 @@ import { HttpModel, LambdaModel, SecretsModel } from './more.js';
 import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, CLOUDWATCH_GET_METRIC_DATA, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
 import { randomFrom, TrafficModel } from './traffic.js';
 import { realWork } from '../virtual-time.js';
+import { AWS_REGION } from '../../functions/lib/config.js';
 
 export { SIM_ACCOUNT, SIM_REGION, Place };
 
@@ -55,9 +56,8 @@ const THROUGH_ROLE = new Set([
   'cloudwatch:GetMetricData',
 ]);
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** The region a request goes to, from its endpoint (ecs.eu-central-1.amazonaws.com); a global endpoint (route53.amazonaws.com) names none. */
-const regionOf = (hostname: string | undefined) => hostname?.split('.').find((label) => REGION.test(label));
+const regionOf = (hostname: string | undefined) => hostname?.split('.').find((label) => AWS_REGION.test(label));
 
 export interface CallRecord {
   at: number;

@@ -37,15 +37,20 @@ export async function describeAlarms(names: readonly string[], access?: SideAcce
  * one read per place, merged.
  */
 export async function describeAlarmsByPlace(groups: { names: readonly string[]; access?: SideAccess }[]): Promise<{ alarms: AlarmStatus[]; missing: string[] }> {
-  const places = new Map<string, { names: string[]; access?: SideAccess }>();
+  const read = await Promise.all(byPlace(groups.map((g) => ({ items: g.names, access: g.access }))).map((p) => describeAlarms([...new Set(p.items)], p.access)));
+  return { alarms: read.flatMap((r) => r.alarms), missing: read.flatMap((r) => r.missing) };
+}
+
+/** Items to read, gathered by the place they are read in (its region and role): one read per place, none for a place with nothing. */
+function byPlace<T>(groups: { items: readonly T[]; access?: SideAccess }[]): { items: T[]; access?: SideAccess }[] {
+  const places = new Map<string, { items: T[]; access?: SideAccess }>();
   for (const g of groups) {
     const key = JSON.stringify([g.access?.region ?? '', g.access?.role?.roleArn ?? '']);
-    const place = places.get(key) ?? { names: [], ...(g.access ? { access: g.access } : {}) };
-    place.names.push(...g.names.filter((n) => !place.names.includes(n)));
+    const place = places.get(key) ?? { items: [], ...(g.access ? { access: g.access } : {}) };
+    place.items.push(...g.items);
     places.set(key, place);
   }
-  const read = await Promise.all([...places.values()].filter((p) => p.names.length).map((p) => describeAlarms(p.names, p.access)));
-  return { alarms: read.flatMap((r) => r.alarms), missing: read.flatMap((r) => r.missing) };
+  return [...places.values()].filter((p) => p.items.length);
 }
 
 /** GetMetricData takes at most 500 queries per call (API reference). */
@@ -93,14 +98,7 @@ export async function getMetricData(queries: MetricDataQuery[], start: Date, end
  * (a single call when both sides share one), merged by query Id.
  */
 export async function getMetricDataByPlace(groups: { queries: MetricDataQuery[]; access?: SideAccess }[], start: Date, end: Date): Promise<Map<string, { timestamps: Date[]; values: number[] }>> {
-  const places = new Map<string, { queries: MetricDataQuery[]; access?: SideAccess }>();
-  for (const g of groups) {
-    const key = JSON.stringify([g.access?.region ?? '', g.access?.role?.roleArn ?? '']);
-    const place = places.get(key) ?? { queries: [], ...(g.access ? { access: g.access } : {}) };
-    place.queries.push(...g.queries);
-    places.set(key, place);
-  }
-  const read = await Promise.all([...places.values()].filter((p) => p.queries.length).map((p) => getMetricData(p.queries, start, end, p.access)));
+  const read = await Promise.all(byPlace(groups.map((g) => ({ items: g.queries, access: g.access }))).map((p) => getMetricData(p.items, start, end, p.access)));
   return new Map(read.flatMap((series) => [...series]));
 }
 

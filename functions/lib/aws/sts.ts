@@ -79,7 +79,7 @@ function assumedCredentials(key: string, role: AssumedRole, session: string, use
  * The client for `access`: `home` (the function's own, in its region) when the access names
  * neither a region nor a role; else one made by `make` in that region, as that role.
  */
-export function clientFor<C>(service: string, access: (SideAccess & { region?: string }) | undefined, home: C, make: (config: { region?: string; credentials?: AwsCredentialIdentityProvider }) => C, use: RoleUse = SERVICE_ROLE): C {
+export function clientFor<C>(service: string, access: SideAccess | undefined, home: C, make: (config: { region?: string; credentials?: AwsCredentialIdentityProvider }) => C, use: RoleUse = SERVICE_ROLE): C {
   if (!access || (!access.region && !access.role)) return home;
   const role = access.role;
   // The function name keeps each function's credentials its own where functions share a process (the local runner); on Lambda it is constant.
