@@ -14,7 +14,7 @@ import { backtest, formatE, summaryLine, type AnalysisSettings, type Backtest, t
 import { getMetricData } from '../functions/lib/aws/cloudwatch.js';
 import { describeService } from '../functions/lib/aws/ecs.js';
 import { describeTargetGroups, type TargetGroupInfo } from '../functions/lib/aws/elbv2.js';
-import type { SideAccess } from '../functions/lib/access.js';
+import { byPlace, type SideAccess } from '../functions/lib/access.js';
 import { configuredPairRef, operatorSession, sideAccess } from '../functions/lib/canary-state.js';
 import { AnalysisSchema, analysisOf, configProblems, formatPath, parseConfig, type AnalysisConfig, type PairConfig } from '../functions/lib/config.js';
 import { CanaryError, fail } from '../functions/lib/errors.js';
@@ -303,19 +303,17 @@ export async function liveCase(pair: PairConfig, options: LiveOptions, reads: Li
   notes.push(`green is ${green.cluster}/${green.service} (${why}), blue ${blue.cluster}/${blue.service}`);
   // A side elsewhere (its region, its role) is read there, in the operator's STS session.
   const access = { blue: sideAccess(pair.name, blue, operatorSession()), green: sideAccess(pair.name, green, operatorSession()) };
-  const elsewhere = Boolean(access.blue || access.green);
   const [blueArns, greenArns] = await Promise.all([reads.targetGroupsOf(blue.cluster, blue.service, access.blue), reads.targetGroupsOf(green.cluster, green.service, access.green)]);
-  const read = (arns: string[], at?: SideAccess) => (arns.length ? reads.describeTargetGroups([...new Set(arns)], at) : Promise.resolve([]));
-  const groups = elsewhere ? (await Promise.all([read(blueArns, access.blue), read(greenArns, access.green)])).flat() : await read([...blueArns, ...greenArns]);
+  const arnsByPlace = byPlace([{ items: blueArns, access: access.blue }, { items: greenArns, access: access.green }]);
+  const groups = (await Promise.all(arnsByPlace.map((p) => reads.describeTargetGroups([...new Set(p.items)], p.access)))).flat();
   const side = (s: PairConfig['services'][number], of: string[]): SideTargets => ({ cluster: s.cluster, service: s.service, targetGroups: of.map((arn) => targetGroupRef(arn, groups)) });
   const sides = { blue: side(blue, blueArns), green: side(green, greenArns) };
   const plan = metricsPlanOf(sides, config);
   if (!plan)
     fail('InvalidConfig', `nothing to judge green of pair ${pair.name} by: the two services do not both have target groups of an Application Load Balancer, and analysis.metrics is empty`);
   const queries = metricQueries(sides, plan!);
-  const series = elsewhere
-    ? new Map((await Promise.all((['blue', 'green'] as const).map((s) => reads.getMetricData(queriesOf(queries, s), new Date(from), new Date(to), access[s])))).flatMap((m) => [...m]))
-    : await reads.getMetricData(queries, new Date(from), new Date(to));
+  const queriesByPlace = byPlace((['blue', 'green'] as const).map((s) => ({ items: queriesOf(queries, s), access: access[s] })));
+  const series: Series = new Map((await Promise.all(queriesByPlace.map((p) => reads.getMetricData(p.items, new Date(from), new Date(to), p.access)))).flatMap((m) => [...m]));
   const steps = expandSteps(pair.steps);
   const minutes = minutesFrom(series, from, to, () => 0, plan!).map((m) => ({ ...m, greenPercent: inferGreenPercent(steps, m.green.requests, m.blue.requests) }));
   notes.push(`each minute's green % is inferred: the smallest step (${steps.join(', ')}) at or above green's share of requests ÷ ${SHARE_NOISE} (noise); 0 when green served nothing`);

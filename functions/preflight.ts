@@ -3,14 +3,14 @@ import { describeAlarmsByPlace, putDashboard } from './lib/aws/cloudwatch.js';
 import { canaryStage, emitMetrics, runStartedAt } from './lib/canary-metrics.js';
 import { dashboardBody, dashboardName } from './lib/dashboard.js';
 import { describeService } from './lib/aws/ecs.js';
-import { describeTargetGroups, type TargetGroupInfo } from './lib/aws/elbv2.js';
+import { describeTargetGroups } from './lib/aws/elbv2.js';
 import type { Plan, Status } from './lib/canary-state.js';
 import { alarmsByPlace, pairRef, parseTaskInput, sideAccess } from './lib/canary-state.js';
 import { analysisOf, dnsRoleOf, findPairByService, placeOfService, type PairConfig, type ServiceConfig } from './lib/config.js';
 import { metricQueries, metricsPlanOf, targetGroupRef, type SideTargets } from './lib/metrics.js';
 import type { PlanAnalysis } from './lib/canary-state.js';
 import type { ServiceStatus } from './lib/judge.js';
-import type { SideAccess } from './lib/access.js';
+import { byPlace, type SideAccess } from './lib/access.js';
 import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
 import { fail, isCanaryError } from './lib/errors.js';
 import { alarmReasons, primaryOf, steadyReasons } from './lib/judge.js';
@@ -183,15 +183,10 @@ async function writeDashboard(plan: Plan): Promise<void> {
 
 /** Each side's target groups, as CloudWatch names them (ECS says which groups, ELBv2 where the side runs which load balancers). */
 async function resolveSides(services: Record<'blue' | 'green', { service: ServiceStatus; access: SideAccess | undefined }>): Promise<{ blue: SideTargets; green: SideTargets }> {
-  const read = (arns: string[], access: SideAccess | undefined) => (arns.length ? describeTargetGroups([...new Set(arns)], access) : Promise.resolve([]));
-  const both = [...services.blue.service.targetGroups, ...services.green.service.targetGroups];
-  // Both sides in the stack's place: one read.
-  const [blueGroups, greenGroups] =
-    !services.blue.access && !services.green.access
-      ? await read(both, undefined).then((groups) => [groups, groups] as const)
-      : await Promise.all([read(services.blue.service.targetGroups, services.blue.access), read(services.green.service.targetGroups, services.green.access)]);
-  const side = (s: ServiceStatus, groups: TargetGroupInfo[]): SideTargets => ({ cluster: s.cluster, service: s.service, targetGroups: s.targetGroups.map((arn) => targetGroupRef(arn, groups)) });
-  return { blue: side(services.blue.service, blueGroups), green: side(services.green.service, greenGroups) };
+  const places = byPlace([services.blue, services.green].map((s) => ({ items: s.service.targetGroups, access: s.access })));
+  const groups = (await Promise.all(places.map((p) => describeTargetGroups([...new Set(p.items)], p.access)))).flat();
+  const side = (s: ServiceStatus): SideTargets => ({ cluster: s.cluster, service: s.service, targetGroups: s.targetGroups.map((arn) => targetGroupRef(arn, groups)) });
+  return { blue: side(services.blue.service), green: side(services.green.service) };
 }
 
 /**

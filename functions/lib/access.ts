@@ -32,6 +32,22 @@ export interface SideAccess {
   session: string;
 }
 
+/**
+ * Things to read (alarm names, metric queries, target groups), gathered by the place they are read
+ * in (the access's region and role): one read per place, a single one when both sides run in the
+ * stack's, none for a place with nothing to read.
+ */
+export function byPlace<T>(groups: { items: readonly T[]; access?: SideAccess | undefined }[]): { items: T[]; access?: SideAccess }[] {
+  const places = new Map<string, { items: T[]; access?: SideAccess }>();
+  for (const g of groups) {
+    const key = JSON.stringify([g.access?.region ?? '', g.access?.role?.roleArn ?? '']);
+    const place = places.get(key) ?? { items: [], ...(g.access ? { access: g.access } : {}) };
+    place.items.push(...g.items);
+    places.set(key, place);
+  }
+  return [...places.values()].filter((p) => p.items.length);
+}
+
 /** STS RoleSessionName: 2 to 64 characters of letters, digits and +=,.@_- */
 const SESSION_MAX = 64;
 

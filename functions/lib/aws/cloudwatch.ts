@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand, GetMetricDataCommand, PutDashboardCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import type { SideAccess } from '../access.js';
+import { byPlace, type SideAccess } from '../access.js';
 import type { AlarmStatus, AlarmStateValue } from '../judge.js';
 import { clientFor } from './sts.js';
 
@@ -39,18 +39,6 @@ export async function describeAlarms(names: readonly string[], access?: SideAcce
 export async function describeAlarmsByPlace(groups: { names: readonly string[]; access?: SideAccess }[]): Promise<{ alarms: AlarmStatus[]; missing: string[] }> {
   const read = await Promise.all(byPlace(groups.map((g) => ({ items: g.names, access: g.access }))).map((p) => describeAlarms([...new Set(p.items)], p.access)));
   return { alarms: read.flatMap((r) => r.alarms), missing: read.flatMap((r) => r.missing) };
-}
-
-/** Items to read, gathered by the place they are read in (its region and role): one read per place, none for a place with nothing. */
-function byPlace<T>(groups: { items: readonly T[]; access?: SideAccess }[]): { items: T[]; access?: SideAccess }[] {
-  const places = new Map<string, { items: T[]; access?: SideAccess }>();
-  for (const g of groups) {
-    const key = JSON.stringify([g.access?.region ?? '', g.access?.role?.roleArn ?? '']);
-    const place = places.get(key) ?? { items: [], ...(g.access ? { access: g.access } : {}) };
-    place.items.push(...g.items);
-    places.set(key, place);
-  }
-  return [...places.values()].filter((p) => p.items.length);
 }
 
 /** GetMetricData takes at most 500 queries per call (API reference). */
