@@ -382,6 +382,9 @@ export interface Place {
   region: string;
 }
 
+/** The same account and region. */
+export const samePlace = (a: Place, b: Place): boolean => a.account === b.account && a.region === b.region;
+
 /** The account of an IAM role ARN. */
 export const accountOfRole = (roleArn: string): string => roleArn.split(':')[4]!;
 
@@ -409,8 +412,8 @@ export const fromSide = (s: Pick<ServiceConfig, 'region' | 'roleArn'>, at: Parti
 
 /** The places other than `home` where the configured sides run, each once. */
 export function servicePlaces(config: Pick<CanaryConfig, 'pairs'>, home: Place): Place[] {
-  const places = config.pairs.flatMap((p) => p.services.map((s) => placeOfService(s, home))).filter((p) => p.account !== home.account || p.region !== home.region);
-  return places.filter((p, i) => places.findIndex((q) => q.account === p.account && q.region === p.region) === i);
+  const places = config.pairs.flatMap((p) => p.services.map((s) => placeOfService(s, home))).filter((p) => !samePlace(p, home));
+  return places.filter((p, i) => places.findIndex((q) => samePlace(p, q)) === i);
 }
 
 /**
@@ -419,11 +422,7 @@ export function servicePlaces(config: Pick<CanaryConfig, 'pairs'>, home: Place):
  * there: a service of the same name elsewhere is another service.
  */
 export function findPairByService(config: CanaryConfig, cluster: string, service: string, where?: { place: Place; home: Place }): { pair: PairConfig; index: 0 | 1 } | undefined {
-  const here = (s: ServiceConfig) => {
-    if (!where) return true;
-    const place = placeOfService(s, where.home);
-    return place.account === where.place.account && place.region === where.place.region;
-  };
+  const here = (s: ServiceConfig) => !where || samePlace(placeOfService(s, where.home), where.place);
   for (const pair of config.pairs) {
     const index = pair.services.findIndex((s) => s.cluster === cluster && s.service === service && here(s));
     if (index === 0 || index === 1) return { pair, index };

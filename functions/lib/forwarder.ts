@@ -1,4 +1,4 @@
-import { placeOfService, servicePlaces, type CanaryConfig, type Place } from './config.js';
+import { placeOfService, samePlace, servicePlaces, type CanaryConfig, type Place } from './config.js';
 import { fail } from './errors.js';
 import { alarmRulePattern, deploymentRulePattern, greenFailureRulePatterns, stateMachineName, type CfnValue } from './stack.js';
 
@@ -44,8 +44,6 @@ export interface ForwarderTemplate {
 
 /** The logical id of the forwarder's role in its template. */
 const FORWARDER_ROLE = 'ForwarderRole';
-
-const samePlace = (a: Place, b: Place) => a.account === b.account && a.region === b.region;
 
 /**
  * The stack's patterns of a place's own events (deployments, green failures, its sides' alarms),

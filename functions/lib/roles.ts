@@ -60,8 +60,8 @@ function resolveStackValue(value: CfnValue, partition: string, region: string): 
   throw new Error(`a grant for a role in another account names a stack value (${JSON.stringify(value)}): it cannot be written into another account's policy`);
 }
 
-/** Every role in another account that `pairs` name, with what it is used for. */
-function rolesOf(config: CanaryConfig, pairs: string[], region: string): Map<string, { externalId?: string; pairs: Set<string>; uses: string[] }> {
+/** Every role in another account the configuration names, with the pairs it serves and what for. */
+function rolesOf(config: CanaryConfig, region: string): Map<string, { externalId?: string; pairs: Set<string>; uses: string[] }> {
   const roles = new Map<string, { externalId?: string; pairs: Set<string>; uses: string[] }>();
   const use = (roleArn: string, externalId: string | undefined, pair: string, what: string) => {
     const role = roles.get(roleArn) ?? { pairs: new Set<string>(), uses: [] };
@@ -70,7 +70,7 @@ function rolesOf(config: CanaryConfig, pairs: string[], region: string): Map<str
     role.uses.push(what);
     roles.set(roleArn, role);
   };
-  for (const p of config.pairs.filter((p) => pairs.includes(p.name))) {
+  for (const p of config.pairs) {
     if (p.dnsRoleArn) use(p.dnsRoleArn, p.dnsExternalId, p.name, `Route53 (zone ${p.hostedZoneId} of ${p.name})`);
     for (const s of p.services) if (s.roleArn) use(s.roleArn, s.externalId, p.name, `ECS, ELBv2 and CloudWatch of ${s.cluster}/${s.service} in ${s.region ?? region}`);
   }
@@ -87,10 +87,10 @@ function rolesOf(config: CanaryConfig, pairs: string[], region: string): Map<str
  */
 export function rolePolicies(config: CanaryConfig, where: StackLocation, pairs: string[] = config.pairs.map((p) => p.name)): RolePolicies[] {
   const declarations = declareFunctions(config, stateMachineName(where.stage));
-  return [...rolesOf(config, pairs, where.region)].map(([roleArn, role]) => {
+  // The roles `pairs` name; every pair that names a role shapes its policies, not only those asked about.
+  const roles = [...rolesOf(config, where.region)].filter(([, role]) => pairs.some((p) => role.pairs.has(p)));
+  return roles.map(([roleArn, role]) => {
     const [, partition, account] = ARN.exec(roleArn)!;
-    // Every pair that names the role shapes its policies, not only those asked about.
-    const all = rolesOf(config, config.pairs.map((p) => p.name), where.region).get(roleArn)!;
     const functions = Object.entries(declarations).filter(([, fn]) => statementsOf(fn).some((s) => s.Action.includes('sts:AssumeRole') && s.Resource.includes(roleArn)));
     const statements: Statement[] = functions.flatMap(([, fn]) => fn.access.flatMap((a) => a.inRole?.[roleArn] ?? []));
     // Each action on each resource once (scaleService's DescribeServices is the readers' too).
@@ -129,8 +129,8 @@ export function rolePolicies(config: CanaryConfig, where: StackLocation, pairs: 
           ...(s.Condition ? { Condition: s.Condition } : {}),
         })),
       },
-      pairs: [...all.pairs],
-      uses: all.uses,
+      pairs: [...role.pairs],
+      uses: role.uses,
       functions: functions.map(([name]) => name),
     };
   });
