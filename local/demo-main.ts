@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { clockText, LiveScreen, paint, statusLine, timeline, wrapWords, type CanaryView } from '../cli/render.js';
 import userConfig from '../canary.config.js';
-import { accountOfRole, configProblems, parseConfig, placeOfService, type Place } from '../functions/lib/config.js';
+import { accountOfRole, configProblems, parseConfig } from '../functions/lib/config.js';
 import example, { CROSS_ACCOUNT } from './example.config.js';
 import type { EventLog, ExecutionResult } from './step-functions.js';
 import { endpointOf, targetGroupArn } from './local-canary.js';
@@ -272,7 +272,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   // The clock ticks during bakes and waits: redraw every virtual 5 s (a virtual timer: the world's clock is installed).
   const ticking = live ? setInterval(refresh, 5_000) : undefined;
   const [blue, green] = world.pair.services;
-  const [bluePlace, greenPlace] = [blue, green].map((s) => placeOfService(s, sim.home)) as [Place, Place];
+  const [bluePlace, greenPlace] = [sim.placeOf(blue), sim.placeOf(green)];
   const route53 = sim.route53Of(pair.hostedZoneId);
   if (opts.smokeFail) sim.http.serve(endpointOf(green.service), { status: 503, body: 'no healthy upstream' });
   if (opts.hookFail)
@@ -308,7 +308,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
   const greenId = green.setIdentifier;
   // Across accounts, green's own alarm fires where green runs: its event reaches the stack through the forwarder there.
   const alarm = opts.crossAccount ? green.alarms[0] : pair.alarms[0];
-  const alarms = opts.crossAccount ? sim.place(greenPlace.account, greenPlace.region).cloudwatch : sim.cloudwatch;
+  const alarms = opts.crossAccount ? greenPlace.cloudwatch : sim.cloudwatch;
   let alarmAt: number | undefined;
   if (opts.failAt !== undefined && alarm)
     world.whenGreenReaches(
@@ -333,9 +333,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
     }, 1_000);
   }
   if (opts.unhealthyAt !== undefined)
-    world.whenGreenReaches(opts.unhealthyAt, () => (sim.place(greenPlace.account, greenPlace.region).ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
+    world.whenGreenReaches(opts.unhealthyAt, () => (greenPlace.ecs.setRunningCount(green.cluster, green.service, 1), say(`  (scripted) ${green.service} loses tasks: 1 of 3 running`)), 90_000);
   if (opts.targetsUnhealthyAt !== undefined)
-    world.whenGreenReaches(opts.targetsUnhealthyAt, () => (sim.place(greenPlace.account, greenPlace.region).elbv2.setUnhealthy(greenTargetGroup, 1), say(`  (scripted) a target of ${green.service}'s target group fails its health checks`)), 90_000);
+    world.whenGreenReaches(opts.targetsUnhealthyAt, () => (greenPlace.elbv2.setUnhealthy(greenTargetGroup, 1), say(`  (scripted) a target of ${green.service}'s target group fails its health checks`)), 90_000);
 
   let result: ExecutionResult;
   try {
@@ -369,7 +369,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream | { write(s: 
       wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
       route53Changes: sim.count('route53', 'ChangeResourceRecordSets'),
       transitions: result.transitions,
-      idleDesiredCount: sim.place(bluePlace.account, bluePlace.region).ecs.service(blue.cluster, blue.service).desiredCount,
+      idleDesiredCount: bluePlace.ecs.service(blue.cluster, blue.service).desiredCount,
       alarmToRollbackSeconds: null,
       greenRequests: null,
       greenFailedRequests: null,

@@ -1,4 +1,4 @@
-import { forwarderStackName, type CfnResource, type ForwarderTemplate } from '../functions/lib/forwarder.js';
+import { forwarderStackName, stackBusArn, type CfnResource, type ForwarderTemplate } from '../functions/lib/forwarder.js';
 import { matches } from './local-canary.js';
 import type { SimulatedAccount } from './sim/account.js';
 import type { SimTemplate } from './sim/cloudformation.js';
@@ -16,7 +16,7 @@ import { resolve } from './stack.js';
  */
 
 /** The stack's default bus. */
-export const STACK_BUS = `arn:aws:events:${SIM_REGION}:${SIM_ACCOUNT}:event-bus/default`;
+export const STACK_BUS = stackBusArn({ account: SIM_ACCOUNT, region: SIM_REGION, stage: 'prod' });
 
 type Resource = SimTemplate['Resources'][string];
 type Statement = { Effect?: string; Principal?: { Service?: string | string[]; AWS?: string | string[] }; Action?: string | string[]; Resource?: string | string[]; Condition?: Record<string, Record<string, string | string[]>> };

@@ -1,4 +1,4 @@
-import { placeOfService, type PairConfig, type Place } from '../functions/lib/config.js';
+import type { PairConfig, Place } from '../functions/lib/config.js';
 import { SWEEP_RATE_MINUTES, type FunctionDeclaration } from '../functions/lib/stack.js';
 import type { Recovery } from '../functions/lib/recovery.js';
 import { invoke, type Handler } from './lambda.js';
@@ -51,7 +51,7 @@ const HOME: Place = { account: SIM_ACCOUNT, region: SIM_REGION };
  */
 export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedOptions = {}): void {
   const { live = 0, ttl = 60, alias = true, desiredCount = 3 } = options;
-  const places = pair.services.map((s) => placeOfService(s, HOME));
+  const places = pair.services.map((s) => sim.placeOf(s));
   const apex = pair.recordName.split('.').slice(1).join('.');
   // A zone in another account (dnsRoleArn) is that account's.
   const route53 = pair.dnsRoleArn ? sim.addAccount(pair.dnsRoleArn.split(':')[4]!).route53 : sim.route53;
@@ -74,16 +74,15 @@ export function seedPair(sim: SimulatedAccount, pair: PairConfig, options: SeedO
     },
   });
   pair.services.forEach((s, i) => {
-    const where = places[i]!;
-    const place = sim.place(where.account, where.region);
-    place.ecs.createService({ cluster: s.cluster, service: s.service, taskDefinition: taskDefinitionArn(s.service, 1, where), desiredCount, targetGroupArn: targetGroupArn(s.service, where) });
+    const place = places[i]!;
+    place.ecs.createService({ cluster: s.cluster, service: s.service, taskDefinition: taskDefinitionArn(s.service, 1, place), desiredCount, targetGroupArn: targetGroupArn(s.service, place) });
     sim.http.serve(endpointOf(s.service), { status: 200, body: 'ok' });
     // Each service has its own ALB (loadbalancer/app/<service>-alb/<id>) owning its target group, and
     // the pair's clients reach it through the record of its SetIdentifier (50 requests a second, all
     // sides); the ALB publishes its metrics in its own place's CloudWatch.
     const loadBalancerArn = place.elbv2.addLoadBalancer({ name: `${s.service}-alb` });
-    place.elbv2.addTargetGroup({ arn: targetGroupArn(s.service, where), protocol: 'HTTP', port: 8080, loadBalancerArns: [loadBalancerArn] });
-    sim.traffic.route(pair.hostedZoneId, pair.recordName, pair.recordType, s.setIdentifier, { targetGroupArn: targetGroupArn(s.service, where), loadBalancerArn, cloudwatch: place.cloudwatch });
+    place.elbv2.addTargetGroup({ arn: targetGroupArn(s.service, place), protocol: 'HTTP', port: 8080, loadBalancerArns: [loadBalancerArn] });
+    sim.traffic.route(pair.hostedZoneId, pair.recordName, pair.recordType, s.setIdentifier, { targetGroupArn: targetGroupArn(s.service, place), loadBalancerArn, cloudwatch: place.cloudwatch });
     for (const name of s.alarms) seedAlarm(place.cloudwatch, name);
   });
   pair.alarms.forEach((name, i) => {

@@ -1,4 +1,4 @@
-import { parseConfig, placeOfService, type PairConfig } from '../functions/lib/config.js';
+import { parseConfig, type PairConfig } from '../functions/lib/config.js';
 import { CANARY_NAMESPACE } from '../functions/lib/canary-metrics.js';
 import { dashboardName, declareFunctions, environmentOf, STATE_MACHINE_NAME } from '../functions/lib/stack.js';
 import { rolePolicies } from '../functions/lib/roles.js';
@@ -286,7 +286,7 @@ export const SCENARIOS: Record<string, (options: WorldOptions) => Promise<void>>
       w.sim.lambda.define(FULL_PAIR.hooks.preTraffic, () => ({ ok: true }));
       w.sim.lambda.define(FULL_PAIR.hooks.postTraffic, () => ({ ok: true }));
       // Each side where it runs (green elsewhere when the pair is across accounts).
-      const ecsOf = (s: PairConfig['services'][number]) => { const p = placeOfService(s, w.sim.home); return w.sim.place(p.account, p.region).ecs; };
+      const ecsOf = (s: PairConfig['services'][number]) => w.sim.placeOf(s).ecs;
       ecsOf(w.green).updateService({ cluster: w.green.cluster, service: w.green.service, desiredCount: 0 });
       await w.clock.advance(60_000);
       const [result] = await w.runCanary();

@@ -1,5 +1,5 @@
 /** A simulated account seeded with one pair or many (blue live), virtual time, and the stack wired in process: for tests, the demo, the fault matrix and the benchmark. */
-import { parseConfig, placeOfService, servicePlaces, type CanaryConfigInput, type PairConfig, type Place } from '../functions/lib/config.js';
+import { parseConfig, servicePlaces, type CanaryConfigInput, type PairConfig, type Place } from '../functions/lib/config.js';
 import { eventBusPolicyResources, forwarderTemplate, type CfnResource, type ForwarderTemplate } from '../functions/lib/forwarder.js';
 import { deployForwarder } from './forwarders.js';
 import { claimFor, claimItem, claimOf, type PairClaim } from '../functions/lib/pair-lock.js';
@@ -168,8 +168,8 @@ export function createWorld(options: WorldOptions = {}): World {
   const live = options.seed?.live ?? 0;
   const green = pair.services[1 - live]!;
   // Green is deployed where it runs: its place's ECS, a task definition of that place.
-  const greenPlace = placeOfService(green, sim.home);
-  const greenEcs = sim.place(greenPlace.account, greenPlace.region).ecs;
+  const greenPlace = sim.placeOf(green);
+  const greenEcs = greenPlace.ecs;
   const deployGreen = (revision = 2) => greenEcs.deploy(green.cluster, green.service, taskDefinitionArn(green.service, revision, greenPlace));
   // Green's COMPLETED events, where green runs (whether or not a forwarder brings them to the stack).
   const completed: EcsDeploymentEvent[] = [];

@@ -13,7 +13,7 @@ import { HttpModel, LambdaModel, SecretsModel } from './more.js';
 import { CHANGE_TOKENS, CLOUDWATCH_DESCRIBE_ALARMS, CLOUDWATCH_GET_METRIC_DATA, ECS_DESCRIBE_SERVICES, ROUTE53_LIMITS, takeAll, TokenBucket, type BucketSpec } from './throttle.js';
 import { randomFrom, TrafficModel } from './traffic.js';
 import { realWork } from '../virtual-time.js';
-import { AWS_REGION } from '../../functions/lib/config.js';
+import { AWS_REGION, placeOfService, type ServiceConfig } from '../../functions/lib/config.js';
 
 export { SIM_ACCOUNT, SIM_REGION, Place };
 
@@ -236,6 +236,12 @@ export class SimulatedAccount {
       for (const listener of this.placeListeners) listener(place);
     }
     return place;
+  }
+
+  /** Where a configured side runs: its region and its role's account, else the stack's (config placeOfService). */
+  placeOf(side: Pick<ServiceConfig, 'region' | 'roleArn'>): Place {
+    const { account, region } = placeOfService(side, this.home);
+    return this.place(account, region);
   }
 
   /** Every place so far, home first. */
