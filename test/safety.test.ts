@@ -193,14 +193,20 @@ describe('one canary per pair', () => {
 });
 
 describe('throttling', () => {
-  it('Throttling / PriorRequestNotComplete on half of all Route53 calls: promoted, exact weight sequence, no false rollback', async () => {
+  it('Throttling / PriorRequestNotComplete on about half of all Route53 calls: promoted, exact weight sequence, no false rollback', async () => {
     const w = world({ faultSeed: 7 });
+    const seeded = w.sim.calls.length;
     w.sim.inject({ service: 'route53', error: 'Throttling', message: 'Rate exceeded', probability: 0.35 });
     w.sim.inject({ service: 'route53', error: 'PriorRequestNotComplete', probability: 0.25 });
     const [result] = await w.runCanary();
-    const route53 = w.sim.calls.filter((c) => c.service === 'route53');
+    // The canary's own Route53 calls, made after the faults: each fails with 1 - 0.65 x 0.75 = 51 %. The draws are
+    // seeded, but how many GetChange polls find the change PENDING depends on the load (seen: 104 to 128 calls), so
+    // the share is bounded loosely and the count of errors the canary rode out is bounded too.
+    const route53 = w.sim.calls.slice(seeded).filter((c) => c.service === 'route53');
     const throttled = route53.filter((c) => c.error).length;
-    expect(throttled / route53.length).toBeGreaterThan(0.4);
+    expect(throttled).toBeGreaterThanOrEqual(40);
+    expect(throttled / route53.length).toBeGreaterThan(1 / 3);
+    expect(new Set(route53.map((c) => c.error).filter(Boolean))).toEqual(new Set(['Throttling', 'PriorRequestNotComplete']));
     expect(result!.status).toBe('SUCCEEDED');
     expect(greenSequence(w.sim, w.pair)).toEqual(STEPS);
     expect(w.sim.events.map((e) => e.detailType)).not.toContain('RolledBack');
