@@ -21,7 +21,7 @@ function loadTypeScript() {
   const { outputFiles } = buildSync({
     stdin: {
       contents: [
-        "export { parseConfig } from './functions/lib/config.ts';",
+        "export { parseConfig, checkServicesAt } from './functions/lib/config.ts';",
         `export { default as config } from ${JSON.stringify(configPath)};`,
         "export { keyResources, keyExtensions, withKeyOnLogGroups } from './functions/lib/hardening.ts';",
         "export { serverlessFunctions, scheduleResources, taskStates, lambdaLogicalId, PROVIDER } from './functions/lib/stack.ts';",
@@ -65,6 +65,8 @@ module.exports = async ({ resolveVariable }) => {
   let config;
   try {
     config = ts.parseConfig(ts.config);
+    // The stack's region tells a service that names it from one that names none (the account is not known here: the functions check that too).
+    ts.checkServicesAt(config, { account: '', region: await resolveVariable('self:provider.region') });
   } catch (error) {
     if (error && error.name === 'InvalidConfig') throw configurationError(`${CONFIG_FILE}: ${error.message}`);
     throw error;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import shipped from '../local/example.config.js';
-import { analysisOf, findPairByService, parseConfig } from '../functions/lib/config.js';
+import { analysisOf, checkServicesAt, findPairByService, parseConfig } from '../functions/lib/config.js';
 import { normalizedRecordName } from '../functions/lib/stack.js';
 import { examplePair } from './helpers.js';
 
@@ -74,6 +74,57 @@ describe('configuration', () => {
     const config = parseConfig(shipped);
     expect(findPairByService(config, 'shop', 'shop-web-b')).toMatchObject({ index: 1, pair: { name: 'shop-web' } });
     expect(findPairByService(config, 'shop', 'other')).toBeUndefined();
+  });
+});
+
+describe('one owner per service, where it really runs', () => {
+  const HOME = { account: '123456789012', region: 'eu-west-1' };
+  const blue = { cluster: 'shop', service: 'shop-web-a', setIdentifier: 'shop-web-a' };
+  const green = { cluster: 'shop', service: 'shop-web-b', setIdentifier: 'shop-web-b' };
+  const billing = (service: Record<string, unknown>) => ({
+    ...examplePair(),
+    name: 'billing',
+    recordName: 'billing.example.com',
+    alarms: [],
+    services: [service, { cluster: 'billing', service: 'billing-b', setIdentifier: 'billing-b' }],
+  });
+  const twoPairs = (service: Record<string, unknown>) => parseConfig({ pairs: [{ ...examplePair(), services: [blue, green] }, billing(service)] });
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e as Error;
+    }
+    return undefined;
+  };
+
+  it("refuses a service that names the stack's region in one pair and no region in another: the same service", () => {
+    const config = twoPairs({ ...blue, region: 'eu-west-1' });
+    const error = refusal(() => checkServicesAt(config, HOME));
+    expect(error?.name).toBe('InvalidConfig');
+    expect(error?.message).toContain('service shop/shop-web-a in eu-west-1 of 123456789012 is both shop-web.services[0] and billing.services[0]');
+    // ... and a function placing an event of it refuses it rather than picking the first pair
+    const where = { place: HOME, home: HOME };
+    expect(refusal(() => findPairByService(config, 'billing', 'billing-b', where))?.name).toBe('InvalidConfig');
+  });
+
+  it('refuses it inside one pair too, and a role in the stack\'s own account with no role', () => {
+    const inPair = parseConfig({ pairs: [{ ...examplePair(), services: [blue, { ...blue, setIdentifier: 'shop-web-b', region: 'eu-west-1' }] }] });
+    expect(refusal(() => checkServicesAt(inPair, HOME))?.message).toContain('is both shop-web.services[0] and shop-web.services[1]');
+    const ownRole = twoPairs({ ...blue, roleArn: 'arn:aws:iam::123456789012:role/shop' });
+    expect(refusal(() => checkServicesAt(ownRole, HOME))?.name).toBe('InvalidConfig');
+    // `sls package` knows the region but not the account: that one only the functions refuse
+    expect(refusal(() => checkServicesAt(ownRole, { account: '', region: 'eu-west-1' }))).toBeUndefined();
+  });
+
+  it('accepts the same names where they are different services: another region, another account', () => {
+    for (const place of [{ region: 'eu-central-1' }, { roleArn: 'arn:aws:iam::444455556666:role/shop' }]) {
+      const config = twoPairs({ ...blue, ...place });
+      expect(refusal(() => checkServicesAt(config, HOME))).toBeUndefined();
+      expect(findPairByService(config, 'shop', 'shop-web-a', { place: HOME, home: HOME })).toMatchObject({ pair: { name: 'shop-web' }, index: 0 });
+    }
+    // the stack in eu-central-1: the service naming eu-central-1 is now the stack's, and claimed twice
+    expect(refusal(() => checkServicesAt(twoPairs({ ...blue, region: 'eu-central-1' }), { ...HOME, region: 'eu-central-1' }))?.name).toBe('InvalidConfig');
   });
 });
 

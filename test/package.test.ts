@@ -345,6 +345,27 @@ describe('canary.config.ts errors', () => {
   }, 240_000);
 });
 
+describe('canary.config.ts errors only the stack\'s region shows', () => {
+  it("fail `sls package`: one service named with the stack's region and without, on both sides of a pair", async () => {
+    const source = exampleConfigSource();
+    const bad = source.replace("{ cluster: 'shop', service: 'shop-web-b', setIdentifier: 'shop-web-b' }", "{ cluster: 'shop', service: 'shop-web-a', setIdentifier: 'shop-web-b', region: 'eu-west-1' }");
+    expect(bad).not.toBe(source);
+    const dir = projectWith(bad);
+    try {
+      const error = await slsPackage(dir, join(dir, 'out')).then(
+        () => undefined,
+        (e: { stdout: string; stderr: string }) => e,
+      );
+      expect(error, 'sls package should fail').toBeDefined();
+      const text = `${error!.stdout}${error!.stderr}`;
+      expect(text).toContain('service shop/shop-web-a in eu-west-1 is both shop-web.services[0] and shop-web.services[1]');
+      expect(text).not.toMatch(/^\s+at /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
+
 describe('sls invoke local', () => {
   // No credentials, as on a laptop that has none: each must fail fast with a clear message, not hang.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^AWS_/.test(k)));

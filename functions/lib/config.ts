@@ -417,11 +417,35 @@ export function servicePlaces(config: Pick<CanaryConfig, 'pairs'>, home: Place):
 }
 
 /**
+ * Each service, where it really runs, belongs to one side of one pair. The schema compares
+ * services as written; a service that names the stack's region (or a role in the stack's
+ * account) and one that names none are the same service, which only the stack's place tells:
+ * `sls package` checks with its region (serverless.vars.cjs), the functions with their ARNs
+ * (findPairByService). Throws InvalidConfig naming each service claimed twice.
+ */
+export function checkServicesAt(config: Pick<CanaryConfig, 'pairs'>, home: Place): void {
+  const owners = new Map<string, string>();
+  const problems: string[] = [];
+  for (const pair of config.pairs)
+    pair.services.forEach((s, i) => {
+      const place = placeOfService(s, home);
+      const key = `${place.account}:${place.region}:${s.cluster}/${s.service}`;
+      const owner = `${pair.name}.services[${i}]`;
+      const first = owners.get(key);
+      if (first) problems.push(`service ${s.cluster}/${s.service} in ${place.region}${place.account ? ` of ${place.account}` : ''} is both ${first} and ${owner}: a service that names the stack's region or account and one that names neither are the same service`);
+      else owners.set(key, owner);
+    });
+  if (problems.length) throw new CanaryError('InvalidConfig', `invalid canary configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/**
  * The configured pair that owns an ECS service, with the service's index in that pair. With
  * `where` (the event's account and region, and the stack's own place) the service must run
- * there: a service of the same name elsewhere is another service.
+ * there: a service of the same name elsewhere is another service, and one claimed by two
+ * sides there is refused (checkServicesAt).
  */
 export function findPairByService(config: CanaryConfig, cluster: string, service: string, where?: { place: Place; home: Place }): { pair: PairConfig; index: 0 | 1 } | undefined {
+  if (where) checkServicesAt(config, where.home);
   const here = (s: ServiceConfig) => !where || samePlace(placeOfService(s, where.home), where.place);
   for (const pair of config.pairs) {
     const index = pair.services.findIndex((s) => s.cluster === cluster && s.service === service && here(s));
