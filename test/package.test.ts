@@ -324,45 +324,37 @@ describe('the zips `sls package` writes', () => {
 });
 
 describe('canary.config.ts errors', () => {
+  /** What `sls package` prints when it refuses `source` (the test fails if it packages it); never a stack trace. */
+  async function refusal(source: string): Promise<string> {
+    const dir = projectWith(source);
+    try {
+      const error = await slsPackage(dir, join(dir, 'out')).then(
+        () => undefined,
+        (e: { stdout: string; stderr: string }) => e,
+      );
+      expect(error, 'sls package should fail').toBeDefined();
+      const text = `${error!.stdout}${error!.stderr}`;
+      expect(text).not.toMatch(/^\s+at /m);
+      return text;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   it('fail `sls package` with one clean message naming each bad field: no stack trace, nothing repeated', async () => {
     const bad = exampleConfigSource().replace('steps: [10, 25, 50, 100]', 'steps: [10, 25, 50]').replace("recordType: 'A'", "recordType: 'MX'");
     expect(bad).toContain('steps: [10, 25, 50]');
-    const dir = projectWith(bad);
-    try {
-      const error = await slsPackage(dir, join(dir, 'out')).then(
-        () => undefined,
-        (e: { stdout: string; stderr: string }) => e,
-      );
-      expect(error, 'sls package should fail').toBeDefined();
-      const text = `${error!.stdout}${error!.stderr}`;
-      expect(text).toContain('pairs[0].steps: the last step must be 100');
-      expect(text).toContain('pairs[0].recordType:');
-      expect(text.split('the last step must be 100').length - 1).toBe(1);
-      expect(text).not.toMatch(/^\s+at /m);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const text = await refusal(bad);
+    expect(text).toContain('pairs[0].steps: the last step must be 100');
+    expect(text).toContain('pairs[0].recordType:');
+    expect(text.split('the last step must be 100').length - 1).toBe(1);
   }, 240_000);
-});
 
-describe('canary.config.ts errors only the stack\'s region shows', () => {
-  it("fail `sls package`: one service named with the stack's region and without, on both sides of a pair", async () => {
+  it("fail `sls package` for what only the stack's region shows: one service named with that region and without, as both sides of a pair", async () => {
     const source = exampleConfigSource();
     const bad = source.replace("{ cluster: 'shop', service: 'shop-web-b', setIdentifier: 'shop-web-b' }", "{ cluster: 'shop', service: 'shop-web-a', setIdentifier: 'shop-web-b', region: 'eu-west-1' }");
     expect(bad).not.toBe(source);
-    const dir = projectWith(bad);
-    try {
-      const error = await slsPackage(dir, join(dir, 'out')).then(
-        () => undefined,
-        (e: { stdout: string; stderr: string }) => e,
-      );
-      expect(error, 'sls package should fail').toBeDefined();
-      const text = `${error!.stdout}${error!.stderr}`;
-      expect(text).toContain('service shop/shop-web-a in eu-west-1 is both shop-web.services[0] and shop-web.services[1]');
-      expect(text).not.toMatch(/^\s+at /m);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(await refusal(bad)).toContain('service shop/shop-web-a in eu-west-1 is both shop-web.services[0] and shop-web.services[1]');
   }, 240_000);
 });
 
