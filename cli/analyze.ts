@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import '../functions/lib/zod.js';
 import { backtest, formatE, summaryLine, type AnalysisSettings, type Backtest, type Minute } from '../functions/lib/analysis.js';
-import { getMetricData } from '../functions/lib/aws/cloudwatch.js';
+import { getMetricDataByPlace } from '../functions/lib/aws/cloudwatch.js';
 import { describeService } from '../functions/lib/aws/ecs.js';
 import { describeTargetGroups, type TargetGroupInfo } from '../functions/lib/aws/elbv2.js';
 import { byPlace, type SideAccess } from '../functions/lib/access.js';
@@ -215,7 +215,8 @@ export interface LiveReads {
   /** `access`: where a side runs when it is not the stack's place (its region, its role). */
   targetGroupsOf(cluster: string, service: string, access?: SideAccess): Promise<string[]>;
   describeTargetGroups(arns: string[], access?: SideAccess): Promise<TargetGroupInfo[]>;
-  getMetricData(queries: MetricDataQuery[], start: Date, end: Date, access?: SideAccess): Promise<Series>;
+  /** Each group's queries read where its side runs, in one call per place (getMetricDataByPlace). */
+  getMetricDataByPlace(groups: { queries: MetricDataQuery[]; access?: SideAccess }[], start: Date, end: Date): Promise<Series>;
   /** The pair's live weights by service, as Route53 has them. */
   weights(pair: PairConfig): Promise<Record<string, number>>;
   /** The green service of the canary running on the pair, if one is. */
@@ -225,7 +226,7 @@ export interface LiveReads {
 export const awsReads = (claimsTable: string): LiveReads => ({
   targetGroupsOf: async (cluster, service, access) => (await describeService(cluster, service, access)).targetGroups,
   describeTargetGroups,
-  getMetricData,
+  getMetricDataByPlace,
   async weights(pair) {
     const [a, b] = pair.services;
     const w = await route53Reader(configuredPairRef(pair, { blue: a, green: b })).read();
@@ -312,8 +313,7 @@ export async function liveCase(pair: PairConfig, options: LiveOptions, reads: Li
   if (!plan)
     fail('InvalidConfig', `nothing to judge green of pair ${pair.name} by: the two services do not both have target groups of an Application Load Balancer, and analysis.metrics is empty`);
   const queries = metricQueries(sides, plan!);
-  const queriesByPlace = byPlace((['blue', 'green'] as const).map((s) => ({ items: queriesOf(queries, s), access: access[s] })));
-  const series: Series = new Map((await Promise.all(queriesByPlace.map((p) => reads.getMetricData(p.items, new Date(from), new Date(to), p.access)))).flatMap((m) => [...m]));
+  const series = await reads.getMetricDataByPlace((['blue', 'green'] as const).map((s) => ({ queries: queriesOf(queries, s), access: access[s] })), new Date(from), new Date(to));
   const steps = expandSteps(pair.steps);
   const minutes = minutesFrom(series, from, to, () => 0, plan!).map((m) => ({ ...m, greenPercent: inferGreenPercent(steps, m.green.requests, m.blue.requests) }));
   notes.push(`each minute's green % is inferred: the smallest step (${steps.join(', ')}) at or above green's share of requests ÷ ${SHARE_NOISE} (noise); 0 when green served nothing`);

@@ -232,7 +232,7 @@ type Side = [requests: number, errors: number, p99Ms: number];
 
 /** Reads for the example pair: each service on its own ALB; GetMetricData answers `minutes` from T0 on. */
 function fakeReads(minutes: { blue: Side; green: Side }[], options: { weights?: Record<string, number>; running?: string; green?: string } = {}) {
-  const calls: { queries: MetricDataQuery[]; start: Date; end: Date }[] = [];
+  const calls: { queries: MetricDataQuery[]; groups: string[][]; start: Date; end: Date }[] = [];
   const greenService = options.green ?? 'shop-web-b';
   const reads: LiveReads = {
     targetGroupsOf: async (_cluster, service) => [`arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${service}/0123456789abcdef`],
@@ -241,8 +241,10 @@ function fakeReads(minutes: { blue: Side; green: Side }[], options: { weights?: 
         const service = arn.split('/').at(-2)!;
         return { arn, targetGroup: arn.split(':').at(-1)!, loadBalancers: [{ arn: `lb-${service}`, dimension: `app/${service}/fedcba9876543210`, type: 'application' as const }] };
       }),
-    async getMetricData(queries, start, end) {
-      calls.push({ queries, start, end });
+    async getMetricDataByPlace(groups, start, end) {
+      // one place here (both sides are the stack's): the adapter makes one call of it
+      const queries = groups.flatMap((g) => g.queries);
+      calls.push({ queries, groups: groups.map((g) => g.queries.map((q) => q.Id!)), start, end });
       const series = new Map<string, { timestamps: Date[]; values: number[] }>();
       for (const q of queries) {
         const lb = q.MetricStat!.Metric!.Dimensions!.find((d) => d.Name === 'LoadBalancer')!.Value!;
@@ -306,6 +308,8 @@ describe('analyze --from --to (live): the same judge over CloudWatch minutes', (
     expect(calls[0]!.start.toISOString()).toBe('2026-11-23T09:00:00.000Z');
     expect(calls[0]!.end.toISOString()).toBe('2026-11-23T09:35:00.000Z');
     expect(calls[0]!.queries.map((q) => q.Id).sort()).toEqual(['b_elb_0', 'b_err_0', 'b_p99_0', 'b_req_0', 'g_elb_0', 'g_err_0', 'g_p99_0', 'g_req_0']);
+    // each side's queries in its own group, so that a side elsewhere is read where it runs
+    expect(calls[0]!.groups.map((ids) => [...new Set(ids.map((id) => id[0]))])).toEqual([['b'], ['g']]);
     const green = calls[0]!.queries.find((q) => q.Id === 'g_req_0')!.MetricStat!.Metric!.Dimensions;
     expect(green).toEqual([
       { Name: 'LoadBalancer', Value: 'app/shop-web-b/fedcba9876543210' },
