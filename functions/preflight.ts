@@ -11,7 +11,7 @@ import { metricQueries, metricsPlanOf, targetGroupRef, type SideTargets } from '
 import type { PlanAnalysis } from './lib/canary-state.js';
 import type { ServiceStatus } from './lib/judge.js';
 import { byPlace, type SideAccess } from './lib/access.js';
-import { arnScope, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
+import { eventPlaces, pairOfExecutionName, parseDeploymentEvent, type Deployment } from './lib/deployment-event.js';
 import { fail, isCanaryError } from './lib/errors.js';
 import { alarmReasons, primaryOf, steadyReasons } from './lib/judge.js';
 import { handled, logFor, logger } from './lib/log.js';
@@ -29,13 +29,12 @@ const Input = z.object({ event: z.unknown(), executionArn: z.string(), execution
  * named after.
  */
 function checkOrigin(deployment: Deployment, executionArn: string, executionName: string): { pair: PairConfig; index: 0 | 1 } {
-  const home = arnScope(executionArn);
-  const place = { account: deployment.account, region: deployment.region };
-  const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, home ? { place, home } : undefined);
+  const places = eventPlaces(deployment, executionArn);
+  const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, places);
   if (!owner) {
     const elsewhere = findPairByService(pairsConfig(), deployment.cluster, deployment.service);
-    if (!elsewhere || !home) return fail('UnknownService', `ECS service ${deployment.cluster}/${deployment.service} is not in any pair of canary.config.ts`);
-    const where = placeOfService(elsewhere.pair.services[elsewhere.index], home);
+    if (!elsewhere || !places) return fail('UnknownService', `ECS service ${deployment.cluster}/${deployment.service} is not in any pair of canary.config.ts`);
+    const where = placeOfService(elsewhere.pair.services[elsewhere.index], places.home);
     return fail(
       'ForeignEvent',
       `the event is from account ${deployment.account} in ${deployment.region} (service ${deployment.serviceArn}); pair ${elsewhere.pair.name} runs ${deployment.cluster}/${deployment.service} in account ${where.account}, ${where.region}`,

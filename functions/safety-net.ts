@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { describeExecution } from './lib/aws/stepfunctions.js';
 import { findPairByService } from './lib/config.js';
-import { arnScope, parseDeploymentEvent } from './lib/deployment-event.js';
+import { eventPlaces, parseDeploymentEvent } from './lib/deployment-event.js';
 import { isCanaryError } from './lib/errors.js';
 import { handled, logFor, logger } from './lib/log.js';
 import { readClaim } from './lib/pair-lock.js';
@@ -45,8 +45,7 @@ export const handler = handled('Safety net', async (event: unknown): Promise<Rec
   let pairName: string;
   try {
     const deployment = parseDeploymentEvent(JSON.parse(execution.input ?? 'null'));
-    const home = arnScope(executionArn);
-    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, home && { place: { account: deployment.account, region: deployment.region }, home });
+    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, eventPlaces(deployment, executionArn));
     if (!owner) return { action: 'NONE', why: `service ${deployment.cluster}/${deployment.service} is in no pair` };
     pairName = owner.pair.name;
   } catch (e) {

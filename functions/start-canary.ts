@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { describeService } from './lib/aws/ecs.js';
 import { startExecution } from './lib/aws/stepfunctions.js';
-import { arnScope, executionName, parseDeploymentEvent } from './lib/deployment-event.js';
+import { eventPlaces, executionName, parseDeploymentEvent } from './lib/deployment-event.js';
 import { sideAccess } from './lib/canary-state.js';
 import { requiredEnv } from './lib/env.js';
 import { isCanaryError } from './lib/errors.js';
@@ -23,9 +23,7 @@ export async function handler(event: EventBridgeEvent<string, unknown>) {
   try {
     const deployment = parseDeploymentEvent(event);
     // A service runs in the stack's place unless it names its region or role: the event says where it comes from.
-    const home = arnScope(stateMachineArn);
-    const where = home && { place: { account: deployment.account, region: deployment.region }, home };
-    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, where);
+    const owner = findPairByService(pairsConfig(), deployment.cluster, deployment.service, eventPlaces(deployment, stateMachineArn));
     name = executionName(owner?.pair.name ?? 'unknown-service', deployment.deploymentId);
     if (owner) {
       // Events arrive late and out of order: one for a deployment that is no longer the

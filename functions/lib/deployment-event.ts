@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import './zod.js';
+import type { Place } from './config.js';
 import { fail } from './errors.js';
 
 const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):service\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)$/;
@@ -88,7 +89,17 @@ export function pairOfExecutionName(name: string): string | undefined {
 }
 
 /** Region and account of an ARN (arn:partition:service:region:account:...). */
-export function arnScope(arn: string): { region: string; account: string } | undefined {
+function arnScope(arn: string): { region: string; account: string } | undefined {
   const parts = arn.split(':');
   return parts.length >= 6 && parts[0] === 'arn' ? { region: parts[3]!, account: parts[4]! } : undefined;
+}
+
+/**
+ * Where a deployment's event comes from (`place`) and where the stack runs (`home`, from one of
+ * its ARNs: the execution's, the state machine's), as findPairByService takes them; undefined
+ * when `stackArn` is not an ARN.
+ */
+export function eventPlaces(deployment: Pick<Deployment, 'account' | 'region'>, stackArn: string): { place: Place; home: Place } | undefined {
+  const home = arnScope(stackArn);
+  return home && { place: { account: deployment.account, region: deployment.region }, home };
 }

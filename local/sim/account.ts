@@ -352,13 +352,10 @@ export class SimulatedAccount {
   private async dispatch(service: ServiceName, command: string, input: any, region: string): Promise<object> {
     const caller = currentFunction();
     const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}), ...(!GLOBAL.has(service) && region !== SIM_REGION ? { region } : {}) };
-    this.calls.push(record);
-    try {
-      if (service === 'sts') {
+    return this.recorded(record, async () => {
+      if (service === 'sts')
         // Decided by STS itself, on both sides (the caller's grant and the role's trust policy).
-        const answer = command === 'AssumeRole' ? await realWork(this.sts.assumeRole(caller, input)) : command === 'GetCallerIdentity' ? this.sts.callerIdentity(caller) : awsError('UnsupportedOperation', `the simulated sts does not implement ${command}`);
-        return { ...answer, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
-      }
+        return command === 'AssumeRole' ? await realWork(this.sts.assumeRole(caller, input)) : command === 'GetCallerIdentity' ? this.sts.callerIdentity(caller) : awsError('UnsupportedOperation', `the simulated sts does not implement ${command}`);
       if (!PLACED.has(service) && !GLOBAL.has(service) && region !== SIM_REGION)
         awsError('UnsupportedOperation', `the simulated organization has ${service} in the stack's region (${SIM_REGION}) only, not in ${region}`);
       const place = PLACED.has(service) ? this.place(SIM_ACCOUNT, region) : this.home;
@@ -366,12 +363,19 @@ export class SimulatedAccount {
       this.maybeFail(service, command);
       this.throttle(service, command, input, place);
       const composites = granted.compositeAlarmsVisible !== false;
-      const output = PLACED.has(service)
+      return PLACED.has(service)
         ? this.handleIn(place, service, command, input, composites)
         : service === 'lambda' && command === 'Invoke'
           ? await this.lambda.invoke(input)
           : this.handle(service, command, input, this.route53);
-      return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
+    });
+  }
+
+  /** Records the call (its error, if it fails) and answers it as the SDK expects an answer ($metadata). */
+  private async recorded(record: CallRecord, answer: () => Promise<object>): Promise<object> {
+    this.calls.push(record);
+    try {
+      return { ...(await answer()), $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
     } catch (e) {
       record.error = (e as Error).name;
       throw e;
@@ -401,8 +405,7 @@ export class SimulatedAccount {
   async dispatchAs(session: AssumedSession, service: ServiceName, command: string, input: any, region = SIM_REGION): Promise<object> {
     const caller = currentFunction();
     const record: CallRecord = { at: Date.now(), service, command, ...(caller ? { caller: caller.name } : {}), account: session.account.id, ...(PLACED.has(service) && region !== SIM_REGION ? { region } : {}) };
-    this.calls.push(record);
-    try {
+    return this.recorded(record, async () => {
       if (!THROUGH_ROLE.has(`${service}:${command}`))
         return awsError('UnsupportedOperation', `the simulated account ${session.account.id} answers ${[...THROUGH_ROLE].join(', ')} through a role, not ${service}:${command}`);
       const where = { account: session.account.id, region: PLACED.has(service) ? region : SIM_REGION };
@@ -410,14 +413,10 @@ export class SimulatedAccount {
       this.maybeFail(service, command);
       this.throttle(service, command, input, where);
       // A place is created only for what lives in one: Route53 is the account's.
-      const output = PLACED.has(service)
+      return PLACED.has(service)
         ? this.handleIn(this.place(where.account, where.region), service, command, input, granted.compositeAlarmsVisible !== false)
         : this.handle(service, command, input, session.account.route53);
-      return { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated', attempts: 1, totalRetryDelay: 0 } };
-    } catch (e) {
-      record.error = (e as Error).name;
-      throw e;
-    }
+    });
   }
 
   private maybeFail(service: ServiceName, command: string): void {
